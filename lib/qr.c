@@ -85,6 +85,19 @@ static void png_flush(png_structp png)
     (void)png;
 }
 
+/* libadmit never prints: libpng errors become a return value through the setjmp below. */
+static void png_fail(png_structp png, png_const_charp message)
+{
+    (void)message;
+    png_longjmp(png, 1);
+}
+
+static void png_warn(png_structp png, png_const_charp message)
+{
+    (void)png;
+    (void)message;
+}
+
 /* Everything libpng may longjmp over lives in this struct, outside the setjmp frame. */
 struct png_job {
     png_structp png;
@@ -134,7 +147,7 @@ enum admit_rc admit_qr_png(const struct admit_qr *qr, unsigned module_px, struct
     size_t side = ((size_t)qr->width + 2 * ADMIT_QR_QUIET_ZONE) * module_px;
     size_t start_len = out->len;
 
-    job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn);
     if (job.png == NULL)
         goto done;
     job.info = png_create_info_struct(job.png);

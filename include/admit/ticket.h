@@ -4,7 +4,7 @@
  *     key id (4) | event id (4) | attendee id (4) | reissue counter (2) | Ed25519 signature (64)
  * integers big-endian. The signature covers the domain string "admit/ticket/v1" (with its NUL),
  * then the first 14 bytes above, so a signature made for anything else never verifies as a
- * ticket. The whole text is 121 characters of the QR alphanumeric alphabet: QR version 7 at
+ * ticket. The whole text is 121 characters of the QR alphanumeric alphabet: QR version 5 at
  * error-correction level M. Nothing personal is in it. */
 #ifndef ADMIT_TICKET_H
 #define ADMIT_TICKET_H
