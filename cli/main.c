@@ -9,6 +9,8 @@ static const struct cli_cmd *const commands[] = {
     &cli_keygen_cmd,
     &cli_ticket_cmd,
     &cli_verify_cmd,
+    &cli_migrate_cmd,
+    &cli_event_create_cmd,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -17,10 +19,45 @@ static void usage(FILE *out)
     fprintf(out, "Usage: admit COMMAND [OPTIONS]\n\n"
                  "admit: event registration and check-in. Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nRun 'admit COMMAND --help' for a command's options.\n"
                  "Exit status: 0 success, 1 a negative answer (an invalid ticket), "
                  "2 a usage or configuration error.\n");
+}
+
+/* How many words of argv (after the program name) name cmd: 0 when it is not cmd. */
+static int matches(const char *name, int argc, char **argv)
+{
+    const char *space = strchr(name, ' ');
+    if (space == NULL)
+        return strcmp(argv[1], name) == 0 ? 1 : 0;
+    size_t family = (size_t)(space - name);
+    if (strlen(argv[1]) != family || strncmp(argv[1], name, family) != 0)
+        return 0;
+    return argc > 2 && strcmp(argv[2], space + 1) == 0 ? 2 : 0;
+}
+
+/* "admit event" or "admit event --help": lists the actions of a command family. Returns 1 if
+ * argv[1] names a family. Help goes to stdout, a missing action to stderr. */
+static int family_usage(int argc, char **argv)
+{
+    int help = argc > 2 && strcmp(argv[2], "--help") == 0;
+    int found = 0;
+    size_t n = strlen(argv[1]);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const char *name = commands[i]->name;
+        if (strncmp(name, argv[1], n) != 0 || name[n] != ' ')
+            continue;
+        if (!found && !help)
+            fprintf(stderr, "admit %s: missing or unknown action (see admit %s --help)\n",
+                    argv[1], argv[1]);
+        if (!found && help)
+            printf("Usage: admit %s ACTION [OPTIONS]\n\nActions:\n", argv[1]);
+        if (help)
+            printf("  %-16s %s\n", name + n + 1, commands[i]->summary);
+        found = 1;
+    }
+    return found;
 }
 
 int main(int argc, char **argv)
@@ -39,10 +76,12 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(argv[1], commands[i]->name) != 0)
+        /* A command is one word ("migrate") or a family and an action ("event create"). */
+        int words = matches(commands[i]->name, argc, argv);
+        if (words == 0)
             continue;
         struct cli_args args;
-        int rc = cli_parse(commands[i], argc - 1, argv + 1, &args);
+        int rc = cli_parse(commands[i], argc - words, argv + words, &args);
         if (rc == -1)
             return CLI_EXIT_OK;
         if (rc != CLI_EXIT_OK)
@@ -51,7 +90,12 @@ int main(int argc, char **argv)
         cli_args_free(&args);
         return rc;
     }
-    fprintf(stderr, "admit: unknown command \"%s\" (see admit --help)\n", argv[1]);
+    if (family_usage(argc, argv))
+        return argc > 2 && strcmp(argv[2], "--help") == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (argc > 2)
+        fprintf(stderr, "admit: unknown command \"%s %s\" (see admit --help)\n", argv[1], argv[2]);
+    else
+        fprintf(stderr, "admit: unknown command \"%s\" (see admit --help)\n", argv[1]);
     return CLI_EXIT_USAGE;
 }
 
