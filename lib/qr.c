@@ -36,6 +36,21 @@ void admit_qr_free(struct admit_qr *qr)
     free(qr);
 }
 
+/* Appends prefix (unless 0) and a non-negative integer: path data is mostly digits, and vsnprintf (which
+ * admit_buf_printf runs twice per call) dominated SVG rendering. */
+static enum admit_rc put_uint(struct admit_buf *out, char prefix, unsigned v)
+{
+    char digits[12];
+    size_t n = sizeof digits;
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    if (prefix != 0)
+        digits[--n] = prefix;
+    return admit_buf_append(out, digits + n, sizeof digits - n);
+}
+
 enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out)
 {
     int side = qr->width + 2 * ADMIT_QR_QUIET_ZONE;
@@ -57,8 +72,19 @@ enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out)
             int start = x;
             while (x < qr->width && row[x])
                 x++;
-            rc = admit_buf_printf(out, "M%d %dh%dv1h-%dz", start + ADMIT_QR_QUIET_ZONE,
-                                  y + ADMIT_QR_QUIET_ZONE, x - start, x - start);
+            /* "M<x> <y>h<run>v1h-<run>z" */
+            unsigned run = (unsigned)(x - start);
+            rc = put_uint(out, 'M', (unsigned)(start + ADMIT_QR_QUIET_ZONE));
+            if (rc == ADMIT_OK)
+                rc = put_uint(out, ' ', (unsigned)(y + ADMIT_QR_QUIET_ZONE));
+            if (rc == ADMIT_OK)
+                rc = put_uint(out, 'h', run);
+            if (rc == ADMIT_OK)
+                rc = admit_buf_append(out, "v1h-", 4);
+            if (rc == ADMIT_OK)
+                rc = put_uint(out, '\0', run);
+            if (rc == ADMIT_OK)
+                rc = admit_buf_putc(out, 'z');
         }
     }
     if (rc == ADMIT_OK)
@@ -117,21 +143,23 @@ static enum admit_rc write_png(struct png_job *job, const struct admit_qr *qr, u
     png_set_IHDR(job->png, job->info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(job->png, job->info);
-    for (size_t y = 0; y < side; y++) {
+    /* Each row of modules becomes one row of pixels, written px times. */
+    for (size_t my = 0; my < (size_t)qr->width + 2 * ADMIT_QR_QUIET_ZONE; my++) {
         /* One bit per pixel, 1 = white: start from a white row, clear the dark modules. */
         memset(job->row, 0xff, row_bytes);
-        size_t my = y / px;
         if (my >= ADMIT_QR_QUIET_ZONE && my < ADMIT_QR_QUIET_ZONE + (size_t)qr->width) {
             const unsigned char *mrow =
                 qr->modules + (my - ADMIT_QR_QUIET_ZONE) * (size_t)qr->width;
-            for (size_t x = 0; x < side; x++) {
-                size_t mx = x / px;
-                if (mx >= ADMIT_QR_QUIET_ZONE && mx < ADMIT_QR_QUIET_ZONE + (size_t)qr->width &&
-                    mrow[mx - ADMIT_QR_QUIET_ZONE])
+            for (size_t mx = 0; mx < (size_t)qr->width; mx++) {
+                if (!mrow[mx])
+                    continue;
+                size_t x0 = (mx + ADMIT_QR_QUIET_ZONE) * px;
+                for (size_t x = x0; x < x0 + px; x++)
                     job->row[x / 8] &= (unsigned char)~(0x80u >> (x % 8));
             }
         }
-        png_write_row(job->png, job->row);
+        for (unsigned r = 0; r < px; r++)
+            png_write_row(job->png, job->row);
     }
     png_write_end(job->png, NULL);
     return ADMIT_OK;
