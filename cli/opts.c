@@ -10,6 +10,8 @@
 
 #include "admit/mem.h"
 
+const char *cli_program = "admit";
+
 static size_t count_opts(const struct cli_cmd *cmd)
 {
     size_t n = 0;
@@ -21,8 +23,9 @@ static size_t count_opts(const struct cli_cmd *cmd)
 static void print_help(const struct cli_cmd *cmd)
 {
     size_t n = count_opts(cmd);
-    printf("Usage: admit %s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", cmd->name,
-           cmd->positional ? " " : "", cmd->positional ? cmd->positional : "", cmd->summary);
+    printf("Usage: %s%s%s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", cli_program,
+           cmd->name ? " " : "", cmd->name ? cmd->name : "", cmd->positional ? " " : "",
+           cmd->positional ? cmd->positional : "", cmd->summary);
     for (size_t i = 0; i < n; i++) {
         const struct cli_opt *o = &cmd->opts[i];
         char left[64];
@@ -51,7 +54,10 @@ static void print_help(const struct cli_cmd *cmd)
 void cli_error(const struct cli_args *args, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "admit %s: ", args->cmd->name);
+    if (args->cmd->name != NULL)
+        fprintf(stderr, "%s %s: ", cli_program, args->cmd->name);
+    else
+        fprintf(stderr, "%s: ", cli_program);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -192,7 +198,7 @@ static ssize_t find(const struct cli_args *args, const char *name)
     for (size_t i = 0; i < n; i++)
         if (strcmp(args->cmd->opts[i].name, name) == 0)
             return (ssize_t)i;
-    fprintf(stderr, "admit: internal error: no option --%s\n", name);
+    fprintf(stderr, "%s: internal error: no option --%s\n", cli_program, name);
     abort();
 }
 

@@ -31,7 +31,7 @@ struct cli_opt {
 struct cli_args;
 
 struct cli_cmd {
-    const char *name;
+    const char *name;       /* e.g. "keygen"; NULL for a program without subcommands (admitd) */
     const char *positional; /* e.g. "[PAYLOAD]", shown in usage; NULL if none are accepted */
     const char *summary;
     const struct cli_opt *opts; /* terminated by an entry with name == NULL */
@@ -48,6 +48,9 @@ struct cli_args {
     char **positional;
     int npositional;
 };
+
+/* The program messages and help name: "admit" unless main sets it (admitd sets "admitd"). */
+extern const char *cli_program;
 
 /* Exit codes shared by every command. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_NEGATIVE = 1, CLI_EXIT_USAGE = 2 };
@@ -67,7 +70,7 @@ int cli_flag(const struct cli_args *args, const char *name);
 /* The value of a CLI_UINT option, already checked against its bounds by cli_parse. */
 unsigned long cli_get_uint(const struct cli_args *args, const char *name);
 
-/* Prints "admit CMD: message" on stderr. */
+/* Prints "admit CMD: message" on stderr ("PROGRAM: message" when cmd->name is NULL). */
 void cli_error(const struct cli_args *args, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

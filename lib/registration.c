@@ -125,6 +125,7 @@ static enum admit_registration_outcome parse_outcome(const char *s)
         {"email_taken", ADMIT_REG_EMAIL_TAKEN}, {"not_found", ADMIT_REG_NOT_FOUND},
         {"not_open", ADMIT_REG_NOT_OPEN},     {"closed", ADMIT_REG_CLOSED},
         {"full", ADMIT_REG_FULL},             {"bad_list", ADMIT_REG_BAD_LIST},
+        {"no_list", ADMIT_REG_NO_LIST},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(s, table[i].text) == 0)

@@ -51,6 +51,7 @@ enum admit_registration_outcome {
     ADMIT_REG_CLOSED,      /* registration has closed */
     ADMIT_REG_FULL,        /* no seat left and no waiting list */
     ADMIT_REG_BAD_LIST,    /* a chosen list is not one of this event's */
+    ADMIT_REG_NO_LIST,     /* the event has lists and none was chosen */
 };
 
 struct admit_registration_result {

@@ -194,7 +194,8 @@ END $$;
 -- Registers one attendee: one round trip, one transaction.
 -- outcome: 'created' (new registration), 'duplicate' (this form was already submitted: the
 -- existing registration is returned), 'email_taken', 'not_found', 'not_open', 'closed',
--- 'full' (no seat and no waiting list), 'bad_list' (a list not of this event).
+-- 'full' (no seat and no waiting list), 'bad_list' (a list not of this event), 'no_list' (the
+-- event has lists and none was chosen).
 CREATE FUNCTION admit_register(
     p_slug text, p_form_nonce text, p_token text, p_given_name text, p_family_name text,
     p_email text, p_organisation text, p_organisation_type organisation_type, p_country text,
@@ -228,6 +229,11 @@ BEGIN
     IF (SELECT count(*) FROM checkin_lists
         WHERE event_id = v_event.id AND id = ANY (p_list_ids)) <> cardinality(p_list_ids) THEN
         outcome := 'bad_list';
+        RETURN;
+    END IF;
+    IF cardinality(p_list_ids) = 0
+       AND EXISTS (SELECT 1 FROM checkin_lists WHERE event_id = v_event.id) THEN
+        outcome := 'no_list';
         RETURN;
     END IF;
 

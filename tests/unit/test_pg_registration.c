@@ -196,6 +196,8 @@ static void test_duplicates_and_email(void **state)
     char nonce2[ADMIT_TOKEN_SIZE], email2[64];
     struct admit_registration r2 = person(nonce2, email2, 1);
     r2.email = "PERSON1@Example.org";
+    r2.list_ids[0] = r.list_ids[0];
+    r2.nlists = 1;
     assert_int_equal(admit_registration_submit(db, "dupes", &r2, &b), ADMIT_OK);
     assert_int_equal(b.outcome, ADMIT_REG_EMAIL_TAKEN);
     assert_int_equal(count("dupes", "confirmed"), 1);
@@ -241,9 +243,15 @@ static void test_windows_lists_and_full(void **state)
                         "ok");
     r.nlists = 0;
     assert_int_equal(admit_registration_submit(db, "tiny", &r, &res), ADMIT_OK);
+    assert_int_equal(res.outcome, ADMIT_REG_NO_LIST); /* the event has lists: choose one */
+    r.list_ids[0] = list_id("tiny", "Day 2");
+    r.nlists = 1;
+    assert_int_equal(admit_registration_submit(db, "tiny", &r, &res), ADMIT_OK);
     assert_int_equal(res.outcome, ADMIT_REG_CREATED);
     char nonce2[ADMIT_TOKEN_SIZE], email2[64];
     struct admit_registration r2 = person(nonce2, email2, 8);
+    r2.list_ids[0] = r.list_ids[0];
+    r2.nlists = 1;
     assert_int_equal(admit_registration_submit(db, "tiny", &r2, &res), ADMIT_OK);
     assert_int_equal(res.outcome, ADMIT_REG_FULL);
     assert_string_equal(pgtest_value(pg.dsn, "SELECT count(*) FROM registrations r JOIN events e "

@@ -1,0 +1,197 @@
+/* What a request handler of admitd can do: read the request, reach the database, answer.
+ *
+ * A handler is called once per request, after the whole body has arrived, on one of the worker
+ * threads of libmicrohttpd's pool. It answers by calling exactly one of the http_respond_* /
+ * http_render / http_redirect functions (a later call replaces an earlier answer); a handler
+ * that answers nothing gets a 500. Handlers return nothing: every failure is an answer
+ * (http_respond_error, http_respond_db_error). Strings a handler gets from this API belong to
+ * the request and stay valid until the handler returns; strings and JSON it passes in are
+ * copied or taken as documented per function.
+ *
+ * The framework around the handler (server/http.c) has already: matched the route and decoded
+ * its parameters; answered 404, 405 (with Allow), 413 (body over --body-limit), 400 (a form
+ * body that is not valid application/x-www-form-urlencoded UTF-8: see admit/formdata.h) and,
+ * for routes flagged HTTP_ROUTE_DB, 503 when PostgreSQL is unreachable. After the handler it
+ * adds the security headers (CSP without inline script, nosniff, Referrer-Policy: no-referrer,
+ * X-Frame-Options: DENY) to every response and logs one line per request with the route
+ * pattern, never the path, query, cookies or body.
+ *
+ * CSRF: a handler that answers a POST with a success (status below 400) must have called
+ * http_csrf_check first, unless its route is flagged HTTP_ROUTE_NO_CSRF; otherwise the framework
+ * replaces its answer with a 500, so a forgotten check fails loudly in the tests. */
+#ifndef ADMITD_HTTP_H
+#define ADMITD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "admit/csrf.h"
+#include "admit/db.h"
+#include "admit/keys.h"
+#include "admit/rc.h"
+#include "admit/tmpl.h"
+
+struct http_request;
+
+/* Request methods, as bits so that a route table can say which ones a path allows. HEAD is
+ * never in a route table: a HEAD request runs the GET handler and libmicrohttpd drops the body. */
+enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_DELETE = 1 << 4,
+    HTTP_PATCH = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+    HTTP_OTHER = 1 << 7, /* anything else: never routed */
+};
+
+typedef void (*http_handler)(struct http_request *req);
+
+/* Route flags. */
+enum {
+    /* The handler needs PostgreSQL: the framework answers 503 (Retry-After) without calling it
+     * when the thread's connection cannot be made ready. */
+    HTTP_ROUTE_DB = 1 << 0,
+    /* Errors the framework or http_respond_error produce for this route are JSON
+     * ({"error": {"status", "code", "message"}}), not HTML pages: for the /api/ routes. */
+    HTTP_ROUTE_JSON = 1 << 1,
+    /* A POST route authenticated otherwise than by a browser cookie (API bearer tokens):
+     * exempt from the CSRF rule above. */
+    HTTP_ROUTE_NO_CSRF = 1 << 2,
+};
+
+/* One row of a route table. pattern is an absolute path whose segments are literals or
+ * ":name" parameters ("/tickets/:token", "/events/:slug/register"); a parameter matches one
+ * non-empty segment of valid UTF-8 without control characters (anything else is a 404).
+ * Literal segments take precedence over parameters when both match. Tables end with a row
+ * whose pattern is NULL. */
+struct http_route {
+    enum http_method method;
+    const char *pattern;
+    http_handler handler;
+    unsigned flags;
+};
+
+/* Settings fixed at start and shared read-only by every thread (built by server/main.c). */
+struct http_server {
+    const char *dsn;        /* PostgreSQL connection string */
+    const char *public_url; /* "https://tickets.example.org" or "" when not configured */
+    bool secure_cookies;    /* public_url is https: cookies get Secure */
+    size_t body_limit;      /* largest request body, in bytes */
+    const struct admit_tmpl_set *templates;
+    const struct admit_signing_key *signing_key;
+    const struct admit_keyring *keyring; /* the .pub files of --keys and the signing key */
+    struct admit_csrf_key csrf_key;
+    const struct static_assets *assets; /* server/static.c */
+};
+
+/* Reading the request. */
+
+const struct http_server *http_server(const struct http_request *req);
+/* The method; HTTP_HEAD for a HEAD request routed to a GET handler. */
+enum http_method http_method(const struct http_request *req);
+/* The matched route's pattern, e.g. "/tickets/:token" (what the log shows). */
+const char *http_route_pattern(const struct http_request *req);
+/* The value of route parameter name (":name" in the pattern, given without the colon),
+ * percent-decoded. Aborts when the route has no such parameter: that is a typo in code. */
+const char *http_param(const struct http_request *req, const char *name);
+/* A query-string argument, decoded; NULL when absent, or when its value is not valid UTF-8 or
+ * holds a NUL byte. "?a" gives "" for a. */
+const char *http_query(const struct http_request *req, const char *name);
+/* A request header by name (case-insensitive), or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+/* A cookie by name, or NULL. */
+const char *http_cookie(const struct http_request *req, const char *name);
+/* The raw body (at most the body limit; NUL-terminated for convenience, which *len does not
+ * count). "" with *len 0 when there was none. */
+const char *http_body(const struct http_request *req, size_t *len);
+/* The first value of a form field of an application/x-www-form-urlencoded body, or NULL.
+ * Values are valid UTF-8 without NUL bytes (others were answered 400 before the handler). */
+const char *http_form(const struct http_request *req, const char *name);
+/* Every value of a form field in the order sent ("lists=1&lists=3"): stores up to max of them
+ * in values and returns how many there are in all. */
+size_t http_form_all(const struct http_request *req, const char *name, const char **values,
+                     size_t max);
+/* The body parsed as one JSON value, for the API; the caller owns the result (json_decref).
+ * When the Content-Type is not application/json, or the body is not valid JSON (duplicate
+ * object keys included), answers 415 or 400 and returns NULL: the handler just returns. */
+json_t *http_json_body(struct http_request *req);
+/* http_form with the signature of admit_form_lookup (admit/form.h): pass the request as ctx. */
+const char *http_form_lookup(void *req, const char *name);
+/* The client's address as text ("127.0.0.1", "::1"); the direct peer, so the proxy's address
+ * when admitd runs behind one. */
+const char *http_client(const struct http_request *req);
+
+/* This worker thread's database handle (created on first use from --db; lib/db.c reconnects
+ * it by itself). Never NULL. Use it for this request only; never hand it to another thread. */
+struct admit_db *http_db(struct http_request *req);
+
+/* Answering. */
+
+/* How http_respond_bytes treats data. */
+enum http_memory {
+    HTTP_COPY,   /* copied now: the caller keeps data */
+    HTTP_TAKE,   /* malloc()ed by the caller; freed by the response */
+    HTTP_STATIC, /* lives until the server stops (static assets); never freed */
+};
+
+/* Renders template (a name of the template set, e.g. "event.html") with context and answers
+ * with status; Content-Type follows the template's extension (.html: text/html; charset=utf-8).
+ * Takes the reference to context (NULL: an empty object). When context is an object, "site"
+ * ({"url": public_url}) is added unless it is there already. A render failure answers 500. */
+void http_render(struct http_request *req, unsigned status, const char *template_name,
+                 json_t *context);
+/* 303 See Other to location (a path such as "/tickets/abc" or an absolute URL), copied. */
+void http_redirect(struct http_request *req, const char *location);
+/* Answers len bytes of data with content_type; see enum http_memory for who owns data. */
+void http_respond_bytes(struct http_request *req, unsigned status, const char *content_type,
+                        const void *data, size_t len, enum http_memory memory);
+/* Answers value as compact JSON (application/json). Takes the reference to value. */
+void http_respond_json(struct http_request *req, unsigned status, json_t *value);
+/* The error page: error.html with {"status", "title", "message", "site"}; or, for a route
+ * flagged HTTP_ROUTE_JSON (and any path under /api/), JSON {"error": {"status": 404,
+ * "code": "not_found", "message": "..."}} with the code named after the status. title and
+ * message are copied and shown escaped. */
+void http_respond_error(struct http_request *req, unsigned status, const char *title,
+                        const char *message);
+/* Seconds a 503 asks clients to wait (Retry-After). */
+#define HTTP_RETRY_AFTER "5"
+
+/* 503 with Retry-After: the database is unreachable right now. */
+void http_respond_unavailable(struct http_request *req);
+/* Answers a failed lib/ call: 503 for ADMIT_ERR_DB_UNAVAILABLE, else 500; notes the
+ * SQLSTATE in the log line (never the message, which may quote input). */
+void http_respond_db_error(struct http_request *req, enum admit_rc rc);
+
+/* Adds a response header (name and value copied), applied to whatever answer the request
+ * ends with: "Cache-Control: no-store" on pages that show a token, "ETag", ... Up to 16 per
+ * request; more are dropped with a note in the log. Values with CR or LF are dropped. */
+void http_set_header(struct http_request *req, const char *name, const char *value);
+/* Shorthand for Cache-Control: no-store. */
+void http_no_store(struct http_request *req);
+/* Adds a short note to the request's log line ("note=..."): static text only, never input. */
+void http_log_note(struct http_request *req, const char *note);
+
+/* CSRF (server/csrf.c; the pure parts are lib/csrf.c). */
+
+/* The form field that carries the token: <input type="hidden" name="csrf_token" ...>. */
+#define HTTP_CSRF_FIELD "csrf_token"
+
+/* The token the form form_id (a name the handler chooses, e.g. "register"; the same at
+ * rendering and at checking) must carry when this browser posts it. When the browser has no
+ * valid CSRF cookie yet, one is created and set on this response (HttpOnly, SameSite=Strict,
+ * Path=/, Secure with an https --public-url). Put the result in the template context. The
+ * string belongs to the request. Aborts on an empty or over-long form_id (a code bug). */
+const char *http_csrf_token(struct http_request *req, const char *form_id);
+/* Checks a form post: the CSRF cookie is present, the field HTTP_CSRF_FIELD holds its token for
+ * form_id, and the Origin header, when sent, is this server's (the Host header or
+ * --public-url). Returns true when all hold; otherwise answers 403 and returns false, and the
+ * handler must return without acting:
+ *     if (!http_csrf_check(req, "register"))
+ *         return;                                                                           */
+bool http_csrf_check(struct http_request *req, const char *form_id);
+
+#endif

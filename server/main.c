@@ -1,0 +1,436 @@
+/* admitd: the admit HTTP server. Reads its settings (flags or environment), refuses to start
+ * unless keys, templates, static assets and a migrated database are all in place, serves with
+ * libmicrohttpd's thread pool, and on SIGTERM or SIGINT stops accepting, lets the requests in
+ * flight finish (at most DRAIN_SECONDS) and exits 0. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "admit/buf.h"
+#include "admit/db.h"
+#include "admit/keys.h"
+#include "admit/mem.h"
+#include "admit/migrate.h"
+#include "admit/tmpl.h"
+#include "http_internal.h"
+#include "opts.h"
+#include "router.h"
+#include "static.h"
+
+#ifndef ADMIT_DEFAULT_TEMPLATES
+#define ADMIT_DEFAULT_TEMPLATES "templates"
+#endif
+
+/* How long a stop waits for the requests in flight. */
+#define DRAIN_SECONDS 10
+/* The error page every failure renders: admitd does not start without it. */
+#define ERROR_TEMPLATE "error.html"
+
+enum { EXIT_START_FAILED = 1 };
+
+static const struct cli_opt admitd_opts[] = {
+    {"listen", 'l', CLI_STRING, "ADDR:PORT", "ADMIT_LISTEN", "127.0.0.1:8080", 0, 0, 0,
+     "address to listen on: IPv4 \"127.0.0.1:8080\" or IPv6 \"[::1]:8080\"; port 0 picks a "
+     "free port (the log says which)"},
+    {"db", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_URL", NULL, 0, 0, CLI_REQUIRED,
+     "PostgreSQL connection string (e.g. \"host=/path/run dbname=admit\"); the database must be "
+     "migrated (admit migrate)"},
+    {"keys", 0, CLI_STRING, "DIR", "ADMIT_KEYS_DIR", NULL, 0, 0, CLI_REQUIRED,
+     "folder with ticket-signing.key (mode 0600) and the .pub keys tickets may be signed with"},
+    {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
+     "folder of the HTML templates; its static/ subfolder is served at /static/"},
+    {"threads", 0, CLI_UINT, "N", "ADMIT_THREADS", "2", 1, 256, 0,
+     "worker threads, each with its own database connection"},
+    {"max-connections", 0, CLI_UINT, "N", "ADMIT_MAX_CONNECTIONS", "1024", 1, 1000000, 0,
+     "open connections at most; more are refused"},
+    {"per-ip-connections", 0, CLI_UINT, "N", "ADMIT_PER_IP_CONNECTIONS", "256", 1, 1000000, 0,
+     "open connections from one client address at most (behind a proxy, all clients share its "
+     "address)"},
+    {"timeout", 0, CLI_UINT, "SECONDS", "ADMIT_TIMEOUT", "30", 1, 86400, 0,
+     "close a connection idle this long"},
+    {"body-limit", 0, CLI_UINT, "BYTES", "ADMIT_BODY_LIMIT", "65536", 1024, 67108864, 0,
+     "largest request body; larger ones get 413"},
+    {"connection-memory", 0, CLI_UINT, "BYTES", "ADMIT_CONNECTION_MEMORY", "65536", 8192, 16777216,
+     0, "memory per connection for the request line and headers"},
+    {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, 0,
+     "the address users reach admitd at (\"https://tickets.example.org\"); https makes cookies "
+     "Secure"},
+    {0},
+};
+
+static int run(const struct cli_args *args);
+
+static const struct cli_cmd admitd_cmd = {
+    NULL, NULL,
+    "admitd: the admit HTTP server (registration pages, tickets, check-in API).\n"
+    "Logs one line per request on stderr; SIGTERM or SIGINT stops it after the requests in "
+    "flight.",
+    admitd_opts, run};
+
+/* Everything run() sets up, so that one function can tear it down. */
+struct startup {
+    struct http_server server;
+    struct admit_signing_key signing_key;
+    struct admit_keyring keyring;
+    struct admit_tmpl_set *templates;
+    struct static_assets *assets;
+    char *public_url;
+    struct sockaddr_storage listen;
+    char listen_host[64];
+};
+
+/* "127.0.0.1:8080" or "[::1]:8080" into *addr; the printable host into host. */
+static int parse_listen(const char *text, struct sockaddr_storage *addr, char *host, size_t hostlen)
+{
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    size_t hlen;
+    const char *h = text;
+    if (colon == NULL || colon[1] == '\0')
+        return -1;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || port > 65535 || colon[1] < '0' || colon[1] > '9')
+        return -1;
+    hlen = (size_t)(colon - text);
+    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
+        h = text + 1;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= hostlen)
+        return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    memset(addr, 0, sizeof *addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    if (h == text && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return 0;
+    }
+    if (h != text && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return 0;
+    }
+    return -1;
+}
+
+static int bound_port(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    return info != NULL ? (int)info->port : -1;
+}
+
+static int load_keys(const char *dir, struct admit_signing_key *key, struct admit_keyring *ring)
+{
+    struct admit_buf path;
+    int status = -1;
+    DIR *d = NULL;
+    admit_buf_init(&path, 4096);
+    if (admit_buf_printf(&path, "%s/%s", dir, ADMIT_KEY_SECRET_FILE) != ADMIT_OK) {
+        http_log("--keys %s: path too long", dir);
+        goto done;
+    }
+    enum admit_rc rc = admit_key_load_secret(admit_buf_cstr(&path), key);
+    if (rc == ADMIT_ERR_PERMISSION) {
+        http_log("%s is readable by group or others: chmod 600 it", admit_buf_cstr(&path));
+        goto done;
+    } else if (rc == ADMIT_ERR_IO) {
+        http_log("cannot read %s: %s (create a key with admit keygen --dir %s)",
+                 admit_buf_cstr(&path), strerror(errno), dir);
+        goto done;
+    } else if (rc != ADMIT_OK) {
+        http_log("%s is not a ticket-signing key file", admit_buf_cstr(&path));
+        goto done;
+    }
+    struct admit_public_key own = {.key_id = key->key_id};
+    memcpy(own.pk, key->pk, sizeof own.pk);
+    admit_keyring_add(ring, &own);
+
+    d = opendir(dir);
+    if (d == NULL) {
+        http_log("cannot list %s: %s", dir, strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        errno = 0;
+        const struct dirent *entry = readdir(d);
+        if (entry == NULL) {
+            if (errno != 0) {
+                http_log("cannot list %s: %s", dir, strerror(errno));
+                goto done;
+            }
+            break;
+        }
+        size_t n = strlen(entry->d_name);
+        if (entry->d_name[0] == '.' || n < 5 || strcmp(entry->d_name + n - 4, ".pub") != 0)
+            continue;
+        struct admit_public_key pub;
+        admit_buf_reset(&path);
+        if (admit_buf_printf(&path, "%s/%s", dir, entry->d_name) != ADMIT_OK ||
+            admit_key_load_public(admit_buf_cstr(&path), &pub) != ADMIT_OK) {
+            http_log("%s is not a readable public key file", admit_buf_cstr(&path));
+            goto done;
+        }
+        admit_keyring_add(ring, &pub);
+    }
+    status = 0;
+done:
+    if (d != NULL)
+        closedir(d);
+    admit_buf_free(&path);
+    return status;
+}
+
+static int load_templates(const char *dir, struct startup *s)
+{
+    struct admit_tmpl_error err;
+    char static_err[512];
+    size_t nassets = 0;
+    if (admit_tmpl_set_load_dir(dir, &s->templates, &err) != ADMIT_OK) {
+        http_log("cannot load the templates: %s", err.message);
+        return -1;
+    }
+    if (!admit_tmpl_set_has(s->templates, ERROR_TEMPLATE)) {
+        http_log("%s/%s is missing: every error page is rendered from it", dir, ERROR_TEMPLATE);
+        return -1;
+    }
+    struct admit_buf static_dir;
+    admit_buf_init(&static_dir, 4096);
+    enum admit_rc rc = admit_buf_printf(&static_dir, "%s/static", dir);
+    if (rc == ADMIT_OK)
+        rc = static_assets_load(admit_buf_cstr(&static_dir), &s->assets, &nassets, static_err,
+                                sizeof static_err);
+    admit_buf_free(&static_dir);
+    if (rc != ADMIT_OK) {
+        http_log("cannot load the static assets: %s", static_err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Connects once to check the database before serving: reachable, migrated, statements valid. */
+static int check_database(const char *dsn)
+{
+    struct admit_db *db = admit_db_new(dsn);
+    int applied = 0;
+    int expected = 0;
+    int status = -1;
+    enum admit_rc rc = admit_db_connect(db);
+    if (rc != ADMIT_OK) {
+        http_log("cannot connect to the database: %s", admit_db_error(db));
+        goto done;
+    }
+    rc = admit_migrate_check(db, &applied, &expected);
+    if (rc == ADMIT_ERR_STATE && applied < expected) {
+        http_log("database is at migration %d of %d: run admit migrate --db ... (with the same "
+                 "connection string) first",
+                 applied, expected);
+        goto done;
+    } else if (rc == ADMIT_ERR_STATE) {
+        http_log("database has migrations this admitd does not know (it knows %d): upgrade "
+                 "admitd",
+                 expected);
+        goto done;
+    } else if (rc != ADMIT_OK) {
+        http_log("cannot read the database's migrations: %s", admit_db_error(db));
+        goto done;
+    }
+    rc = admit_db_ready(db);
+    if (rc != ADMIT_OK) {
+        http_log("the database does not accept admitd's queries: %s", admit_db_error(db));
+        goto done;
+    }
+    status = 0;
+done:
+    admit_db_free(db);
+    return status;
+}
+
+/* libmicrohttpd's own error messages, one line each. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char message[512];
+    (void)cls;
+    vsnprintf(message, sizeof message, fmt, ap);
+    http_log("libmicrohttpd: %s", message);
+}
+
+/* Waits for the requests in flight, at most DRAIN_SECONDS; a second signal cuts it short. */
+static void drain(const sigset_t *signals)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    long long waited_ms = 0;
+    while (http_in_flight() > 0 && waited_ms < DRAIN_SECONDS * 1000LL) {
+        if (sigtimedwait(signals, NULL, &tick) > 0) {
+            http_log("second signal: stopping now");
+            return;
+        }
+        waited_ms += 10;
+    }
+    if (http_in_flight() > 0)
+        http_log("%d requests still running after %d s: stopping anyway", http_in_flight(),
+                 DRAIN_SECONDS);
+}
+
+static int serve(struct startup *s, const struct cli_args *args)
+{
+    sigset_t signals;
+    int sig = 0;
+    const char *listen = cli_get(args, "listen");
+    const struct sockaddr_storage addr = s->listen;
+    const char *host = s->listen_host;
+    /* Every thread libmicrohttpd starts inherits this mask: only main's sigwait sees them. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
+     * One option and its value per line: */
+    /* clang-format off */
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_on_request, &s->server,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cli_get_uint(args, "threads"),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "max-connections"),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "per-ip-connections"),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cli_get_uint(args, "timeout"),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cli_get_uint(args, "connection-memory"),
+        MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &s->server,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
+    /* clang-format on */
+    if (d == NULL) {
+        http_log("cannot listen on %s (see the line above)", listen);
+        return EXIT_START_FAILED;
+    }
+    if (addr.ss_family == AF_INET6)
+        http_log("listening on http://[%s]:%d", host, bound_port(d));
+    else
+        http_log("listening on http://%s:%d", host, bound_port(d));
+
+    while (sigwait(&signals, &sig) != 0)
+        ;
+    http_log("%s: stopping; %d requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             http_in_flight());
+    http_drain_begin();
+    MHD_socket listener = MHD_quiesce_daemon(d);
+    /* The workers no longer accept; without this the kernel would still complete handshakes
+     * into the backlog, and those clients would hang until the stop. Shut down, not closed:
+     * the descriptor must stay valid until MHD_stop_daemon. */
+    if (listener != MHD_INVALID_SOCKET)
+        shutdown(listener, SHUT_RDWR);
+    drain(&signals);
+    MHD_stop_daemon(d);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    http_log("stopped");
+    return CLI_EXIT_OK;
+}
+
+/* --public-url without its trailing slashes, checked; NULL after a message when invalid. */
+static char *public_url(const struct cli_args *args)
+{
+    const char *url = cli_get(args, "public-url");
+    if (url == NULL)
+        return admit_xstrdup("");
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+    if (scheme == 0 || n <= scheme || strpbrk(url, " \t\r\n\"<>") != NULL) {
+        cli_error(args, "--public-url \"%s\": expected http://HOST or https://HOST", url);
+        return NULL;
+    }
+    return admit_xstrndup(url, n);
+}
+
+static int run(const struct cli_args *args)
+{
+    struct startup s;
+    int status = EXIT_START_FAILED;
+    memset(&s, 0, sizeof s);
+    admit_keyring_init(&s.keyring);
+    /* Flags first: a usage error is reported before anything is loaded. */
+    const char *listen = cli_get(args, "listen");
+    status = CLI_EXIT_USAGE;
+    if (parse_listen(listen, &s.listen, s.listen_host, sizeof s.listen_host) != 0) {
+        cli_error(args, "--listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT", listen);
+        goto done;
+    }
+    if (cli_get_uint(args, "max-connections") < cli_get_uint(args, "threads")) {
+        /* libmicrohttpd shares the limit out among the threads: each needs one at least. */
+        cli_error(args, "--max-connections must be at least --threads");
+        goto done;
+    }
+    s.public_url = public_url(args);
+    if (s.public_url == NULL)
+        goto done;
+    status = EXIT_START_FAILED;
+    if (load_keys(cli_get(args, "keys"), &s.signing_key, &s.keyring) != 0)
+        goto done;
+    if (load_templates(cli_get(args, "templates"), &s) != 0)
+        goto done;
+    char err[256];
+    if (router_check(http_route_tables, err, sizeof err) != ADMIT_OK) {
+        http_log("internal error: %s", err);
+        goto done;
+    }
+    if (check_database(cli_get(args, "db")) != 0)
+        goto done;
+
+    s.server.dsn = cli_get(args, "db");
+    s.server.public_url = s.public_url;
+    s.server.secure_cookies = strncmp(s.public_url, "https://", 8) == 0;
+    s.server.body_limit = cli_get_uint(args, "body-limit");
+    s.server.templates = s.templates;
+    s.server.signing_key = &s.signing_key;
+    s.server.keyring = &s.keyring;
+    s.server.assets = s.assets;
+    admit_csrf_key_derive(&s.signing_key, &s.server.csrf_key);
+    status = serve(&s, args);
+done:
+    admit_csrf_key_wipe(&s.server.csrf_key);
+    admit_key_wipe(&s.signing_key);
+    admit_keyring_free(&s.keyring);
+    admit_tmpl_set_free(s.templates);
+    static_assets_free(s.assets);
+    free(s.public_url);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_args args;
+    cli_program = "admitd";
+    if (admit_init() != ADMIT_OK) {
+        fprintf(stderr, "admitd: cannot initialise libsodium\n");
+        return EXIT_START_FAILED;
+    }
+    int rc = cli_parse(&admitd_cmd, argc, argv, &args);
+    if (rc == -1)
+        return CLI_EXIT_OK;
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    rc = run(&args);
+    cli_args_free(&args);
+    return rc;
+}

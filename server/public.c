@@ -1,0 +1,254 @@
+/* The attendee's way in: the home page, an event's page with its registration form, and the
+ * form's submission. Registering is one round trip (admit_register in SQL); the form is only
+ * re-read from the database when it has to be shown again. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admit/country.h"
+#include "admit/mem.h"
+#include "admit/registration.h"
+#include "pages.h"
+#include "router.h"
+
+#define REGISTER_FORM "register"
+/* Fields a registration form may carry; more distinct names than this are ignored. */
+#define MAX_FIELDS 16
+
+static void home(struct http_request *req)
+{
+    json_t *events = NULL;
+    if (!pages_query_json(req, ADMIT_Q_EVENTS_UPCOMING, NULL, &events))
+        return;
+    if (events == NULL)
+        events = json_array();
+    size_t i;
+    json_t *event;
+    json_array_foreach(events, i, event) pages_decorate_event(event);
+    http_render(req, 200, "index.html", json_pack("{s:s, s:o}", "title", "Events", "events", events));
+}
+
+/* The submitted form with surrounding white space removed from every value: what is validated,
+ * stored and shown again. */
+struct trimmed_form {
+    struct http_request *req;
+    const char *names[MAX_FIELDS];
+    char *values[MAX_FIELDS];
+    size_t count;
+};
+
+static const char *trimmed_lookup(void *ctx, const char *name)
+{
+    struct trimmed_form *f = ctx;
+    for (size_t i = 0; i < f->count; i++)
+        if (strcmp(f->names[i], name) == 0)
+            return f->values[i];
+    const char *raw = http_form(f->req, name);
+    if (raw == NULL || f->count == MAX_FIELDS)
+        return raw;
+    while (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n')
+        raw++;
+    size_t len = strlen(raw);
+    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\r' ||
+                       raw[len - 1] == '\n'))
+        len--;
+    f->names[f->count] = name;
+    f->values[f->count] = admit_xstrndup(raw, len);
+    return f->values[f->count++];
+}
+
+static void trimmed_free(struct trimmed_form *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        free(f->values[i]);
+    f->count = 0;
+}
+
+static json_t *countries_json(const char *selected)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < admit_country_count(); i++) {
+        const struct admit_country *c = admit_country_at(i);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "code", c->code, "name", c->name,
+                                              "selected", selected && !strcmp(selected, c->code)));
+    }
+    return list;
+}
+
+static json_t *organisation_types_json(const char *selected)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < admit_organisation_type_count; i++) {
+        const struct admit_organisation_type *t = &admit_organisation_types[i];
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", t->value, "label",
+                                              t->label, "selected",
+                                              selected && !strcmp(selected, t->value)));
+    }
+    return list;
+}
+
+/* The event's lists, each marked checked when its id is among the chosen ones. */
+static json_t *lists_json(json_t *event, const int *chosen, size_t nchosen)
+{
+    json_t *lists = json_deep_copy(json_object_get(event, "lists"));
+    size_t i;
+    json_t *list;
+    if (lists == NULL)
+        return json_array();
+    json_array_foreach(lists, i, list)
+    {
+        json_int_t id = json_integer_value(json_object_get(list, "id"));
+        int checked = 0;
+        for (size_t j = 0; j < nchosen; j++)
+            checked |= chosen[j] == id;
+        json_object_set_new(list, "checked", json_boolean(checked));
+    }
+    return lists;
+}
+
+/* Renders the event page with its form: empty (GET) or as submitted with errors (POST). */
+static void render_event(struct http_request *req, unsigned status, json_t *event,
+                         admit_form_lookup get, void *ctx, const struct admit_registration *in,
+                         const struct admit_form_errors *errs)
+{
+    char nonce[ADMIT_TOKEN_SIZE], action[160];
+    json_t *values = json_object(), *errors = json_object(), *error_list = json_array();
+    const char *value;
+
+    snprintf(action, sizeof action, "/events/%s/register",
+             json_string_value(json_object_get(event, "slug")));
+    for (size_t i = 0; get != NULL && i < admit_registration_field_count; i++) {
+        value = get(ctx, admit_registration_fields[i].name);
+        json_object_set_new(values, admit_registration_fields[i].name, json_string(value ? value : ""));
+    }
+    value = get != NULL ? get(ctx, "consent") : NULL;
+    json_object_set_new(values, "consent", json_boolean(value && !strcmp(value, "yes")));
+    for (size_t i = 0; errs != NULL && i < errs->count; i++) {
+        json_object_set_new(errors, errs->items[i].field, json_string(errs->items[i].message));
+        json_array_append_new(error_list, json_pack("{s:s, s:s}", "field", errs->items[i].field,
+                                                    "message", errs->items[i].message));
+    }
+    /* A form shown again keeps its nonce: submitting it twice must still be one registration. */
+    value = get != NULL ? get(ctx, "form_nonce") : NULL;
+    if (value != NULL && admit_token_valid(value))
+        snprintf(nonce, sizeof nonce, "%s", value);
+    else
+        admit_token_new(nonce);
+
+    json_t *form = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "action", action, "csrf_token",
+                             http_csrf_token(req, REGISTER_FORM), "nonce", nonce, "values", values,
+                             "errors", errors, "error_list", error_list, "has_errors",
+                             errs != NULL && errs->count > 0);
+    json_t *context = json_pack(
+        "{s:O, s:O, s:o, s:o, s:o, s:o}", "title", json_object_get(event, "name"), "event", event,
+        "form", form, "countries", countries_json(get ? get(ctx, "country") : NULL),
+        "organisation_types", organisation_types_json(get ? get(ctx, "organisation_type") : NULL),
+        "lists", lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
+    http_no_store(req); /* each view carries its own nonce */
+    http_render(req, status, "event.html", context);
+}
+
+static void event_page(struct http_request *req)
+{
+    json_t *event = NULL;
+    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, http_param(req, "slug"), &event))
+        return;
+    if (event == NULL) {
+        http_respond_error(req, 404, "Event not found",
+                           "There is no event at this address. Check the link you were given.");
+        return;
+    }
+    render_event(req, 200, pages_decorate_event(event), NULL, NULL, NULL, NULL);
+    json_decref(event);
+}
+
+/* The page for an outcome that is not a registration: closed, not open yet, full, email taken. */
+static void problem(struct http_request *req, unsigned status, json_t *event, const char *kind)
+{
+    json_t *context = json_pack(
+        "{s:s, s:i, s:O, s:s, s:b, s:b, s:b, s:b, s:s}", "title", "Registration", "status",
+        (int)status, "event", event, "problem", kind, "is_closed", !strcmp(kind, "closed"),
+        "is_not_open", !strcmp(kind, "not_open"), "is_full", !strcmp(kind, "full"),
+        "is_email_taken", !strcmp(kind, "email_taken"), "resend_url", "/tickets/resend");
+    http_render(req, status, "registration_problem.html", context);
+}
+
+static void register_attendee(struct http_request *req)
+{
+    const char *slug = http_param(req, "slug");
+    const char *lists[ADMIT_EVENT_MAX_LISTS + 1];
+    struct trimmed_form form = {.req = req};
+    struct admit_form_errors errs = {.count = 0};
+    struct admit_registration in;
+    struct admit_registration_result result;
+    json_t *event = NULL;
+
+    if (!http_csrf_check(req, REGISTER_FORM))
+        return;
+    size_t nlists = http_form_all(req, "lists", lists, ADMIT_EVENT_MAX_LISTS + 1);
+    if (nlists > ADMIT_EVENT_MAX_LISTS)
+        nlists = ADMIT_EVENT_MAX_LISTS + 1; /* reported as an error by the check */
+    admit_registration_check(trimmed_lookup, &form, lists,
+                             nlists > ADMIT_EVENT_MAX_LISTS ? ADMIT_EVENT_MAX_LISTS : nlists, 0,
+                             &in, &errs);
+    if (nlists > ADMIT_EVENT_MAX_LISTS)
+        admit_form_add_error(&errs, "lists", "Choose days and sessions from the list");
+    if (errs.count == 0) {
+        enum admit_rc rc = admit_registration_submit(http_db(req), slug, &in, &result);
+        if (rc != ADMIT_OK) {
+            http_respond_db_error(req, rc);
+            goto done;
+        }
+        if (result.outcome == ADMIT_REG_CREATED || result.outcome == ADMIT_REG_DUPLICATE) {
+            char location[96];
+            http_log_note(req, result.outcome == ADMIT_REG_CREATED ? "created" : "duplicate");
+            snprintf(location, sizeof location, "/tickets/%s?welcome=1", result.token);
+            http_redirect(req, location);
+            goto done;
+        }
+        if (result.outcome == ADMIT_REG_BAD_LIST)
+            admit_form_add_error(&errs, "lists", "Choose days and sessions from the list");
+        if (result.outcome == ADMIT_REG_NO_LIST)
+            admit_form_add_error(&errs, "lists", "Choose at least one day or session");
+    }
+    /* Not registered: the page is shown again, so the event is needed now. */
+    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+        goto done;
+    if (event == NULL) {
+        http_respond_error(req, 404, "Event not found",
+                           "There is no event at this address. Check the link you were given.");
+        goto done;
+    }
+    pages_decorate_event(event);
+    if (errs.count > 0) {
+        render_event(req, 422, event, trimmed_lookup, &form, &in, &errs);
+        goto done;
+    }
+    switch (result.outcome) {
+    case ADMIT_REG_EMAIL_TAKEN:
+        problem(req, 409, event, "email_taken");
+        break;
+    case ADMIT_REG_FULL:
+        problem(req, 409, event, "full");
+        break;
+    case ADMIT_REG_NOT_OPEN:
+        problem(req, 403, event, "not_open");
+        break;
+    case ADMIT_REG_CLOSED:
+        problem(req, 403, event, "closed");
+        break;
+    default:
+        http_respond_error(req, 404, "Event not found",
+                           "There is no event at this address. Check the link you were given.");
+        break;
+    }
+done:
+    json_decref(event);
+    trimmed_free(&form);
+}
+
+const struct http_route public_routes[] = {
+    {HTTP_GET, "/", home, HTTP_ROUTE_DB},
+    {HTTP_GET, "/events/:slug", event_page, HTTP_ROUTE_DB},
+    {HTTP_POST, "/events/:slug/register", register_attendee, HTTP_ROUTE_DB},
+    {0},
+};

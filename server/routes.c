@@ -1,0 +1,12 @@
+/* Every route table admitd serves: one per area, each defined in its area's file and declared
+ * in router.h. Add a new area's table here (before the NULL). Order does not matter: the most
+ * specific pattern wins, and router_check refuses two routes for the same requests. */
+#include "router.h"
+
+const struct http_route *const http_route_tables[] = {
+    health_routes,
+    static_routes,
+    public_routes,
+    ticket_routes,
+    NULL,
+};
