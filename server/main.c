@@ -61,7 +61,9 @@ static const struct cli_opt admitd_opts[] = {
      "close a connection idle this long"},
     {"body-limit", 0, CLI_UINT, "BYTES", "ADMIT_BODY_LIMIT", "65536", 1024, 67108864, 0,
      "largest request body; larger ones get 413"},
-    {"connection-memory", 0, CLI_UINT, "BYTES", "ADMIT_CONNECTION_MEMORY", "65536", 8192, 16777216,
+    /* libmicrohttpd clears this pool after every request: at 64 KiB that was 17% of the CPU of
+     * an event page view (bench/README.md); 16 KiB holds any sane request line and headers. */
+    {"connection-memory", 0, CLI_UINT, "BYTES", "ADMIT_CONNECTION_MEMORY", "16384", 8192, 16777216,
      0, "memory per connection for the request line and headers"},
     {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, 0,
      "the address users reach admitd at (\"https://tickets.example.org\"); https makes cookies "
@@ -261,7 +263,7 @@ done:
 }
 
 /* libmicrohttpd's own error messages, one line each. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char message[512];
     (void)cls;
