@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,10 @@ static const struct {
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     /* Ticket URLs hold access tokens: never leak them to other sites. */
-    {"Referrer-Policy", "no-referrer"},
+    /* same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with
+     * same-origin form posts, which the CSRF check must refuse; same-origin still sends no
+     * ticket URL (token) to any other site. */
+    {"Referrer-Policy", "same-origin"},
     {"X-Frame-Options", "DENY"},
 };
 
@@ -162,6 +166,15 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
         http_log("cannot add the header %s", name);
 }
 
+/* Whether the handler set a header of this name (it then replaces the framework's). */
+static bool handler_sets(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 /* Sends the pending answer (a 500 if the handler gave none), with every header. */
 static enum MHD_Result queue(struct http_request *req)
 {
@@ -171,7 +184,8 @@ static enum MHD_Result queue(struct http_request *req)
         http_respond_text(req, 500, "internal error\n");
     }
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
-        add_header(req->response, security_headers[i].name, security_headers[i].value);
+        if (!handler_sets(req, security_headers[i].name))
+            add_header(req->response, security_headers[i].name, security_headers[i].value);
     for (size_t i = 0; i < req->nheaders; i++)
         add_header(req->response, req->headers[i].name, req->headers[i].value);
     if (http_csrf_set_cookie(req, cookie, sizeof cookie))

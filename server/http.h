@@ -12,7 +12,7 @@
  * its parameters; answered 404, 405 (with Allow), 413 (body over --body-limit), 400 (a form
  * body that is not valid application/x-www-form-urlencoded UTF-8: see admit/formdata.h) and,
  * for routes flagged HTTP_ROUTE_DB, 503 when PostgreSQL is unreachable. After the handler it
- * adds the security headers (CSP without inline script, nosniff, Referrer-Policy: no-referrer,
+ * adds the security headers (CSP without inline script, nosniff, Referrer-Policy: same-origin,
  * X-Frame-Options: DENY) to every response and logs one line per request with the route
  * pattern, never the path, query, cookies or body.
  *
@@ -149,6 +149,21 @@ void http_redirect(struct http_request *req, const char *location);
 /* Answers len bytes of data with content_type; see enum http_memory for who owns data. */
 void http_respond_bytes(struct http_request *req, unsigned status, const char *content_type,
                         const void *data, size_t len, enum http_memory memory);
+/* Streamed answers: the body is produced piece by piece while it is sent (chunked transfer
+ * encoding), in constant memory, for CSV exports of any size.
+ * A reader writes the next bytes of the body into buf (at most max, max > 0) and returns how
+ * many (at least 1), HTTP_STREAM_END when the body is complete, or HTTP_STREAM_ERROR to break
+ * the answer off (the client sees a truncated transfer, never a complete-looking body). It runs
+ * on a worker thread after the handler has returned, between other requests of that thread:
+ * it must use nothing of the request, and not http_db (give the stream its own connection). */
+typedef long (*http_stream_reader)(void *ctx, char *buf, size_t max);
+#define HTTP_STREAM_END   (-1L)
+#define HTTP_STREAM_ERROR (-2L)
+/* Answers with status and a body read from reader(ctx, ...). free_ctx(ctx) (may be NULL) is
+ * called exactly once when the answer is done with: sent, broken off, never sent (HEAD, or
+ * replaced by a later answer of the handler). The log line shows bytes=0 and note=stream. */
+void http_respond_stream(struct http_request *req, unsigned status, const char *content_type,
+                         http_stream_reader reader, void *ctx, void (*free_ctx)(void *ctx));
 /* Answers value as compact JSON (application/json). Takes the reference to value. */
 void http_respond_json(struct http_request *req, unsigned status, json_t *value);
 /* The error page: error.html with {"status", "title", "message", "site"}; or, for a route
@@ -168,7 +183,10 @@ void http_respond_db_error(struct http_request *req, enum admit_rc rc);
 
 /* Adds a response header (name and value copied), applied to whatever answer the request
  * ends with: "Cache-Control: no-store" on pages that show a token, "ETag", ... Up to 16 per
- * request; more are dropped with a note in the log. Values with CR or LF are dropped. */
+ * request; more are dropped with a note in the log. Values with CR or LF are dropped.
+ * A header named like one of the security headers the framework adds (Content-Security-Policy,
+ * X-Frame-Options, ...) replaces it for this response: that is how a page widens the default
+ * CSP, e.g. the admin pages with "script-src 'self'" for their one static script. */
 void http_set_header(struct http_request *req, const char *name, const char *value);
 /* Shorthand for Cache-Control: no-store. */
 void http_no_store(struct http_request *req);

@@ -75,6 +75,49 @@ void http_respond_bytes(struct http_request *req, unsigned status, const char *c
     set_response(req, status, r, len, content_type);
 }
 
+/* Bytes a streamed answer asks its reader for at a time. */
+#define STREAM_BLOCK (32u << 10)
+
+struct stream {
+    http_stream_reader reader;
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *s = cls;
+    (void)pos;
+    long n = s->reader(s->ctx, buf, max);
+    if (n > 0)
+        return (ssize_t)n;
+    return n == HTTP_STREAM_END ? MHD_CONTENT_READER_END_OF_STREAM
+                                : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    if (s->free_ctx != NULL)
+        s->free_ctx(s->ctx);
+    free(s);
+}
+
+void http_respond_stream(struct http_request *req, unsigned status, const char *content_type,
+                         http_stream_reader reader, void *ctx, void (*free_ctx)(void *ctx))
+{
+    struct stream *s = admit_xmalloc(sizeof *s);
+    s->reader = reader;
+    s->ctx = ctx;
+    s->free_ctx = free_ctx;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                                               stream_read, s, stream_free);
+    if (r == NULL)
+        stream_free(s);
+    set_response(req, status, r, 0, content_type);
+    http_log_note(req, "stream");
+}
+
 void http_respond_text(struct http_request *req, unsigned status, const char *text)
 {
     http_respond_bytes(req, status, "text/plain; charset=utf-8", text, strlen(text), HTTP_STATIC);

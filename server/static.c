@@ -46,6 +46,7 @@ static const struct {
     {".webp", "image/webp"},
     {".woff2", "font/woff2"},
     {".txt", "text/plain; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
 };
 
 static const char *content_type_of(const char *name)
@@ -104,7 +105,7 @@ static enum admit_rc load_one(struct static_assets *set, const char *dir, const 
     if (type == NULL) {
         snprintf(err, errlen,
                  "%s: unknown extension (assets are .css .svg .png .ico .jpg .jpeg "
-                 ".webp .woff2 .txt)",
+                 ".webp .woff2 .txt .js)",
                  admit_buf_cstr(&path));
         goto done;
     }

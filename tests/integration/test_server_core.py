@@ -351,12 +351,12 @@ class StaticAssets(ServerTestCase):
         templates = os.path.join(self.work, "templates")
         shutil.copytree(harness.TEMPLATES_DIR, templates)
         os.makedirs(os.path.join(templates, "static"), exist_ok=True)
-        with open(os.path.join(templates, "static", "app.js"), "w") as f:
-            f.write("alert(1)")
+        with open(os.path.join(templates, "static", "app.php"), "w") as f:
+            f.write("<?php echo 1;")
         status, err = harness.start_failure(["--db", self.db.dsn, "--keys", self.keys,
                                              "--templates", templates])
         self.assertEqual(status, 1)
-        self.assertIn("app.js: unknown extension", err)
+        self.assertIn("app.php: unknown extension", err)
 
 
 class Shutdown(ServerTestCase):
