@@ -189,7 +189,8 @@ enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparam
             continue;
         }
         PQclear(res);
-        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0))
+        /* state pointed into the result just freed: set_error kept a copy. */
+        if (strcmp(db->sqlstate, "23505") == 0 || strcmp(db->sqlstate, "23P01") == 0)
             return ADMIT_ERR_CONFLICT;
         return ADMIT_ERR_DB;
     }

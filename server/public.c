@@ -1,18 +1,33 @@
 /* The attendee's way in: the home page, an event's page with its registration form, and the
  * form's submission. Registering is one round trip (admit_register in SQL); the form is only
- * re-read from the database when it has to be shown again. */
+ * re-read from the database when it has to be shown again.
+ *
+ * The event page is what a rush hits: it is rendered once per EVENT_PAGE_TTL_NS and process,
+ * with marks where each view's own CSRF token and form nonce go, and every view copies it with
+ * fresh tokens in the marks (page_cache.h, admit/splice.h). So what it says about the event (free
+ * seats, open or closed) may lag the database by that long; registering itself always asks the
+ * database. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admit/country.h"
 #include "admit/mem.h"
 #include "admit/registration.h"
+#include "admit/splice.h"
+#include "page_cache.h"
 #include "pages.h"
 #include "router.h"
 
 #define REGISTER_FORM "register"
 /* Fields a registration form may carry; more distinct names than this are ignored. */
 #define MAX_FIELDS 16
+/* How long an event page is served from the cache before the event is read again. */
+#define EVENT_PAGE_TTL_NS 1000000000LL
+/* Events whose page the cache holds at most (only existing events take room). */
+#define EVENT_PAGE_CACHE_SIZE 64
+/* Largest rendered event page. */
+#define EVENT_PAGE_MAX (8u << 20)
 
 static void home(struct http_request *req)
 {
@@ -51,8 +66,16 @@ static const char *trimmed_lookup(void *ctx, const char *name)
     while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\r' ||
                        raw[len - 1] == '\n'))
         len--;
+    /* Browsers send a textarea's line breaks as CR LF but count them as one character (its
+     * maxlength): store and count them as LF. */
+    char *value = admit_xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n'))
+            value[n++] = raw[i];
+    value[n] = '\0';
     f->names[f->count] = name;
-    f->values[f->count] = admit_xstrndup(raw, len);
+    f->values[f->count] = value;
     return f->values[f->count++];
 }
 
@@ -105,12 +128,14 @@ static json_t *lists_json(json_t *event, const int *chosen, size_t nchosen)
     return lists;
 }
 
-/* Renders the event page with its form: empty (GET) or as submitted with errors (POST). */
-static void render_event(struct http_request *req, unsigned status, json_t *event,
-                         admit_form_lookup get, void *ctx, const struct admit_registration *in,
-                         const struct admit_form_errors *errs)
+/* The template context of the event page with its form: empty (get NULL) or as submitted with
+ * errors; csrf_token and nonce go in the form as they are. Takes no reference. */
+static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
+                             const struct admit_registration *in,
+                             const struct admit_form_errors *errs, const char *csrf_token,
+                             const char *nonce)
 {
-    char nonce[ADMIT_TOKEN_SIZE], action[160];
+    char action[160];
     json_t *values = json_object(), *errors = json_object(), *error_list = json_array();
     const char *value;
 
@@ -127,38 +152,113 @@ static void render_event(struct http_request *req, unsigned status, json_t *even
         json_array_append_new(error_list, json_pack("{s:s, s:s}", "field", errs->items[i].field,
                                                     "message", errs->items[i].message));
     }
+    json_t *form =
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "action", action, "csrf_token", csrf_token,
+                  "nonce", nonce, "values", values, "errors", errors, "error_list", error_list,
+                  "has_errors", errs != NULL && errs->count > 0);
+    return json_pack("{s:O, s:O, s:o, s:o, s:o, s:o}", "title", json_object_get(event, "name"),
+                     "event", event, "form", form, "countries",
+                     countries_json(get ? get(ctx, "country") : NULL), "organisation_types",
+                     organisation_types_json(get ? get(ctx, "organisation_type") : NULL), "lists",
+                     lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
+}
+
+/* Renders the event page with the form as submitted, and its errors. */
+static void render_event(struct http_request *req, unsigned status, json_t *event,
+                         admit_form_lookup get, void *ctx, const struct admit_registration *in,
+                         const struct admit_form_errors *errs)
+{
+    char nonce[ADMIT_TOKEN_SIZE];
     /* A form shown again keeps its nonce: submitting it twice must still be one registration. */
-    value = get != NULL ? get(ctx, "form_nonce") : NULL;
-    if (value != NULL && admit_token_valid(value))
-        snprintf(nonce, sizeof nonce, "%s", value);
+    const char *sent = get(ctx, "form_nonce");
+    if (sent != NULL && admit_token_valid(sent))
+        snprintf(nonce, sizeof nonce, "%s", sent);
     else
         admit_token_new(nonce);
-
-    json_t *form = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "action", action, "csrf_token",
-                             http_csrf_token(req, REGISTER_FORM), "nonce", nonce, "values", values,
-                             "errors", errors, "error_list", error_list, "has_errors",
-                             errs != NULL && errs->count > 0);
-    json_t *context = json_pack(
-        "{s:O, s:O, s:o, s:o, s:o, s:o}", "title", json_object_get(event, "name"), "event", event,
-        "form", form, "countries", countries_json(get ? get(ctx, "country") : NULL),
-        "organisation_types", organisation_types_json(get ? get(ctx, "organisation_type") : NULL),
-        "lists", lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
+    json_t *context =
+        event_context(event, get, ctx, in, errs, http_csrf_token(req, REGISTER_FORM), nonce);
     http_no_store(req); /* each view carries its own nonce */
     http_render(req, status, "event.html", context);
 }
 
-static void event_page(struct http_request *req)
+/* The cache of event pages by slug, made on first use and kept for the life of the process. */
+static struct page_cache *event_pages;
+static pthread_once_t event_pages_once = PTHREAD_ONCE_INIT;
+
+static void make_event_pages(void)
 {
+    event_pages = page_cache_new(EVENT_PAGE_TTL_NS, EVENT_PAGE_CACHE_SIZE);
+}
+
+/* Reads the event and renders its page with an empty form, cut where each view's CSRF token and
+ * nonce go, into the cache. On failure answers (404, 503, 500), gives the cache's turn back and
+ * returns NULL. */
+static struct page_cache_page *build_event_page(struct http_request *req, const char *slug)
+{
+    char marks[2][ADMIT_TOKEN_SIZE];
+    const char *mark_list[2] = {marks[0], marks[1]};
+    struct admit_splice *splice = NULL;
+    struct admit_buf out;
     json_t *event = NULL;
-    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, http_param(req, "slug"), &event))
-        return;
+
+    admit_buf_init(&out, EVENT_PAGE_MAX);
+    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+        goto fail;
     if (event == NULL) {
         http_respond_error(req, 404, "Event not found",
                            "There is no event at this address. Check the link you were given.");
-        return;
+        goto fail;
     }
-    render_event(req, 200, pages_decorate_event(event), NULL, NULL, NULL, NULL);
+    /* Fresh random marks: no text of the event can hold them. */
+    admit_token_new(marks[0]);
+    admit_token_new(marks[1]);
+    json_t *context =
+        event_context(pages_decorate_event(event), NULL, NULL, NULL, NULL, marks[0], marks[1]);
+    /* What http_render adds to every page. */
+    json_object_set_new(context, "site", json_pack("{s:s}", "url", http_server(req)->public_url));
+    enum admit_rc rc = admit_tmpl_render(http_server(req)->templates, "event.html", context, &out);
+    json_decref(context);
+    if (rc == ADMIT_OK)
+        rc = admit_splice_cut(out.data, out.len, mark_list, 2, &splice);
+    if (rc != ADMIT_OK) {
+        http_log_note(req, "render-failed");
+        http_respond_error(req, 500, "Internal error", "This page could not be shown.");
+        goto fail;
+    }
+    admit_buf_free(&out);
     json_decref(event);
+    return page_cache_put(event_pages, slug, splice);
+fail:
+    admit_buf_free(&out);
+    json_decref(event);
+    page_cache_abandon(event_pages, slug);
+    return NULL;
+}
+
+static void event_page(struct http_request *req)
+{
+    const char *slug = http_param(req, "slug");
+    char nonce[ADMIT_TOKEN_SIZE];
+    char *page = NULL;
+    size_t len = 0;
+
+    pthread_once(&event_pages_once, make_event_pages);
+    struct page_cache_page *cached = page_cache_get(event_pages, slug);
+    if (cached == NULL)
+        cached = build_event_page(req, slug);
+    if (cached == NULL)
+        return;
+    admit_token_new(nonce);
+    const char *values[2] = {http_csrf_token(req, REGISTER_FORM), nonce};
+    if (admit_splice_fill(page_cache_splice(cached), values, &page, &len) != ADMIT_OK) {
+        /* Tokens are always made of token characters: this is a bug. */
+        http_log_note(req, "fill-failed");
+        http_respond_error(req, 500, "Internal error", "This page could not be shown.");
+    } else {
+        http_no_store(req); /* each view carries its own nonce */
+        http_respond_bytes(req, 200, "text/html; charset=utf-8", page, len, HTTP_TAKE);
+    }
+    page_cache_release(cached);
 }
 
 /* The page for an outcome that is not a registration: closed, not open yet, full, email taken. */

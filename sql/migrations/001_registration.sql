@@ -147,18 +147,24 @@ BEGIN
     UPDATE events SET capacity = p_capacity WHERE id = p_event_id;
 END $$;
 
--- Takes one free seat of the event, or returns false when there is none. The fast path only
--- looks at shards nobody holds; the slow path, under the event's lock, waits for held shards
--- and re-reads, so "no seat" is only answered when every shard is really empty.
+-- Takes one free seat of the event, or returns false when there is none.
+--
+-- Fast path, in a subtransaction: the first shard with a free seat that nobody holds, from a
+-- random one on (SKIP LOCKED), never waiting. FOR UPDATE keeps its lock on a row it locked,
+-- re-checked and skipped (its last seat went meanwhile); rolling the subtransaction back when
+-- no seat was found releases such locks, so the slow path starts holding no shard.
+-- Slow path: under the event's lock, shared with other registrations but exclusive of
+-- cancellations and capacity changes (which take it exclusively), wait for shards held by
+-- registrations in flight and look again, so "no seat" is only answered when every shard is
+-- really empty, and a cancellation either sees this registration on the waiting list or has
+-- already put its seat back where this one finds it. Slow-path registrations lock shards in
+-- shard order, so they cannot wait for each other in a cycle; a shard they hold after finding
+-- it empty stays empty (only cancellations and resizes add seats, and they wait for them).
 CREATE FUNCTION admit_seat_take(p_event_id integer) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
     v_shard smallint;
     v_start integer := floor(random() * admit_seat_shards());
 BEGIN
-    -- The fast path runs in a subtransaction. FOR UPDATE keeps its lock on a row it locked,
-    -- re-checked and skipped (its last seat went meanwhile); rolling the subtransaction back
-    -- releases such locks before the slow path waits for the event lock. Holding one there
-    -- would deadlock with a transaction that holds the event lock and waits for that row.
     BEGIN
         SELECT shard INTO v_shard FROM event_seats
         WHERE event_id = p_event_id AND free > 0
@@ -173,12 +179,10 @@ BEGIN
     EXCEPTION WHEN SQLSTATE 'AD001' THEN
         NULL;
     END;
-    PERFORM pg_advisory_xact_lock(p_event_id);
+    PERFORM pg_advisory_xact_lock_shared(p_event_id);
     LOOP
-        -- Waits for shards held by registrations in flight, then re-checks their rows. Nobody
-        -- who holds a shard waits for the event lock, so this wait always ends.
         SELECT shard INTO v_shard FROM event_seats
-        WHERE event_id = p_event_id AND free > 0 LIMIT 1 FOR UPDATE;
+        WHERE event_id = p_event_id AND free > 0 ORDER BY shard LIMIT 1 FOR UPDATE;
         IF FOUND THEN
             UPDATE event_seats SET free = free - 1 WHERE event_id = p_event_id AND shard = v_shard;
             RETURN true;
@@ -205,16 +209,23 @@ CREATE FUNCTION admit_register(
 LANGUAGE plpgsql AS $$
 DECLARE
     v_event events%ROWTYPE;
+    v_lists_known integer;
+    v_lists_all integer;
 BEGIN
-    SELECT * INTO v_event FROM events WHERE slug = p_slug;
+    -- The event and, if this form was submitted before (double click, reload, retry), that
+    -- registration: a second submission is not a new one.
+    SELECT e.id, e.registration_opens_at, e.registration_closes_at, e.starts_at, e.waitlist,
+           r.id, r.token, r.status
+    INTO v_event.id, v_event.registration_opens_at, v_event.registration_closes_at,
+         v_event.starts_at, v_event.waitlist, registration_id, token, status
+    FROM events e
+    LEFT JOIN registrations r ON r.event_id = e.id AND r.form_nonce = p_form_nonce
+    WHERE e.slug = p_slug;
     IF NOT FOUND THEN
         outcome := 'not_found';
         RETURN;
     END IF;
-    -- A second submission of the same form (double click, reload, retry) is not a new one.
-    SELECT r.id, r.token, r.status INTO registration_id, token, status
-    FROM registrations r WHERE r.event_id = v_event.id AND r.form_nonce = p_form_nonce;
-    IF FOUND THEN
+    IF registration_id IS NOT NULL THEN
         outcome := 'duplicate';
         RETURN;
     END IF;
@@ -226,13 +237,13 @@ BEGIN
         outcome := 'closed';
         RETURN;
     END IF;
-    IF (SELECT count(*) FROM checkin_lists
-        WHERE event_id = v_event.id AND id = ANY (p_list_ids)) <> cardinality(p_list_ids) THEN
+    SELECT count(*) FILTER (WHERE id = ANY (p_list_ids)), count(*)
+    INTO v_lists_known, v_lists_all FROM checkin_lists WHERE event_id = v_event.id;
+    IF v_lists_known <> cardinality(p_list_ids) THEN
         outcome := 'bad_list';
         RETURN;
     END IF;
-    IF cardinality(p_list_ids) = 0
-       AND EXISTS (SELECT 1 FROM checkin_lists WHERE event_id = v_event.id) THEN
+    IF cardinality(p_list_ids) = 0 AND v_lists_all > 0 THEN
         outcome := 'no_list';
         RETURN;
     END IF;
