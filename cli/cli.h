@@ -11,11 +11,33 @@ extern const struct cli_cmd cli_ticket_cmd;
 extern const struct cli_cmd cli_verify_cmd;
 extern const struct cli_cmd cli_migrate_cmd;
 extern const struct cli_cmd cli_event_create_cmd;
+/* Door check-in (cli/devices.c, cli/scan.c, cli/sync.c). */
+extern const struct cli_cmd cli_device_add_cmd;
+extern const struct cli_cmd cli_device_revoke_cmd;
+extern const struct cli_cmd cli_device_list_cmd;
+extern const struct cli_cmd cli_scan_cmd;
+extern const struct cli_cmd cli_sync_cmd;
 
 /* The --db option every database command shares. */
 #define CLI_OPT_DB                                                                                 \
     {"db", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_URL", NULL, 0, 0, CLI_REQUIRED,                \
      "PostgreSQL connection string (e.g. \"host=/path/run dbname=admit\")"}
+
+/* The options admit scan and admit sync share (cli/scan.c, cli/sync.c). */
+#define CLI_OPT_SCAN_SERVER                                                                        \
+    {"server", 's', CLI_STRING, "URL", "ADMIT_SCAN_SERVER", NULL, 0, 0, CLI_REQUIRED,           \
+     "admitd's address, e.g. http://10.0.0.2:8080"}
+#define CLI_OPT_SCAN_TOKEN                                                                         \
+    {"token", 't', CLI_STRING, "TOKEN", "ADMIT_SCAN_TOKEN", NULL, 0, 0, 0,                      \
+     "the device token from admit device add: needed once, then kept in the state folder "      \
+     "(prefer the variable: other users can see command lines)"}
+#define CLI_OPT_SCAN_EVENT                                                                         \
+    {"event", 'e', CLI_STRING, "SLUG", "ADMIT_SCAN_EVENT", NULL, 0, 0, 0,                       \
+     "the event, when this computer scans for several events of the server"}
+#define CLI_OPT_SCAN_STATE_DIR                                                                     \
+    {"state-dir", 0, CLI_STRING, "DIR", "ADMIT_STATE_DIR", NULL, 0, 0, 0,                       \
+     "where the scanner keeps its state (default: $XDG_STATE_HOME/admit, else "                 \
+     "~/.local/state/admit)"}
 
 /* Reads one line of at most cap - 1 bytes (without its newline) into buf. Returns 1 when a line
  * was read, 0 at end of input. A longer line is consumed whole and reported with *too_long. */

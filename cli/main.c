@@ -11,6 +11,11 @@ static const struct cli_cmd *const commands[] = {
     &cli_verify_cmd,
     &cli_migrate_cmd,
     &cli_event_create_cmd,
+    &cli_device_add_cmd,
+    &cli_device_revoke_cmd,
+    &cli_device_list_cmd,
+    &cli_scan_cmd,
+    &cli_sync_cmd,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -8,5 +8,6 @@ const struct http_route *const http_route_tables[] = {
     static_routes,
     public_routes,
     ticket_routes,
+    api_routes,
     NULL,
 };

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Online check-ins against pgbench, in one run (bench/README.md, "Check-ins vs pgbench").
+#
+#   bench/checkin_online.sh [BUILD_DIR] [SCANNERS] [ROUNDS] [SECONDS] [PACE]
+#   (defaults: build 8 3 10 10; BUILD_DIR must be a Release build without ADMIT_SANITIZE)
+#
+# Sets up a private PostgreSQL cluster in /tmp (scripts/pg: durable commits, as the tests run
+# it), an event with one check-in list and enough registrations that every scan of the run is a
+# new admission, one device per scanner, and admitd with one worker thread (and so one database
+# connection) per scanner. Then, ROUNDS times, alternating which goes first:
+#   candidate  checkin_load: SCANNERS threads posting one scan per request to
+#              POST /api/v1/checkins for SECONDS, each with its own token and connection, as
+#              fast as the server answers (throughput; latency is then mostly queueing)
+#   paced      the same SCANNERS, each scanning PACE tickets a second (a busy door is one
+#              ticket a second or two): the latency of a door's scan while all are busy
+#   baseline   pgbench -c SCANNERS: the bare check-in, INSERT INTO an admissions-like table
+#              (primary key (registration_id, list_id)) ... ON CONFLICT DO NOTHING, one per
+#              transaction, for SECONDS
+#   sql        pgbench -c SCANNERS calling the check-in's SQL function (admit_checkin) directly
+#              with one scan, as admitd does after verifying the ticket: where the time goes
+#              (the database's share against HTTP, JSON and the signature check)
+# and prints every measurement, the medians, the median of the per-round ratios and the paced
+# p99 latency against the targets of DESIGN.md (ratio >= 0.5; p99 < 10 ms with 8 scanners
+# busy).
+# admitd, PostgreSQL, pgbench and the load driver all share the machine's cores: say so next to
+# any figure. The cluster is deleted at the end.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+scanners=${2:-8}
+rounds=${3:-3}
+seconds=${4:-10}
+pace=${5:-10}
+admit=$build/cli/admit
+admitd=$build/server/admitd
+load=$build/bench/checkin_load
+for bin in "$admit" "$admitd" "$load"; do
+    [ -x "$bin" ] || { echo "checkin_online.sh: $bin missing: build $build first" >&2; exit 2; }
+done
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pgbench=$bindir/pgbench
+[ -x "$pgbench" ] || { echo "checkin_online.sh: pgbench not found next to initdb" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/admit-bench-XXXXXX)
+chmod 755 "$work"
+admitd_pid=
+cleanup() {
+    [ -n "$admitd_pid" ] && kill "$admitd_pid" 2>/dev/null && wait "$admitd_pid" 2>/dev/null
+    "$top/scripts/pg" destroy "$work/pg" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "setting up: PostgreSQL in $work/pg, $scanners scanners, $rounds rounds of $seconds s" >&2
+"$top/scripts/pg" start "$work/pg" >/dev/null
+cluster="host=$work/pg/run dbname=admit user=admit"
+psql -XqAt -d "$cluster" -c "CREATE DATABASE bench" >/dev/null
+dsn="host=$work/pg/run dbname=bench user=admit"
+"$admit" migrate --db "$dsn" >/dev/null
+"$admit" event create --db "$dsn" --slug bench --name "Benchmark" --starts "2099-10-29 09:00" \
+    --ends "2099-10-30 18:00" --capacity 1000000 --list "Day 1" >/dev/null
+event_id=$(psql -XqAt -d "$dsn" -c "SELECT id FROM events WHERE slug = 'bench'")
+list_id=$(psql -XqAt -d "$dsn" -c "SELECT id FROM checkin_lists WHERE event_id = $event_id")
+# Every scan a new admission: more registrations than the scanners can get through.
+per_round=${CHECKIN_BENCH_PER_ROUND:-100000}
+sql_range=$per_round # registrations the sql candidate draws from (at random)
+paced=$((scanners * pace * seconds * 2))
+total=$((per_round * rounds + sql_range + paced * rounds))
+psql -XqAt -d "$dsn" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+INSERT INTO registrations (event_id, token, form_nonce, status, given_name, family_name, email,
+                           organisation, organisation_type, country, consent_at, confirmed_at)
+SELECT $event_id, left(md5('t' || g), 21) || 'A', 'nonce-' || md5('n' || g), 'confirmed',
+       'Guest', 'Number ' || g, 'guest' || g || '@example.org', 'Org ' || g, 'research', 'BE',
+       now(), now()
+FROM generate_series(1, $total) AS g;
+INSERT INTO registration_lists (registration_id, list_id)
+SELECT id, $list_id FROM registrations WHERE event_id = $event_id;
+COMMIT;
+CREATE TABLE checkin_baseline (registration_id integer NOT NULL, list_id integer NOT NULL,
+                               first_at timestamptz NOT NULL, first_gate text NOT NULL,
+                               PRIMARY KEY (registration_id, list_id));
+VACUUM ANALYZE;
+SQL
+first_id=$(psql -XqAt -d "$dsn" -c "SELECT min(id) FROM registrations")
+# The sql candidate's device (its token hash is known: it never goes over HTTP).
+psql -XqAt -d "$dsn" -c "SELECT admit_device_add('bench', 'SQL door', sha256('bench-sql'))" \
+    >/dev/null
+"$admit" keygen --dir "$work/keys" >/dev/null 2>&1
+: >"$work/tokens"
+for i in $(seq 1 "$scanners"); do
+    "$admit" device add --db "$dsn" --event bench --name "Door $i" 2>/dev/null >>"$work/tokens"
+done
+"$admitd" --db "$dsn" --keys "$work/keys" --listen 127.0.0.1:0 --threads "$scanners" \
+    2>"$work/admitd.log" &
+admitd_pid=$!
+for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/admitd.log" | grep -o '[0-9]*$' \
+           || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/admitd.log" >&2; exit 1; }
+cat >"$work/baseline.sql" <<'SQL'
+\set r random(1, 2000000000)
+INSERT INTO checkin_baseline VALUES (:r, 1, now(), 'Door') ON CONFLICT DO NOTHING;
+SQL
+
+sql_first=$((first_id + per_round * rounds))
+paced_first=$((sql_first + sql_range))
+cat >"$work/sql.sql" <<SQL
+\set r random($sql_first, $((sql_first + sql_range - 1)))
+SELECT admit_checkin(sha256('bench-sql'), ('[{"nonce":"' || md5(random()::text) || '","list":"Day 1","direction":"entry","scanned_at":"2030-01-01T10:00:00Z","offline":false,"event_id":$event_id,"registration_id":' || :r || ',"reissue":0}]')::jsonb);
+SQL
+
+run_admit() { # round -> JSON line
+    "$load" --url "http://127.0.0.1:$port" --tokens "$work/tokens" \
+        --key "$work/keys/ticket-signing.key" --event "$event_id" \
+        --first $((first_id + $1 * per_round)) --count "$per_round" --threads "$scanners" \
+        --seconds "$seconds" --json
+}
+run_paced() { # round -> JSON line
+    "$load" --url "http://127.0.0.1:$port" --tokens "$work/tokens" \
+        --key "$work/keys/ticket-signing.key" --event "$event_id" \
+        --first $((paced_first + $1 * paced)) --count "$paced" --threads "$scanners" \
+        --seconds "$seconds" --rate "$pace" --json
+}
+run_pgbench() { # SCRIPT -> transactions per second
+    PGOPTIONS="-c synchronous_commit=on" "$pgbench" -h "$work/pg/run" -U admit -n \
+        -c "$scanners" -j 2 -T "$seconds" -f "$work/$1" bench 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+
+# How long a durable commit takes on this disk right now: every figure below waits for it.
+fsync_us=$("$bindir/pg_test_fsync" -s 1 -f "$work/fsync.test" 2>/dev/null |
+           sed -n 's/^ *fdatasync *[0-9.]* ops\/sec *\([0-9]*\) usecs\/op.*/\1/p' | head -n 1)
+echo "fdatasync on $work: ${fsync_us:-?} us per flush (pg_test_fsync)" >&2
+
+results=()
+for r in $(seq 0 $((rounds - 1))); do
+    if [ $((r % 2)) = 0 ]; then
+        a=$(run_admit "$r"); b=$(run_pgbench baseline.sql); q=$(run_pgbench sql.sql)
+        p=$(run_paced "$r")
+    else
+        p=$(run_paced "$r")
+        q=$(run_pgbench sql.sql); b=$(run_pgbench baseline.sql); a=$(run_admit "$r")
+    fi
+    echo "round $((r + 1)): admit $a; pgbench $b tps; sql $q tps; paced $p" >&2
+    results+=("$a|$b|$q|$p")
+done
+
+python3 - "$scanners" "$seconds" "$pace" "${fsync_us:-0}" "${results[@]}" <<'PY'
+import json, statistics, sys
+scanners, seconds, pace = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+fsync_us = int(sys.argv[4])
+rows, paced = [], []
+for item in sys.argv[5:]:
+    a, b, q, p = item.split("|")
+    rows.append((json.loads(a), float(b), float(q or 0)))
+    paced.append(json.loads(p))
+rates = [a["scans_per_s"] for a, _, _ in rows]
+base = [b for _, b, _ in rows]
+sql = [q for _, _, q in rows]
+ratios = [a["scans_per_s"] / b for a, b, _ in rows]
+sql_ratios = [q / b for _, b, q in rows]
+p50 = statistics.median(a["p50_ms"] for a, _, _ in rows)
+p99s = [a["p99_ms"] for a, _, _ in rows]
+print("Check-ins vs pgbench: %d scanners, %d rounds of %g s, interleaved; fdatasync %d us"
+      % (scanners, len(rows), seconds, fsync_us))
+print("%-6s %9s %8s %8s %12s %7s %9s %7s" % ("round", "scans/s", "p50 ms", "p99 ms",
+                                              "pgbench tps", "ratio", "sql tps", "sql/pg"))
+for i, (a, b, q) in enumerate(rows):
+    print("%-6d %9.0f %8.2f %8.2f %12.0f %7.3f %9.0f %7.3f"
+          % (i + 1, a["scans_per_s"], a["p50_ms"], a["p99_ms"], b, a["scans_per_s"] / b, q,
+             q / b))
+    if a["errors"] or a["other"]:
+        print("       (%d errors, %d answers other than valid)" % (a["errors"], a["other"]))
+ratio = statistics.median(ratios)
+p99 = statistics.median(p["p99_ms"] for p in paced)
+print("paced: %d scanners x %g scans/s each:" % (scanners, pace)
+      + "".join(" round %d p50 %.2f ms p99 %.2f ms (%d scans, %d errors);"
+                % (i + 1, p["p50_ms"], p["p99_ms"], p["scans"], p["errors"])
+                for i, p in enumerate(paced)))
+print("median: %.0f scans/s, p50 %.2f ms, p99 %.2f ms (saturated); pgbench %.0f tps; ratio "
+      "%.3f; SQL function alone %.0f tps (%.3f of pgbench)"
+      % (statistics.median(rates), p50, statistics.median(p99s), statistics.median(base), ratio,
+         statistics.median(sql), statistics.median(sql_ratios)))
+print("online check-ins / pgbench: %.3f (target >= 0.5): %s" % (ratio, "met" if ratio >= 0.5
+                                                                  else "NOT met"))
+print("p99 with %d scanners busy (%g scans/s each): %.2f ms (target < 10 ms): %s"
+      % (scanners, pace, p99, "met" if p99 < 10 else "NOT met"))
+print(json.dumps({"scanners": scanners, "rounds": len(rows), "seconds": seconds,
+                  "scans_per_s": statistics.median(rates), "p50_ms": p50,
+                  "p99_saturated_ms": statistics.median(p99s), "pace": pace,
+                  "p99_paced_ms": p99,
+                  "fdatasync_us": fsync_us,
+                  "pgbench_tps": statistics.median(base), "ratio": ratio,
+                  "sql_tps": statistics.median(sql), "sql_ratio": statistics.median(sql_ratios),
+                  "ratio_target_met": ratio >= 0.5, "p99_target_met": p99 < 10}))
+PY

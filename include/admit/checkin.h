@@ -1,0 +1,144 @@
+/* Door check-in, server side: the check-in API's request parser, verdicts, and the two business
+ * actions behind /api/v1 (checking scans in, syncing an offline door), one round trip each.
+ *
+ * A request to POST /api/v1/checkins is one scan object or {"scans": [up to
+ * ADMIT_CHECKIN_MAX_SCANS scan objects]}. A scan object has exactly these fields:
+ *     payload       string, required: the scanned text as the scanner read it
+ *     list          string, required: the check-in list's name ("Day 1")
+ *     nonce         string, required: 8 to 64 of [A-Za-z0-9_-], chosen by the device; the same
+ *                   nonce sent again by the same device is the same scan
+ *     direction     "entry" (default) or "exit"
+ *     scanned_at    RFC 3339 time ("2027-10-29T09:12:03.120Z", "...+02:00"); default: now
+ *     gate          string, at most 100 characters; default: the device's name
+ *     offline       boolean (default false): the door decided without the server
+ *     door_verdict  a verdict name: what the door showed for an offline scan (default "valid")
+ * Any other field, a field of the wrong type or an out-of-range value is refused with a stable
+ * error code (struct admit_checkin_error). A payload that is not a valid ticket is not a request
+ * error: that scan's verdict is "invalid" with the ticket's error code as reason. */
+#ifndef ADMIT_CHECKIN_H
+#define ADMIT_CHECKIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "admit/db.h"
+#include "admit/keys.h"
+#include "admit/rc.h"
+
+#define ADMIT_CHECKIN_MAX_SCANS 500
+#define ADMIT_CHECKIN_NONCE_MIN 8
+#define ADMIT_CHECKIN_NONCE_MAX 64
+/* Characters of a list or gate name at most. */
+#define ADMIT_CHECKIN_NAME_MAX 100
+/* Scanned text longer than this is refused as the wrong length without being decoded. */
+#define ADMIT_CHECKIN_PAYLOAD_MAX 1024
+/* Text of an API time with its terminator: "2027-10-29T09:12:03.120Z" fits, offsets too. */
+#define ADMIT_CHECKIN_TIME_SIZE 40
+
+/* The answer for one scan. The names (admit_verdict_name) are the API's. */
+enum admit_verdict {
+    ADMIT_VERDICT_VALID,
+    ADMIT_VERDICT_ALREADY_CHECKED_IN,
+    ADMIT_VERDICT_REVOKED,
+    ADMIT_VERDICT_WAITLISTED,
+    ADMIT_VERDICT_NOT_ON_LIST,
+    ADMIT_VERDICT_WRONG_EVENT,
+    ADMIT_VERDICT_INVALID,
+};
+#define ADMIT_VERDICT_COUNT 7
+
+/* "valid", "already_checked_in", ...; static storage. */
+const char *admit_verdict_name(enum admit_verdict v);
+/* The verdict called name; -1 when name is none of them. */
+int admit_verdict_parse(const char *name);
+
+/* What a reason code of an answer means, for a person: "registration cancelled", "bad signature
+ * (forged or altered ticket)", ...; "" for "" and the code itself when unknown. Static storage
+ * or code. */
+const char *admit_checkin_reason_text(const char *code);
+
+/* Whether text is an RFC 3339 date-time with a real calendar date: "YYYY-MM-DDTHH:MM:SS", an
+ * optional fraction of 1 to 9 digits, and "Z" or "+HH:MM"/"-HH:MM" ('T' and 'Z' in either case,
+ * a space allowed for 'T'); years 1900 to 9999; no leap seconds. */
+bool admit_checkin_time_valid(const char *text);
+/* The current time as an API time, "2027-10-29T09:12:03.120Z". */
+void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE]);
+
+struct admit_checkin_scan {
+    const char *payload; /* points into the request's JSON */
+    size_t payload_len;
+    const char *list;
+    const char *nonce;
+    const char *gate; /* NULL: the device's name */
+    bool exit;
+    bool offline;
+    int door_verdict; /* enum admit_verdict, or -1 when not sent */
+    char scanned_at[ADMIT_CHECKIN_TIME_SIZE];
+};
+
+/* A parsed request. Owns its JSON; the scans' strings point into it. */
+struct admit_checkin_request {
+    json_t *root;
+    struct admit_checkin_scan *scans; /* owned */
+    size_t count;
+    bool batch; /* sent as {"scans": [...]}: answer {"results": [...]} */
+};
+
+/* Why a request was refused: an HTTP status, a stable code and a message for a person. */
+struct admit_checkin_error {
+    unsigned status;  /* 400 or 413 */
+    const char *code; /* "invalid_json", "not_an_object", "unknown_field", "wrong_type",
+                         "missing_field", "invalid_value", "empty_batch", "too_many_scans" */
+    char message[200];
+};
+
+/* Parses len bytes of body (need not be NUL-terminated) as a check-in request into *out.
+ * ADMIT_ERR_INVALID with *err filled (and *out empty) when it is not one; never reads past
+ * len. Free *out with admit_checkin_request_free in either case. */
+enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_checkin_request *out,
+                                  struct admit_checkin_error *err) ADMIT_MUST_CHECK;
+void admit_checkin_request_free(struct admit_checkin_request *req);
+
+/* Builds the scans argument of the SQL function admit_checkin for req: each payload normalised
+ * (admit_ticket_normalize, on a copy) and verified against ring, then the fields the ticket
+ * carries or the reason it was refused. Returns a new JSON array the caller decrefs. */
+json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
+                              const struct admit_keyring *ring);
+
+/* Checks in the scans of req for the device whose token hashes to token_hash
+ * (admit_device_token_hash): one transaction, retried when PostgreSQL reports a deadlock (two
+ * batches from two doors crossing), which the nonces make safe. On ADMIT_OK *answers is a new
+ * JSON array of answer objects in the order of req->scans. ADMIT_ERR_NOT_FOUND when the token
+ * is unknown or revoked (nothing stored); database errors as admit_db_query. */
+enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
+                                   const struct admit_checkin_request *req,
+                                   const struct admit_keyring *ring,
+                                   json_t **answers) ADMIT_MUST_CHECK;
+
+/* Whether text is a sync cursor admitd could have handed out (a PostgreSQL pg_snapshot):
+ * "XMIN:XMAX:" and the transactions then in progress, comma-separated, all decimal, with
+ * 0 < XMIN <= XMAX and the others ascending within [XMIN, XMAX); at most 8192 characters. */
+bool admit_checkin_cursor_valid(const char *text);
+
+enum admit_sync_outcome {
+    ADMIT_SYNC_OK,
+    ADMIT_SYNC_UNAUTHORIZED, /* unknown or revoked token */
+    ADMIT_SYNC_NOT_FOUND,    /* the slug is not the device's event */
+};
+
+/* What the device behind token_hash needs to check tickets of its event slug offline, changed
+ * since the cursor since (NULL: everything): JSON text into *json (the caller frees it) with
+ * event, device, cursor, full, keys (every key of ring: {"key_id", "public_key"}), lists,
+ * registrations and admissions. *json is NULL unless *outcome is ADMIT_SYNC_OK.
+ * ADMIT_ERR_INVALID when since is not a valid cursor; database errors as admit_db_query. */
+enum admit_rc admit_checkin_sync(struct admit_db *db, const char *token_hash, const char *slug,
+                                 const char *since, const struct admit_keyring *ring, char **json,
+                                 enum admit_sync_outcome *outcome) ADMIT_MUST_CHECK;
+
+/* The public keys of ring as a JSON array of {"key_id": "8 hex digits", "public_key": "64 hex
+ * digits"}: what scanners verify tickets with. New reference. */
+json_t *admit_checkin_keys_json(const struct admit_keyring *ring);
+
+#endif

@@ -1,0 +1,23 @@
+/* Reading a ticket from a picture (admit scan --image): the QR codes of a PNG file, decoded with
+ * libzbar, for a door without a hand scanner (a ticket sent as a file, a photo's screenshot). */
+#ifndef ADMIT_SCAN_IMAGE_H
+#define ADMIT_SCAN_IMAGE_H
+
+#include <stddef.h>
+
+#include "admit/rc.h"
+
+/* Largest picture decoded, in pixels (a 12-megapixel photo). */
+#define ADMIT_SCAN_IMAGE_MAX_PIXELS (12u * 1000u * 1000u)
+
+/* Decodes every QR code in the PNG file path and calls found(ctx, text, len) for each, in the
+ * order libzbar reports them; *count is how many. ADMIT_ERR_IO (errno set) when the file cannot
+ * be read, ADMIT_ERR_INVALID when it is not a PNG (reason in why, whylen bytes; may be NULL),
+ * ADMIT_ERR_TOO_LARGE past ADMIT_SCAN_IMAGE_MAX_PIXELS. A picture without a QR code is ADMIT_OK
+ * with *count 0. */
+enum admit_rc admit_scan_image_decode(const char *path,
+                                      void (*found)(void *ctx, const char *text, size_t len),
+                                      void *ctx, size_t *count, char *why,
+                                      size_t whylen) ADMIT_MUST_CHECK;
+
+#endif

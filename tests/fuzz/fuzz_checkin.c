@@ -1,0 +1,129 @@
+/* Fuzz target for the check-in API's request parser (lib/checkin.c): what any client on the
+ * network may send to POST /api/v1/checkins.
+ *
+ * Each input is parsed as a request body. Properties: a refusal comes with a 400 or 413, a
+ * stable code from the header's list and a message, and leaves the request empty; an accepted
+ * request has between 1 and ADMIT_CHECKIN_MAX_SCANS scans whose fields hold what the header
+ * promises (a valid nonce, list and time, a known door verdict), and admit_checkin_prepare (the
+ * signature checks, on a keyring of one fixed key) turns each into an SQL argument that is either
+ * what a genuine ticket says or a known refusal reason. The seed corpus (corpus/checkin/) holds
+ * single scans, batches and near misses of each refusal; some carry a real ticket signed with
+ * the seed below. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "admit/checkin.h"
+#include "admit/form.h"
+#include "admit/keys.h"
+#include "admit/ticket.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* admitd's default body limit: nothing longer reaches the parser. */
+#define INPUT_MAX 65536
+
+static struct admit_keyring ring;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    struct admit_signing_key key;
+    static const char seed[33] = "admit fuzz ticket key: current!!";
+    (void)argc;
+    (void)argv;
+    CHECK(admit_init() == ADMIT_OK);
+    /* The same key as fuzz_ticket.c, so its valid seeds are valid tickets here too. */
+    CHECK(crypto_sign_seed_keypair(key.pk, key.sk, (const unsigned char *)seed) == 0);
+    key.key_id = admit_key_id(key.pk);
+    struct admit_public_key pub = {.key_id = key.key_id};
+    memcpy(pub.pk, key.pk, 32);
+    admit_keyring_init(&ring);
+    admit_keyring_add(&ring, &pub);
+    admit_key_wipe(&key);
+    return 0;
+}
+
+static bool known_code(const char *code)
+{
+    static const char *const codes[] = {"invalid_json", "not_an_object", "unknown_field",
+                                        "wrong_type",   "missing_field", "invalid_value",
+                                        "empty_batch",  "too_many_scans"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool known_reason(const char *reason)
+{
+    static const char *const reasons[] = {"not_a_ticket", "unknown_version", "wrong_length",
+                                          "malformed",    "unknown_key",     "bad_signature"};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (strcmp(reason, reasons[i]) == 0)
+            return true;
+    return false;
+}
+
+static void check_scan(const struct admit_checkin_scan *scan, const json_t *arg)
+{
+    size_t n = strlen(scan->nonce);
+    long list_chars = admit_form_text_chars(scan->list, 0);
+    CHECK(n >= ADMIT_CHECKIN_NONCE_MIN && n <= ADMIT_CHECKIN_NONCE_MAX);
+    CHECK(list_chars >= 1 && list_chars <= ADMIT_CHECKIN_NAME_MAX);
+    CHECK(scan->gate == NULL || admit_form_text_chars(scan->gate, 0) <= ADMIT_CHECKIN_NAME_MAX);
+    CHECK(admit_checkin_time_valid(scan->scanned_at));
+    CHECK(scan->door_verdict >= -1 && scan->door_verdict < ADMIT_VERDICT_COUNT);
+    CHECK(scan->payload != NULL && strlen(scan->payload) == scan->payload_len);
+
+    const char *invalid = json_string_value(json_object_get(arg, "invalid"));
+    if (invalid != NULL) {
+        CHECK(known_reason(invalid));
+        CHECK(json_object_get(arg, "registration_id") == NULL);
+    } else {
+        CHECK(json_is_integer(json_object_get(arg, "event_id")));
+        CHECK(json_is_integer(json_object_get(arg, "registration_id")));
+        CHECK(json_is_integer(json_object_get(arg, "reissue")));
+    }
+    CHECK(strcmp(json_string_value(json_object_get(arg, "nonce")), scan->nonce) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct admit_checkin_request req;
+    struct admit_checkin_error err;
+    if (size > INPUT_MAX)
+        return 0;
+    enum admit_rc rc = admit_checkin_parse((const char *)data, size, &req, &err);
+    if (rc != ADMIT_OK) {
+        CHECK(rc == ADMIT_ERR_INVALID);
+        CHECK(err.status == 400 || err.status == 413);
+        CHECK(err.code != NULL && known_code(err.code));
+        CHECK(err.message[0] != '\0');
+        CHECK(req.root == NULL && req.scans == NULL && req.count == 0);
+        admit_checkin_request_free(&req);
+        return 0;
+    }
+    CHECK(req.count >= 1 && req.count <= ADMIT_CHECKIN_MAX_SCANS);
+    json_t *args = admit_checkin_prepare(&req, &ring);
+    CHECK(json_array_size(args) == req.count);
+    for (size_t i = 0; i < req.count; i++)
+        check_scan(&req.scans[i], json_array_get(args, i));
+    char *text = json_dumps(args, JSON_COMPACT); /* what goes to PostgreSQL: valid JSON */
+    CHECK(text != NULL);
+    free(text);
+    json_decref(args);
+    admit_checkin_request_free(&req);
+    return 0;
+}

@@ -1,0 +1,133 @@
+/* Reading tickets from pictures (lib/scan_image.c): a rendered ticket QR decodes to its text;
+ * files that are not PNG pictures, missing files and pictures without a code are told apart. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <png.h>
+
+#include "admit/buf.h"
+#include "admit/fileio.h"
+#include "admit/keys.h"
+#include "admit/qr.h"
+#include "admit/scan_image.h"
+#include "admit/ticket.h"
+
+struct found {
+    char texts[4][256];
+    size_t n;
+};
+
+static void on_found(void *ctx, const char *text, size_t len)
+{
+    struct found *f = ctx;
+    if (f->n < 4)
+        snprintf(f->texts[f->n++], sizeof f->texts[0], "%.*s", (int)len, text);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    assert_int_equal(admit_file_write_atomic(path, data, len, 0644), ADMIT_OK);
+}
+
+static void test_ticket_png_round_trip(void **state)
+{
+    struct admit_signing_key key;
+    struct admit_qr *qr = NULL;
+    struct admit_buf png;
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    struct found f = {0};
+    size_t count = 0;
+    (void)state;
+    assert_int_equal(admit_init(), ADMIT_OK);
+    admit_key_generate(&key);
+    assert_int_equal(admit_ticket_sign(&key, 3, 1234, 1, ticket), ADMIT_OK);
+    admit_key_wipe(&key);
+    /* The size the ticket page serves (10 pixels per module) and the CLI's smallest (2). */
+    static const unsigned sizes[] = {10, 2};
+    for (size_t i = 0; i < 2; i++) {
+        unsigned px = sizes[i];
+        assert_int_equal(admit_qr_encode(ticket, &qr), ADMIT_OK);
+        admit_buf_init(&png, 1u << 22);
+        assert_int_equal(admit_qr_png(qr, px, &png), ADMIT_OK);
+        snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.png", (long)getpid());
+        write_file(path, png.data, png.len);
+        memset(&f, 0, sizeof f);
+        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                         ADMIT_OK);
+        assert_int_equal(count, 1);
+        assert_string_equal(f.texts[0], ticket);
+        unlink(path);
+        admit_buf_free(&png);
+        admit_qr_free(qr);
+    }
+}
+
+static void test_not_tickets(void **state)
+{
+    char path[128], why[128];
+    struct found f = {0};
+    size_t count = 7;
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.txt", (long)getpid());
+    write_file(path, "not a picture\n", 14);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_ERR_INVALID);
+    assert_int_equal(count, 0);
+    assert_true(strlen(why) > 0);
+    /* A truncated PNG: the signature and nothing else. */
+    write_file(path, "\x89PNG\r\n\x1a\n", 8);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_ERR_INVALID);
+    unlink(path);
+    errno = 0;
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, NULL, 0), ADMIT_ERR_IO);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(f.n, 0);
+
+    /* A QR code of something else is still read: the door says "invalid", not "no code". */
+    struct admit_qr *qr = NULL;
+    struct admit_buf png;
+    assert_int_equal(admit_qr_encode("HELLO DOOR", &qr), ADMIT_OK);
+    admit_buf_init(&png, 1u << 20);
+    assert_int_equal(admit_qr_png(qr, 4, &png), ADMIT_OK);
+    write_file(path, png.data, png.len);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_OK);
+    assert_int_equal(count, 1);
+    assert_string_equal(f.texts[0], "HELLO DOOR");
+    admit_qr_free(qr);
+    admit_buf_free(&png);
+
+    /* A white picture: no code at all. */
+    static unsigned char white[64 * 48];
+    memset(white, 0xff, sizeof white);
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    image.width = 64;
+    image.height = 48;
+    image.format = PNG_FORMAT_GRAY;
+    assert_true(png_image_write_to_file(&image, path, 0, white, 0, NULL));
+    memset(&f, 0, sizeof f);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f.n, 0);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ticket_png_round_trip),
+        cmocka_unit_test(test_not_tickets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
