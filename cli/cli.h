@@ -11,6 +11,13 @@ extern const struct cli_cmd cli_ticket_cmd;
 extern const struct cli_cmd cli_verify_cmd;
 extern const struct cli_cmd cli_migrate_cmd;
 extern const struct cli_cmd cli_event_create_cmd;
+/* Organisers (cli/admins.c) and CSV exports and imports (cli/export.c). */
+extern const struct cli_cmd cli_admin_add_cmd;
+extern const struct cli_cmd cli_admin_password_cmd;
+extern const struct cli_cmd cli_admin_remove_cmd;
+extern const struct cli_cmd cli_admin_list_cmd;
+extern const struct cli_cmd cli_export_cmd;
+extern const struct cli_cmd cli_import_cmd;
 /* Door check-in (cli/devices.c, cli/scan.c, cli/sync.c). */
 extern const struct cli_cmd cli_device_add_cmd;
 extern const struct cli_cmd cli_device_revoke_cmd;

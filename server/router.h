@@ -22,6 +22,7 @@ extern const struct http_route health_routes[]; /* server/health.c */
 extern const struct http_route static_routes[]; /* server/static.c */
 extern const struct http_route public_routes[]; /* server/public.c */
 extern const struct http_route ticket_routes[]; /* server/tickets.c */
+extern const struct http_route admin_routes[];  /* server/admin.c: the organisers' area */
 extern const struct http_route api_routes[];    /* server/api.c: the check-in API */
 
 /* Parameters one pattern may have. */

@@ -9,5 +9,6 @@ const struct http_route *const http_route_tables[] = {
     public_routes,
     ticket_routes,
     api_routes,
+    admin_routes,
     NULL,
 };

@@ -1,0 +1,90 @@
+/* The organisers' area (/admin): what its handler files share. admin.c holds the sessions
+ * (login, logout, the check every handler starts with), the events list and the route table;
+ * admin_events.c an event's overview and form; admin_attendees.c the attendee list, one
+ * attendee and the actions on them; admin_live.c the live door view, the arrivals chart, the
+ * attendance report and the flagged scans; admin_export.c the CSV exports, streamed.
+ *
+ * Every page and export needs a session: without one, a page redirects to the login page and
+ * an export or JSON answer is 401. An event the admin may not see answers 404, exactly like an
+ * event that does not exist (see the permission model in sql/migrations/003_admin.sql). */
+#ifndef ADMITD_ADMIN_H
+#define ADMITD_ADMIN_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "admit/admin.h"
+#include "http.h"
+
+/* The form id of every admin form's CSRF token (one token serves every form of a page). */
+#define ADMIN_CSRF_FORM "admin"
+
+/* The CSP of admin pages: the default one plus the admin's own static script and its
+ * same-origin polling. */
+#define ADMIN_CSP                                                                                  \
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "                \
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+enum admin_answer {
+    ADMIN_PAGE, /* no session: 303 to the login page */
+    ADMIN_DATA, /* no session: 401 (exports, JSON, images) */
+};
+
+/* Loads the admin behind the request's session cookie into *admin. Without a live session,
+ * answers as kind says and returns false; on a database error answers 503/500 and returns
+ * false. Every admin handler starts with it:
+ *     struct admit_admin admin;
+ *     if (!admin_session(req, &admin, ADMIN_PAGE))
+ *         return;                                                                           */
+bool admin_session(struct http_request *req, struct admit_admin *admin, enum admin_answer kind);
+
+/* Renders an admin page: adds "admin" ({"email", "all_events"}), "csrf_token", the admin CSP
+ * and Cache-Control: no-store. tab names the current tab of an event page ("overview",
+ * "attendees", "live", "report", "flagged", "edit") or is NULL. Takes context. */
+void admin_render(struct http_request *req, unsigned status, const char *template_name,
+                  json_t *context, const struct admit_admin *admin, const char *tab);
+
+/* 404 for an event or attendee this admin cannot see (or that does not exist). */
+void admin_not_found(struct http_request *req);
+
+/* Runs q with n text parameters; its single value is JSON text. On success *out is the parsed
+ * value, or NULL when there was no row; on failure answers (503/500) and returns false. */
+bool admin_query_json(struct http_request *req, enum admit_query q, int n,
+                      const char *const *params, json_t **out);
+
+/* The admin's id as text, for query parameters. */
+void admin_id_text(const struct admit_admin *admin, char out[16]);
+
+/* "path?name=VALUE" with value percent-encoded, as a new JSON string. */
+json_t *admin_url_with_query(const char *path, const char *name, const char *value);
+
+/* A decimal id of 1 to 9 digits, or 0. */
+int admin_parse_id(const char *text);
+
+/* The slug of the route, or NULL after answering 404 when it cannot be one. */
+const char *admin_slug(struct http_request *req);
+
+/* Handlers of the other admin files, for the route table in admin.c. */
+void admin_event_overview(struct http_request *req);
+void admin_event_new_page(struct http_request *req);
+void admin_event_create(struct http_request *req);
+void admin_event_edit_page(struct http_request *req);
+void admin_event_update(struct http_request *req);
+void admin_attendees_page(struct http_request *req);
+void admin_attendee_page(struct http_request *req);
+void admin_attendee_cancel(struct http_request *req);
+void admin_attendee_reissue(struct http_request *req);
+void admin_attendee_promote(struct http_request *req);
+void admin_attendee_checkin(struct http_request *req);
+void admin_live_page(struct http_request *req);
+void admin_live_json(struct http_request *req);
+void admin_arrivals_svg(struct http_request *req);
+void admin_report_page(struct http_request *req);
+void admin_report_csv(struct http_request *req);
+void admin_flagged_page(struct http_request *req);
+void admin_export_registrations(struct http_request *req);
+void admin_export_attendance(struct http_request *req);
+void admin_export_scans(struct http_request *req);
+
+#endif

@@ -1,0 +1,202 @@
+/* Watching and reporting: the live door view (figures per check-in list, refreshed by a small
+ * static script polling live.json, or by the page's refresh link without script), the arrivals
+ * chart (SVG drawn by a template from bars laid out in lib/report.c), the attendance report
+ * (HTML and CSV) and the flagged scans. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "admit/event.h"
+#include "admit/export.h"
+#include "admit/report.h"
+#include "pages.h"
+
+/* The report CSV is small (lists x (types + countries) rows): built in memory, bounded. */
+#define REPORT_CSV_MAX (4u << 20)
+
+/* The event of the route for this admin (admin_event.sql), or NULL after answering. */
+static json_t *load_event(struct http_request *req, const struct admit_admin *admin,
+                          const char *slug)
+{
+    char id[16];
+    json_t *event = NULL;
+    admin_id_text(admin, id);
+    const char *params[2] = {id, slug};
+    if (!admin_query_json(req, ADMIT_Q_ADMIN_EVENT, 2, params, &event))
+        return NULL;
+    if (event == NULL)
+        admin_not_found(req);
+    return event;
+}
+
+void admin_live_page(struct http_request *req)
+{
+    struct admit_admin admin;
+    char chart[160];
+    if (!admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    json_t *event = load_event(req, &admin, slug);
+    if (event == NULL)
+        return;
+    snprintf(chart, sizeof chart, "/admin/events/%s/arrivals.svg", slug);
+    json_t *context = json_pack("{s:s, s:o, s:s, s:s}", "title", "Live door view", "event", event,
+                                "chart_url", chart, "live_url", "live.json");
+    admin_render(req, 200, "admin/live.html", context, &admin, "live");
+}
+
+void admin_live_json(struct http_request *req)
+{
+    struct admit_admin admin;
+    char id[16];
+    json_t *live = NULL;
+    if (!admin_session(req, &admin, ADMIN_DATA))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    admin_id_text(&admin, id);
+    const char *params[2] = {id, slug};
+    if (!admin_query_json(req, ADMIT_Q_ADMIN_LIVE, 2, params, &live))
+        return;
+    if (live == NULL) {
+        admin_not_found(req);
+        return;
+    }
+    http_respond_json(req, 200, live);
+}
+
+void admin_arrivals_svg(struct http_request *req)
+{
+    struct admit_admin admin;
+    char id[16];
+    json_t *arrivals = NULL;
+    if (!admin_session(req, &admin, ADMIN_DATA))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    const char *day = http_query(req, "day");
+    if (day != NULL && !admit_event_date_valid(day)) {
+        http_respond_error(req, 400, "Bad request", "day: a date like 2027-10-29.");
+        return;
+    }
+    admin_id_text(&admin, id);
+    const char *params[3] = {id, slug, day};
+    if (!admin_query_json(req, ADMIT_Q_ADMIN_ARRIVALS, 3, params, &arrivals))
+        return;
+    if (arrivals == NULL) {
+        admin_not_found(req);
+        return;
+    }
+    json_t *chart = admit_report_arrivals_chart(arrivals);
+    json_decref(arrivals);
+    http_render(req, 200, "admin/arrivals.svg", json_pack("{s:o}", "chart", chart));
+}
+
+void admin_report_page(struct http_request *req)
+{
+    struct admit_admin admin;
+    json_t *report = NULL;
+    if (!admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    json_t *event = load_event(req, &admin, slug);
+    if (event == NULL)
+        return;
+    enum admit_rc rc = admit_report_load(
+        http_db(req), (int)json_integer_value(json_object_get(event, "id")), &report);
+    if (rc != ADMIT_OK) {
+        json_decref(event);
+        http_respond_db_error(req, rc);
+        return;
+    }
+    json_t *context = json_pack("{s:s, s:o, s:o}", "title", "Attendance report", "event", event,
+                                "report", report);
+    admin_render(req, 200, "admin/report.html", context, &admin, "report");
+}
+
+void admin_report_csv(struct http_request *req)
+{
+    struct admit_admin admin;
+    struct admit_csv_writer writer;
+    struct admit_buf csv;
+    json_t *report = NULL;
+    int event_id = 0, list_id = 0;
+    char disposition[160];
+    if (!admin_session(req, &admin, ADMIN_DATA))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    enum admit_rc rc = admit_export_find(http_db(req), slug, NULL, admin.id, &event_id, &list_id);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
+        admin_not_found(req);
+        return;
+    }
+    if (rc == ADMIT_OK)
+        rc = admit_report_load(http_db(req), event_id, &report);
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    admit_buf_init(&csv, REPORT_CSV_MAX);
+    admit_csv_writer_init(&writer, http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180,
+                          admit_csv_sink_buf, &csv);
+    rc = admit_report_write_csv(report, &writer);
+    if (rc == ADMIT_OK)
+        rc = admit_csv_flush(&writer);
+    json_decref(report);
+    if (rc != ADMIT_OK) {
+        admit_buf_free(&csv);
+        http_respond_error(req, 500, "Internal error", "The report could not be written.");
+        return;
+    }
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-report.csv\"", slug);
+    size_t len = 0;
+    char *data = admit_buf_steal(&csv, &len);
+    http_respond_bytes(req, 200, "text/csv; charset=utf-8", data, len, HTTP_TAKE);
+    http_set_header(req, "Content-Disposition", disposition);
+}
+
+void admin_flagged_page(struct http_request *req)
+{
+    struct admit_admin admin;
+    char id[16];
+    json_t *data = NULL;
+    if (!admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *slug = admin_slug(req);
+    if (slug == NULL)
+        return;
+    admin_id_text(&admin, id);
+    const char *params[2] = {id, slug};
+    if (!admin_query_json(req, ADMIT_Q_ADMIN_FLAGGED, 2, params, &data))
+        return;
+    if (data == NULL) {
+        admin_not_found(req);
+        return;
+    }
+    json_t *scans = json_incref(json_object_get(data, "scans"));
+    size_t i;
+    json_t *scan;
+    json_array_foreach(scans, i, scan)
+    {
+        json_t *reg = json_object_get(scan, "registration_id");
+        if (json_is_integer(reg)) {
+            char href[160];
+            snprintf(href, sizeof href, "/admin/events/%s/attendees/%lld", slug,
+                     (long long)json_integer_value(reg));
+            json_object_set_new(scan, "href", json_string(href));
+        }
+    }
+    json_t *context = json_pack("{s:s, s:O, s:o}", "title", "Flagged scans", "event",
+                                json_object_get(data, "event"), "scans", scans);
+    json_decref(data);
+    admin_render(req, 200, "admin/flagged.html", context, &admin, "flagged");
+}

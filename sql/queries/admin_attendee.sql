@@ -1,0 +1,36 @@
+-- One attendee as the organisers see them, as JSON: the registration, the ticket (access token,
+-- reissue counter), every list of the event with whether they are on it and when and where
+-- they were first admitted, and every scan of their ticket. $1 admin id, $2 slug,
+-- $3 registration id.
+SELECT json_build_object(
+    'event', admit_event_json(e),
+    'id', r.id, 'status', r.status, 'given_name', r.given_name, 'family_name', r.family_name,
+    'email', r.email, 'organisation', r.organisation, 'organisation_type', r.organisation_type,
+    'country', r.country, 'dietary', r.dietary, 'accessibility', r.accessibility,
+    'source', r.source, 'token', r.token, 'reissue', r.reissue,
+    'registered', to_char(r.created_at AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY, HH24:MI'),
+    'cancelled_at', to_char(r.cancelled_at AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY, HH24:MI'),
+    'waitlist_position', CASE WHEN r.status = 'waitlisted' THEN
+        (SELECT count(*) FROM registrations w
+         WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.id <= r.id) END,
+    'lists', coalesce((SELECT json_agg(json_build_object(
+        'id', l.id, 'name', l.name, 'day', to_char(l.day, 'FMDay FMDD FMMonth'),
+        'on_list', EXISTS (SELECT 1 FROM registration_lists rl
+                           WHERE rl.registration_id = r.id AND rl.list_id = l.id),
+        'admitted', a.registration_id IS NOT NULL,
+        'first_at', to_char(a.first_at AT TIME ZONE e.time_zone, 'FMDD FMMonth, HH24:MI:SS'),
+        'first_gate', a.first_gate, 'inside', a.inside) ORDER BY l.position)
+        FROM checkin_lists l
+        LEFT JOIN admissions a ON a.registration_id = r.id AND a.list_id = l.id
+        WHERE l.event_id = e.id), '[]'::json),
+    'scans', coalesce((SELECT json_agg(json_build_object(
+        'id', s.id,
+        'time', to_char(s.scanned_at AT TIME ZONE e.time_zone, 'FMDD FMMonth, HH24:MI:SS'),
+        'list', l.name, 'gate', s.gate, 'device', d.name, 'direction', s.direction,
+        'offline', s.offline, 'flagged', s.flagged, 'verdict', s.verdict, 'reason', s.reason,
+        'source', s.source) ORDER BY s.scanned_at, s.id)
+        FROM scans s LEFT JOIN checkin_lists l ON l.id = s.list_id
+        LEFT JOIN devices d ON d.id = s.device_id
+        WHERE s.registration_id = r.id), '[]'::json))::text
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = $3::integer AND e.slug = $2 AND admit_admin_may($1, e.id)

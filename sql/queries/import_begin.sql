@@ -1,0 +1,2 @@
+-- Starts the all-or-nothing transaction of admit import.
+BEGIN

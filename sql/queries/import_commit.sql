@@ -1,0 +1,2 @@
+-- Ends admit import: every guest at once.
+COMMIT

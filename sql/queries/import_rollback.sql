@@ -1,0 +1,2 @@
+-- Abandons admit import: no guest at all.
+ROLLBACK
