@@ -24,6 +24,8 @@ extern const struct cli_cmd cli_device_revoke_cmd;
 extern const struct cli_cmd cli_device_list_cmd;
 extern const struct cli_cmd cli_scan_cmd;
 extern const struct cli_cmd cli_sync_cmd;
+/* The e-mail outbox's sender (cli/mailer.c). */
+extern const struct cli_cmd cli_mailer_cmd;
 
 /* The --db option every database command shares. */
 #define CLI_OPT_DB                                                                                 \

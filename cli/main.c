@@ -22,6 +22,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_device_list_cmd,
     &cli_scan_cmd,
     &cli_sync_cmd,
+    &cli_mailer_cmd,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -24,6 +24,7 @@ extern const struct http_route public_routes[]; /* server/public.c */
 extern const struct http_route ticket_routes[]; /* server/tickets.c */
 extern const struct http_route admin_routes[];  /* server/admin.c: the organisers' area */
 extern const struct http_route api_routes[];    /* server/api.c: the check-in API */
+extern const struct http_route resend_routes[]; /* server/resend.c: send my ticket again */
 
 /* Parameters one pattern may have. */
 #define ROUTER_MAX_PARAMS 8

@@ -10,5 +10,6 @@ const struct http_route *const http_route_tables[] = {
     ticket_routes,
     api_routes,
     admin_routes,
+    resend_routes,
     NULL,
 };
