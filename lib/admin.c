@@ -168,26 +168,6 @@ enum admit_rc admit_admin_logout(struct admit_db *db, const char *session_id)
     return rc;
 }
 
-/* A PostgreSQL text[] literal of n strings. */
-static enum admit_rc text_array(struct admit_buf *out, const char *const *items, size_t n)
-{
-    enum admit_rc rc = admit_buf_putc(out, '{');
-    for (size_t i = 0; i < n && rc == ADMIT_OK; i++) {
-        rc = admit_buf_puts(out, i > 0 ? ",\"" : "\"");
-        for (const char *p = items[i]; *p != '\0' && rc == ADMIT_OK; p++) {
-            if (*p == '"' || *p == '\\')
-                rc = admit_buf_putc(out, '\\');
-            if (rc == ADMIT_OK)
-                rc = admit_buf_putc(out, *p);
-        }
-        if (rc == ADMIT_OK)
-            rc = admit_buf_putc(out, '"');
-    }
-    if (rc == ADMIT_OK)
-        rc = admit_buf_putc(out, '}');
-    return rc;
-}
-
 static enum admit_rc check_account(const char *email, const char *password, char *err,
                                    size_t errlen)
 {
@@ -215,7 +195,7 @@ enum admit_rc admit_admin_add(struct admit_db *db, const char *email, const char
     enum admit_rc rc = check_account(email, password, err, errlen);
     if (rc != ADMIT_OK)
         goto done;
-    rc = text_array(&array, slugs, n);
+    rc = admit_db_array_literal(&array, slugs, n);
     if (rc != ADMIT_OK) {
         snprintf(err, errlen, "too many --event slugs");
         goto done;

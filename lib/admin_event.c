@@ -140,35 +140,19 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     return errs->count - before;
 }
 
-/* Appends a PostgreSQL array literal: each item quoted, or NULL when empty (empty_null). */
+/* One column of the form's list rows (0: ids, 1: names, 2: days) as a PostgreSQL array
+ * literal; an empty id or day is NULL. */
 static enum admit_rc array_literal(struct admit_buf *out, const struct admit_admin_event_form *f,
                                    int which)
 {
-    enum admit_rc rc = admit_buf_putc(out, '{');
-    for (size_t i = 0; i < f->nlists && rc == ADMIT_OK; i++) {
+    const char *items[ADMIT_EVENT_MAX_LISTS];
+    for (size_t i = 0; i < f->nlists; i++) {
         const char *item = which == 0   ? f->lists[i].id
                            : which == 1 ? f->lists[i].name
                                         : f->lists[i].day;
-        if (i > 0)
-            rc = admit_buf_putc(out, ',');
-        if (rc == ADMIT_OK && item[0] == '\0' && which != 1) {
-            rc = admit_buf_puts(out, "NULL");
-            continue;
-        }
-        if (rc == ADMIT_OK)
-            rc = admit_buf_putc(out, '"');
-        for (const char *p = item; *p != '\0' && rc == ADMIT_OK; p++) {
-            if (*p == '"' || *p == '\\')
-                rc = admit_buf_putc(out, '\\');
-            if (rc == ADMIT_OK)
-                rc = admit_buf_putc(out, *p);
-        }
-        if (rc == ADMIT_OK)
-            rc = admit_buf_putc(out, '"');
+        items[i] = item[0] == '\0' && which != 1 ? NULL : item;
     }
-    if (rc == ADMIT_OK)
-        rc = admit_buf_putc(out, '}');
-    return rc;
+    return admit_db_array_literal(out, items, f->nlists);
 }
 
 static const char *empty_null(const char *s)

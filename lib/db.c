@@ -197,3 +197,31 @@ enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparam
     db->failed_at_ns = now_ns();
     return ADMIT_ERR_DB_UNAVAILABLE;
 }
+
+enum admit_rc admit_db_array_literal(struct admit_buf *out, const char *const *items, size_t n)
+{
+    enum admit_rc rc = admit_buf_putc(out, '{');
+    for (size_t i = 0; i < n && rc == ADMIT_OK; i++) {
+        const char *item = items[i];
+        if (i > 0)
+            rc = admit_buf_putc(out, ',');
+        if (rc != ADMIT_OK)
+            break;
+        if (item == NULL) {
+            rc = admit_buf_puts(out, "NULL");
+            continue;
+        }
+        rc = admit_buf_putc(out, '"');
+        for (const char *p = item; *p != '\0' && rc == ADMIT_OK; p++) {
+            if (*p == '"' || *p == '\\')
+                rc = admit_buf_putc(out, '\\');
+            if (rc == ADMIT_OK)
+                rc = admit_buf_putc(out, *p);
+        }
+        if (rc == ADMIT_OK)
+            rc = admit_buf_putc(out, '"');
+    }
+    if (rc == ADMIT_OK)
+        rc = admit_buf_putc(out, '}');
+    return rc;
+}

@@ -47,35 +47,6 @@ int admit_event_time_valid(const char *text)
     return shaped(text + 11, n == 16 ? "99:99" : "99:99:99", n - 11);
 }
 
-/* Appends a PostgreSQL array literal of quoted elements; NULL elements become NULL. */
-static enum admit_rc array_literal(struct admit_buf *out, const char *const *items, size_t n)
-{
-    enum admit_rc rc = admit_buf_putc(out, '{');
-    for (size_t i = 0; i < n && rc == ADMIT_OK; i++) {
-        const char *item = items[i];
-        if (i > 0)
-            rc = admit_buf_putc(out, ',');
-        if (rc != ADMIT_OK)
-            break;
-        if (item == NULL) {
-            rc = admit_buf_puts(out, "NULL");
-            continue;
-        }
-        rc = admit_buf_putc(out, '"');
-        for (const char *p = item; *p != '\0' && rc == ADMIT_OK; p++) {
-            if (*p == '"' || *p == '\\')
-                rc = admit_buf_putc(out, '\\');
-            if (rc == ADMIT_OK)
-                rc = admit_buf_putc(out, *p);
-        }
-        if (rc == ADMIT_OK)
-            rc = admit_buf_putc(out, '"');
-    }
-    if (rc == ADMIT_OK)
-        rc = admit_buf_putc(out, '}');
-    return rc;
-}
-
 static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, size_t errlen)
 {
     if (!admit_event_slug_valid(s->slug)) {
@@ -148,19 +119,29 @@ enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_s
         list_names[i] = s->lists[i].name;
         list_days[i] = s->lists[i].day;
     }
-    rc = array_literal(&names, list_names, s->nlists);
+    rc = admit_db_array_literal(&names, list_names, s->nlists);
     if (rc == ADMIT_OK)
-        rc = array_literal(&days, list_days, s->nlists);
+        rc = admit_db_array_literal(&days, list_days, s->nlists);
     if (rc != ADMIT_OK) {
         snprintf(err, errlen, "check-in lists too long");
         goto done;
     }
     snprintf(capacity, sizeof capacity, "%ld", s->capacity);
-    const char *params[15] = {
-        s->slug, s->name, s->venue ? s->venue : "", s->venue_address ? s->venue_address : "",
-        s->time_zone, s->starts, s->ends, s->opens, s->closes, capacity,
-        admit_buf_cstr(&names), admit_buf_cstr(&days), s->description ? s->description : "",
-        s->organiser ? s->organiser : "", s->contact_email ? s->contact_email : ""};
+    const char *params[15] = {s->slug,
+                              s->name,
+                              s->venue ? s->venue : "",
+                              s->venue_address ? s->venue_address : "",
+                              s->time_zone,
+                              s->starts,
+                              s->ends,
+                              s->opens,
+                              s->closes,
+                              capacity,
+                              admit_buf_cstr(&names),
+                              admit_buf_cstr(&days),
+                              s->description ? s->description : "",
+                              s->organiser ? s->organiser : "",
+                              s->contact_email ? s->contact_email : ""};
     rc = admit_db_query(db, ADMIT_Q_EVENT_CREATE, 15, params, &res);
     if (rc == ADMIT_ERR_CONFLICT) {
         snprintf(err, errlen, "an event with slug \"%s\" already exists", s->slug);

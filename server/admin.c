@@ -76,26 +76,18 @@ const char *admin_slug(struct http_request *req)
     return slug;
 }
 
-bool admin_query_json(struct http_request *req, enum admit_query q, int n,
-                      const char *const *params, json_t **out)
+bool admin_event_data(struct http_request *req, const struct admit_admin *admin, enum admit_query q,
+                      const char *slug, json_t **out)
 {
-    PGresult *res = NULL;
-    *out = NULL;
-    enum admit_rc rc = admit_db_query(http_db(req), q, n, params, &res);
-    if (rc != ADMIT_OK) {
-        http_respond_db_error(req, rc);
+    char id[16];
+    admin_id_text(admin, id);
+    const char *params[2] = {id, slug};
+    if (!pages_query_params(req, q, 2, params, out))
+        return false;
+    if (*out == NULL) {
+        admin_not_found(req);
         return false;
     }
-    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
-        *out = pages_parse(PQgetvalue(res, 0, 0));
-        if (*out == NULL) {
-            PQclear(res);
-            http_log_note(req, "bad-json");
-            http_respond_error(req, 500, "Internal error", "This page could not be shown.");
-            return false;
-        }
-    }
-    PQclear(res);
     return true;
 }
 
@@ -337,7 +329,7 @@ static void events_page(struct http_request *req)
         return;
     admin_id_text(&admin, id);
     const char *params[1] = {id};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_EVENTS, 1, params, &events))
+    if (!pages_query_params(req, ADMIT_Q_ADMIN_EVENTS, 1, params, &events))
         return;
     json_t *context = json_pack("{s:s, s:o}", "title", "Your events", "events",
                                 events != NULL ? events : json_array());

@@ -48,10 +48,11 @@ void admin_render(struct http_request *req, unsigned status, const char *templat
 /* 404 for an event or attendee this admin cannot see (or that does not exist). */
 void admin_not_found(struct http_request *req);
 
-/* Runs q with n text parameters; its single value is JSON text. On success *out is the parsed
- * value, or NULL when there was no row; on failure answers (503/500) and returns false. */
-bool admin_query_json(struct http_request *req, enum admit_query q, int n,
-                      const char *const *params, json_t **out);
+/* Runs q with (this admin's id, slug), the parameters of every event-scoped admin query, and
+ * gives its JSON in *out. Returns false after answering: 503/500, or 404 when the query found
+ * no row (no such event, or one this admin may not see). */
+bool admin_event_data(struct http_request *req, const struct admit_admin *admin, enum admit_query q,
+                      const char *slug, json_t **out);
 
 /* The admin's id as text, for query parameters. */
 void admin_id_text(const struct admit_admin *admin, char out[16]);

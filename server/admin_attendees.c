@@ -84,7 +84,7 @@ void admin_attendees_page(struct http_request *req)
     snprintf(offset, sizeof offset, "%ld", (page - 1) * PAGE_SIZE);
     snprintf(limit, sizeof limit, "%d", PAGE_SIZE);
     const char *params[8] = {id, slug, q, status, list[0] ? list : NULL, checked, offset, limit};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_ATTENDEES, 8, params, &data))
+    if (!pages_query_params(req, ADMIT_Q_ADMIN_ATTENDEES, 8, params, &data))
         return;
     if (data == NULL) {
         admin_not_found(req);
@@ -152,7 +152,7 @@ static void render_attendee(struct http_request *req, const struct admit_admin *
     admin_id_text(admin, id);
     snprintf(reg, sizeof reg, "%d", registration_id);
     const char *params[3] = {id, slug, reg};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_ATTENDEE, 3, params, &attendee))
+    if (!pages_query_params(req, ADMIT_Q_ADMIN_ATTENDEE, 3, params, &attendee))
         return;
     if (attendee == NULL) {
         admin_not_found(req);

@@ -18,21 +18,14 @@
 void admin_event_overview(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
     json_t *event = NULL;
     if (!admin_session(req, &admin, ADMIN_PAGE))
         return;
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    admin_id_text(&admin, id);
-    const char *params[2] = {id, slug};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_EVENT, 2, params, &event))
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
         return;
-    if (event == NULL) {
-        admin_not_found(req);
-        return;
-    }
     pages_decorate_event(event);
     char path[160];
     size_t i;
@@ -113,21 +106,14 @@ void admin_event_new_page(struct http_request *req)
 void admin_event_edit_page(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
     json_t *values = NULL;
     if (!admin_session(req, &admin, ADMIN_PAGE))
         return;
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    admin_id_text(&admin, id);
-    const char *params[2] = {id, slug};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_EVENT_FORM, 2, params, &values))
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT_FORM, slug, &values))
         return;
-    if (values == NULL) {
-        admin_not_found(req);
-        return;
-    }
     json_t *event = json_pack("{s:O, s:O}", "slug", json_object_get(values, "slug"), "name",
                               json_object_get(values, "name"));
     render_form(req, 200, &admin, slug, values, NULL, event);

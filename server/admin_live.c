@@ -15,21 +15,6 @@
 /* The report CSV is small (lists x (types + countries) rows): built in memory, bounded. */
 #define REPORT_CSV_MAX (4u << 20)
 
-/* The event of the route for this admin (admin_event.sql), or NULL after answering. */
-static json_t *load_event(struct http_request *req, const struct admit_admin *admin,
-                          const char *slug)
-{
-    char id[16];
-    json_t *event = NULL;
-    admin_id_text(admin, id);
-    const char *params[2] = {id, slug};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_EVENT, 2, params, &event))
-        return NULL;
-    if (event == NULL)
-        admin_not_found(req);
-    return event;
-}
-
 void admin_live_page(struct http_request *req)
 {
     struct admit_admin admin;
@@ -39,8 +24,8 @@ void admin_live_page(struct http_request *req)
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    json_t *event = load_event(req, &admin, slug);
-    if (event == NULL)
+    json_t *event = NULL;
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
         return;
     snprintf(chart, sizeof chart, "/admin/events/%s/arrivals.svg", slug);
     json_t *context = json_pack("{s:s, s:o, s:s, s:s}", "title", "Live door view", "event", event,
@@ -51,21 +36,14 @@ void admin_live_page(struct http_request *req)
 void admin_live_json(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
     json_t *live = NULL;
     if (!admin_session(req, &admin, ADMIN_DATA))
         return;
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    admin_id_text(&admin, id);
-    const char *params[2] = {id, slug};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_LIVE, 2, params, &live))
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_LIVE, slug, &live))
         return;
-    if (live == NULL) {
-        admin_not_found(req);
-        return;
-    }
     http_respond_json(req, 200, live);
 }
 
@@ -86,7 +64,7 @@ void admin_arrivals_svg(struct http_request *req)
     }
     admin_id_text(&admin, id);
     const char *params[3] = {id, slug, day};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_ARRIVALS, 3, params, &arrivals))
+    if (!pages_query_params(req, ADMIT_Q_ADMIN_ARRIVALS, 3, params, &arrivals))
         return;
     if (arrivals == NULL) {
         admin_not_found(req);
@@ -106,8 +84,8 @@ void admin_report_page(struct http_request *req)
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    json_t *event = load_event(req, &admin, slug);
-    if (event == NULL)
+    json_t *event = NULL;
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
         return;
     enum admit_rc rc = admit_report_load(
         http_db(req), (int)json_integer_value(json_object_get(event, "id")), &report);
@@ -167,21 +145,14 @@ void admin_report_csv(struct http_request *req)
 void admin_flagged_page(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
     json_t *data = NULL;
     if (!admin_session(req, &admin, ADMIN_PAGE))
         return;
     const char *slug = admin_slug(req);
     if (slug == NULL)
         return;
-    admin_id_text(&admin, id);
-    const char *params[2] = {id, slug};
-    if (!admin_query_json(req, ADMIT_Q_ADMIN_FLAGGED, 2, params, &data))
+    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_FLAGGED, slug, &data))
         return;
-    if (data == NULL) {
-        admin_not_found(req);
-        return;
-    }
     json_t *scans = json_incref(json_object_get(data, "scans"));
     size_t i;
     json_t *scan;

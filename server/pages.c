@@ -20,13 +20,12 @@ json_t *pages_decorate_event(json_t *event)
     return event;
 }
 
-bool pages_query_json(struct http_request *req, enum admit_query q, const char *param,
-                      json_t **out)
+bool pages_query_params(struct http_request *req, enum admit_query q, int n,
+                        const char *const *params, json_t **out)
 {
     PGresult *res = NULL;
-    const char *params[1] = {param};
     *out = NULL;
-    enum admit_rc rc = admit_db_query(http_db(req), q, param != NULL ? 1 : 0, params, &res);
+    enum admit_rc rc = admit_db_query(http_db(req), q, n, params, &res);
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         return false;
@@ -42,4 +41,10 @@ bool pages_query_json(struct http_request *req, enum admit_query q, const char *
     }
     PQclear(res);
     return true;
+}
+
+bool pages_query_json(struct http_request *req, enum admit_query q, const char *param, json_t **out)
+{
+    const char *params[1] = {param};
+    return pages_query_params(req, q, param != NULL ? 1 : 0, params, out);
 }

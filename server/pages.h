@@ -15,8 +15,11 @@ json_t *pages_parse(const char *text);
  * is_not_open, is_closed, full. Returns event. */
 json_t *pages_decorate_event(json_t *event);
 
-/* Runs a query whose single value is JSON text, with one parameter. On success *out is the
- * parsed value, or NULL when there was no row. On failure answers (503/500) and returns false. */
+/* Runs q with n text parameters; its single value is JSON text. On success *out is the parsed
+ * value, or NULL when there was no row. On failure answers (503/500) and returns false. */
+bool pages_query_params(struct http_request *req, enum admit_query q, int n,
+                        const char *const *params, json_t **out);
+/* The same with one parameter (none when param is NULL). */
 bool pages_query_json(struct http_request *req, enum admit_query q, const char *param,
                       json_t **out);
 

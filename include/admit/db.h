@@ -38,6 +38,11 @@ enum admit_rc admit_db_connect(struct admit_db *db) ADMIT_MUST_CHECK;
 enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparams,
                              const char *const *params, PGresult **out) ADMIT_MUST_CHECK;
 
+/* Appends a PostgreSQL array literal of the n items, each quoted and escaped; a NULL item is
+ * NULL. For array parameters of prepared statements (text[], date[], integer[], ...). */
+struct admit_buf;
+enum admit_rc admit_db_array_literal(struct admit_buf *out, const char *const *items, size_t n);
+
 /* The SQLSTATE of the last failed query ("" if none) and a one-line message for logs. The
  * message is PostgreSQL's primary message: it never contains the query parameters. */
 const char *admit_db_sqlstate(const struct admit_db *db);
