@@ -19,6 +19,9 @@
 #   sql        pgbench -c SCANNERS calling the check-in's SQL function (admit_checkin) directly
 #              with one scan, as admitd does after verifying the ticket: where the time goes
 #              (the database's share against HTTP, JSON and the signature check)
+#   paced base pgbench, the bare check-in at the paced scanners' total rate (--rate): what a
+#              lone durable insert's latency is on this machine when it is mostly idle (a
+#              woken-up CPU and an idle disk cost milliseconds on a VM), beside the paced p99
 # and prints every measurement, the medians, the median of the per-round ratios and the paced
 # p99 latency against the targets of DESIGN.md (ratio >= 0.5; p99 < 10 ms with 8 scanners
 # busy).
@@ -35,9 +38,10 @@ pace=${5:-10}
 admit=$build/cli/admit
 admitd=$build/server/admitd
 load=$build/bench/checkin_load
-for bin in "$admit" "$admitd" "$load"; do
-    [ -x "$bin" ] || { echo "checkin_online.sh: $bin missing: build $build first" >&2; exit 2; }
-done
+[ -f "$build/CMakeCache.txt" ] || { echo "checkin_online.sh: $build is not a CMake build folder" >&2; exit 2; }
+# Bring the three programs up to date: a stale load driver once measured without its pacing.
+cmake --build "$build" --target admit-cli admitd checkin_load >/dev/null ||
+    { echo "checkin_online.sh: cannot build $build" >&2; exit 2; }
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 pgbench=$bindir/pgbench
 [ -x "$pgbench" ] || { echo "checkin_online.sh: pgbench not found next to initdb" >&2; exit 2; }
@@ -82,6 +86,9 @@ CREATE TABLE checkin_baseline (registration_id integer NOT NULL, list_id integer
                                first_at timestamptz NOT NULL, first_gate text NOT NULL,
                                PRIMARY KEY (registration_id, list_id));
 VACUUM ANALYZE;
+-- Write the bulk load's pages now: a checkpoint spreading them over the first minutes would
+-- compete with the measured commits' flushes (the first rounds came out twice as slow).
+CHECKPOINT;
 SQL
 first_id=$(psql -XqAt -d "$dsn" -c "SELECT min(id) FROM registrations")
 # The sql candidate's device (its token hash is known: it never goes over HTTP).
@@ -126,6 +133,16 @@ run_paced() { # round -> JSON line
         --first $((paced_first + $1 * paced)) --count "$paced" --threads "$scanners" \
         --seconds "$seconds" --rate "$pace" --json
 }
+run_pgbench_paced() { # -> "p50_ms p99_ms" of the bare check-in at the paced scanners' rate
+    rm -f "$work"/paced_log*
+    PGOPTIONS="-c synchronous_commit=on" "$pgbench" -h "$work/pg/run" -U admit -n \
+        -c "$scanners" -j 2 -T "$seconds" --rate "$((scanners * pace))" -l \
+        --log-prefix "$work/paced_log" -f "$work/baseline.sql" bench >/dev/null 2>&1
+    cat "$work"/paced_log* | python3 -c '
+import sys
+us = sorted(int(line.split()[2]) for line in sys.stdin if line.strip())
+print("%.3f %.3f" % (us[len(us) // 2] / 1000, us[int(len(us) * 0.99)] / 1000) if us else "0 0")'
+}
 run_pgbench() { # SCRIPT -> transactions per second
     PGOPTIONS="-c synchronous_commit=on" "$pgbench" -h "$work/pg/run" -U admit -n \
         -c "$scanners" -j 2 -T "$seconds" -f "$work/$1" bench 2>/dev/null |
@@ -141,24 +158,25 @@ results=()
 for r in $(seq 0 $((rounds - 1))); do
     if [ $((r % 2)) = 0 ]; then
         a=$(run_admit "$r"); b=$(run_pgbench baseline.sql); q=$(run_pgbench sql.sql)
-        p=$(run_paced "$r")
+        p=$(run_paced "$r"); pb=$(run_pgbench_paced)
     else
-        p=$(run_paced "$r")
+        pb=$(run_pgbench_paced); p=$(run_paced "$r")
         q=$(run_pgbench sql.sql); b=$(run_pgbench baseline.sql); a=$(run_admit "$r")
     fi
-    echo "round $((r + 1)): admit $a; pgbench $b tps; sql $q tps; paced $p" >&2
-    results+=("$a|$b|$q|$p")
+    echo "round $((r + 1)): admit $a; pgbench $b tps; sql $q tps; paced $p; paced pgbench p50/p99 ms $pb" >&2
+    results+=("$a|$b|$q|$p|$pb")
 done
 
 python3 - "$scanners" "$seconds" "$pace" "${fsync_us:-0}" "${results[@]}" <<'PY'
 import json, statistics, sys
 scanners, seconds, pace = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 fsync_us = int(sys.argv[4])
-rows, paced = [], []
+rows, paced, paced_base = [], [], []
 for item in sys.argv[5:]:
-    a, b, q, p = item.split("|")
+    a, b, q, p, pb = item.split("|")
     rows.append((json.loads(a), float(b), float(q or 0)))
     paced.append(json.loads(p))
+    paced_base.append([float(x) for x in pb.split()])
 rates = [a["scans_per_s"] for a, _, _ in rows]
 base = [b for _, b, _ in rows]
 sql = [q for _, _, q in rows]
@@ -182,6 +200,12 @@ print("paced: %d scanners x %g scans/s each:" % (scanners, pace)
       + "".join(" round %d p50 %.2f ms p99 %.2f ms (%d scans, %d errors);"
                 % (i + 1, p["p50_ms"], p["p99_ms"], p["scans"], p["errors"])
                 for i, p in enumerate(paced)))
+print("paced baseline: pgbench, the bare check-in at the same %g transactions/s:" % (scanners * pace)
+      + "".join(" round %d p50 %.2f ms p99 %.2f ms;" % (i + 1, b[0], b[1])
+                for i, b in enumerate(paced_base)))
+base_p99 = statistics.median(b[1] for b in paced_base)
+print("paced p99: admit %.2f ms, bare insert %.2f ms (medians of the rounds)"
+      % (statistics.median(p["p99_ms"] for p in paced), base_p99))
 print("median: %.0f scans/s, p50 %.2f ms, p99 %.2f ms (saturated); pgbench %.0f tps; ratio "
       "%.3f; SQL function alone %.0f tps (%.3f of pgbench)"
       % (statistics.median(rates), p50, statistics.median(p99s), statistics.median(base), ratio,
@@ -193,7 +217,7 @@ print("p99 with %d scanners busy (%g scans/s each): %.2f ms (target < 10 ms): %s
 print(json.dumps({"scanners": scanners, "rounds": len(rows), "seconds": seconds,
                   "scans_per_s": statistics.median(rates), "p50_ms": p50,
                   "p99_saturated_ms": statistics.median(p99s), "pace": pace,
-                  "p99_paced_ms": p99,
+                  "p99_paced_ms": p99, "p99_paced_baseline_ms": base_p99,
                   "fdatasync_us": fsync_us,
                   "pgbench_tps": statistics.median(base), "ratio": ratio,
                   "sql_tps": statistics.median(sql), "sql_ratio": statistics.median(sql_ratios),
