@@ -180,6 +180,10 @@ enum admit_rc admit_smtp_new(const struct admit_smtp_config *cfg, struct admit_s
     if (c == CURLE_OK) c = curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, trace);
     if (c == CURLE_OK) c = curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
     if (c == CURLE_OK) c = curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L);
+    if (c == CURLE_OK) c = curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    if (c == CURLE_OK) c = curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c == CURLE_OK && cfg->ca_file != NULL)
+        c = curl_easy_setopt(s->curl, CURLOPT_CAINFO, cfg->ca_file);
     if (c == CURLE_OK && s->user != NULL)
         c = curl_easy_setopt(s->curl, CURLOPT_USERNAME, s->user);
     if (c == CURLE_OK && s->password != NULL)

@@ -23,6 +23,10 @@ struct admit_smtp_config {
     const char *user;
     const char *password;
     enum admit_smtp_tls tls;
+    /* A PEM file of the certificate authorities to trust for the server's certificate (a
+     * private relay's own CA), or NULL for the system's. The certificate and its name are
+     * always verified. Copied. */
+    const char *ca_file;
     long timeout_seconds; /* the whole conversation for one message */
 };
 

@@ -866,17 +866,35 @@ def free_port():
         return s.getsockname()[1]
 
 
+class TlsCertificate:
+    """A self-signed certificate for 127.0.0.1 (openssl req), in folder: cert and key are PEM
+    file paths; cert is also the CA file that trusts it."""
+
+    def __init__(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        self.cert = os.path.join(folder, "smtp-cert.pem")
+        self.key = os.path.join(folder, "smtp-key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert],
+                       check=True, capture_output=True)
+
+
 class SmtpSink:
     """An SMTP server (aiosmtpd) on 127.0.0.1:port that keeps every message it accepts, in
     order, as (envelope sender, recipients, raw bytes). refuse: recipients answered "550 5.1.1"
     at RCPT. data_delay: seconds it waits before answering the end of DATA, after it has kept
     the message (to stop a mailer between a delivery and its record); data_delay_once: only
     for the first message. stop() and start() again on the same port: a server down for a
-    while."""
+    while. tls: None (plain), "smtps" (TLS from the first byte) or "starttls" (plain, then
+    STARTTLS, required before MAIL), with the certificate and key of a TlsCertificate."""
 
-    def __init__(self, port=None, refuse=(), data_delay=0.0, data_delay_once=False, start=True):
+    def __init__(self, port=None, refuse=(), data_delay=0.0, data_delay_once=False, start=True,
+                 tls=None, certificate=None):
         import threading
         self.port = port or free_port()
+        self.tls = tls
+        self.certificate = certificate
         self.refuse = {a.lower() for a in refuse}
         self.data_delay = data_delay
         self.data_delay_once = data_delay_once
@@ -914,7 +932,16 @@ class SmtpSink:
                     await asyncio.sleep(delay)
                 return "250 2.0.0 Message accepted for delivery"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        kwargs = {}
+        if self.tls is not None:
+            import ssl
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.certificate.cert, self.certificate.key)
+            if self.tls == "smtps":
+                kwargs = {"ssl_context": context}
+            else:
+                kwargs = {"tls_context": context, "require_starttls": True}
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
     def stop(self):
@@ -924,7 +951,7 @@ class SmtpSink:
 
     @property
     def url(self):
-        return "smtp://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("smtps" if self.tls == "smtps" else "smtp", self.port)
 
     def count(self):
         with self.lock:

@@ -24,7 +24,7 @@ import time
 import zoneinfo
 
 import harness
-from harness import (ServerTestCase, SmtpSink, create_event, decode_qr_png, free_port,
+from harness import (ServerTestCase, SmtpSink, TlsCertificate, create_event, decode_qr_png, free_port,
                      register, run_admit, start_mailer, ticket_token, verify_ticket, wait_until)
 
 import icalendar
@@ -246,6 +246,64 @@ class Flows(MailTestCase):
                               "unknown")
         self.assertIn("refused message=", mailer.log_text())
         self.assertEqual(sink.refused, ["refuse@example.org"])
+
+
+class Tls(MailTestCase):
+    """smtps:// and STARTTLS against a server whose certificate only --ca-file trusts: the
+    message arrives over TLS, and without the CA the certificate is refused and the message
+    waits (nothing is sent in clear instead)."""
+
+    def setUp(self):
+        super().setUp()
+        # aiosmtpd logs the refused handshakes this test provokes, with a traceback.
+        import logging
+        logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+
+    def mailer_once(self, server, url, *extra):
+        return run_admit("mailer", "--db", self.db.dsn, "--keys", self.keys, "--public-url",
+                         server.url, "--templates", harness.TEMPLATES_DIR, "--from", FROM,
+                         "--once", "--smtp-url", url, *extra, check=False)
+
+    def test_smtps_and_starttls_with_a_private_ca(self):
+        certificate = TlsCertificate(self.work)
+        server = self.start_admitd()
+        event = create_event(self.db.dsn)
+        for tls, extra in (("smtps", ()), ("starttls", ("--starttls", "require"))):
+            sink = SmtpSink(tls=tls, certificate=certificate)
+            self.addCleanup(sink.stop)
+            address = "%s@example.org" % tls
+            ticket_token(register(server, event.slug, email=address)[2])
+            # The system's CAs do not know this certificate: refused, the message waits.
+            done = self.mailer_once(server, sink.url, *extra)
+            self.assertEqual(done.returncode, 1, done.stderr)
+            self.assertEqual(sink.count(), 0)
+            self.assertIn("unavailable", done.stderr)
+            self.db.sql("UPDATE mail_outbox SET next_attempt_at = now()")
+            done = self.mailer_once(server, sink.url, "--ca-file", certificate.cert, *extra)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            raws = sink.wait_for(1)
+            self.assertEqual(len(raws), 1)
+            self.assertEqual(parse(raws[0])["To"].addresses[0].addr_spec, address)
+        self.assertEqual(self.db.sql("SELECT string_agg(state::text, ',') FROM mail_outbox")
+                         .strip(), "sent,sent")
+
+    def test_starttls_required_but_not_offered(self):
+        sink = SmtpSink()
+        self.addCleanup(sink.stop)
+        server = self.start_admitd()
+        event = create_event(self.db.dsn)
+        ticket_token(register(server, event.slug, email="plain@example.org")[2])
+        done = self.mailer_once(server, sink.url, "--starttls", "require")
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertEqual(sink.count(), 0)
+
+    def test_unreadable_ca_file(self):
+        server = self.start_admitd()
+        done = self.mailer_once(server, "smtps://127.0.0.1:1", "--ca-file",
+                                self.work + "/missing.pem")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--ca-file", done.stderr)
+        self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
 
 
 class Outages(MailTestCase):
