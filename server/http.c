@@ -120,6 +120,43 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t outlen
         snprintf(out, outlen, "-");
 }
 
+bool http_address_normalise(const char *text, size_t len, char *out, size_t outlen)
+{
+    char buf[64];
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET, buf, addr) == 1)
+        return inet_ntop(AF_INET, addr, out, (socklen_t)outlen) != NULL;
+    if (inet_pton(AF_INET6, buf, addr) == 1)
+        return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) != NULL;
+    return false;
+}
+
+/* Behind --trusted-proxy: the last address of its X-Forwarded-For replaces the peer's. A
+ * missing or malformed header leaves the peer (the proxy) as the client. */
+static void forwarded_client(const struct http_server *server, struct MHD_Connection *conn,
+                             char *client, size_t clientlen)
+{
+    if (server->trusted_proxy[0] == '\0' || strcmp(client, server->trusted_proxy) != 0)
+        return;
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last != NULL ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    size_t len = strlen(last);
+    while (len > 0 && (last[len - 1] == ' ' || last[len - 1] == '\t'))
+        len--;
+    char addr[46];
+    if (http_address_normalise(last, len, addr, sizeof addr))
+        snprintf(client, clientlen, "%s", addr);
+}
+
 static struct http_request *request_new(const struct http_server *server,
                                         struct MHD_Connection *conn, const char *url,
                                         const char *method)
@@ -132,6 +169,7 @@ static struct http_request *request_new(const struct http_server *server,
     admit_buf_init(&req->body, server->body_limit);
     admit_formdata_init(&req->form);
     client_address(conn, req->client, sizeof req->client);
+    forwarded_client(server, conn, req->client, sizeof req->client);
     router_match(http_route_tables, req->method, url, &req->match);
     req->api_path = strncmp(url, "/api/", 5) == 0;
     atomic_fetch_add(&in_flight, 1);

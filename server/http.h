@@ -86,7 +86,12 @@ struct http_server {
     const struct admit_keyring *keyring; /* the .pub files of --keys and the signing key */
     struct admit_csrf_key csrf_key;
     const struct static_assets *assets; /* server/static.c */
+    char trusted_proxy[46];             /* --trusted-proxy, normalised, or "" */
 };
+
+/* Whether text (len bytes, not NUL-terminated) is an IPv4 or IPv6 address; then its canonical
+ * form ("2001:db8::1") goes into out. */
+bool http_address_normalise(const char *text, size_t len, char *out, size_t outlen);
 
 /* Reading the request. */
 
@@ -121,8 +126,9 @@ size_t http_form_all(const struct http_request *req, const char *name, const cha
 json_t *http_json_body(struct http_request *req);
 /* http_form with the signature of admit_form_lookup (admit/form.h): pass the request as ctx. */
 const char *http_form_lookup(void *req, const char *name);
-/* The client's address as text ("127.0.0.1", "::1"); the direct peer, so the proxy's address
- * when admitd runs behind one. */
+/* The client's address as text ("127.0.0.1", "::1"): the direct peer; or, when the peer is
+ * --trusted-proxy and sent a valid X-Forwarded-For, that header's last address (the one the
+ * proxy itself appended: addresses before it are the client's word, not the proxy's). */
 const char *http_client(const struct http_request *req);
 
 /* This worker thread's database handle (created on first use from --db; lib/db.c reconnects

@@ -68,6 +68,9 @@ static const struct cli_opt admitd_opts[] = {
     {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, 0,
      "the address users reach admitd at (\"https://tickets.example.org\"); https makes cookies "
      "Secure"},
+    {"trusted-proxy", 0, CLI_STRING, "ADDR", "ADMIT_TRUSTED_PROXY", NULL, 0, 0, 0,
+     "the address of the reverse proxy in front of admitd (e.g. 127.0.0.1): for its requests the "
+     "client is the last address of X-Forwarded-For, for login and resend throttling"},
     {0},
 };
 
@@ -399,6 +402,12 @@ static int run(const struct cli_args *args)
     if (check_database(cli_get(args, "db")) != 0)
         goto done;
 
+    const char *proxy = cli_get(args, "trusted-proxy");
+    if (proxy != NULL && !http_address_normalise(proxy, strlen(proxy), s.server.trusted_proxy,
+                                                 sizeof s.server.trusted_proxy)) {
+        http_log("--trusted-proxy \"%s\": expected an IPv4 or IPv6 address", proxy);
+        goto done;
+    }
     s.server.dsn = cli_get(args, "db");
     s.server.public_url = s.public_url;
     s.server.secure_cookies = strncmp(s.public_url, "https://", 8) == 0;

@@ -256,6 +256,48 @@ class Throttling(ServerTestCase):
         self.assertEqual(r.status, 303)
 
 
+class BehindAProxy(ServerTestCase):
+    """--trusted-proxy: the per-address throttle counts the client the proxy names (the last
+    address of X-Forwarded-For), only for requests from that proxy, and only a valid address."""
+
+    def setUp(self):
+        super().setUp()
+        add_admin(self.db.dsn, "boss@example.org")
+
+    def throttled_addresses(self):
+        return self.db.sql("SELECT string_agg(key, ',' ORDER BY key) FROM admin_login_throttle"
+                           " WHERE kind = 'ip'").strip()
+
+    def fail_once(self, server, forwarded):
+        _, r = login(server, "boss@example.org", "not the password",
+                     headers={"X-Forwarded-For": forwarded})
+        self.assertEqual(r.status, 401)
+
+    def test_forwarded_address_from_the_trusted_proxy(self):
+        server = self.start_admitd("--trusted-proxy", "127.0.0.1")
+        self.fail_once(server, "203.0.113.7")
+        # A client-supplied first address is not believed; the proxy's own (last) one is.
+        self.fail_once(server, "198.51.100.66, 2001:DB8:0:0::1")
+        self.fail_once(server, "garbage")  # unusable: the proxy itself is the client
+        self.assertEqual(self.throttled_addresses(), "127.0.0.1,2001:db8::1,203.0.113.7")
+
+    def test_ignored_without_the_option_or_from_another_peer(self):
+        server = self.start_admitd()
+        self.fail_once(server, "203.0.113.7")
+        self.assertEqual(self.throttled_addresses(), "127.0.0.1")
+        self.db.sql("DELETE FROM admin_login_throttle")
+        # Trusting some other proxy: this peer (127.0.0.1) is not it.
+        other = self.start_admitd("--trusted-proxy", "10.0.0.2")
+        self.fail_once(other, "203.0.113.7")
+        self.assertEqual(self.throttled_addresses(), "127.0.0.1")
+
+    def test_bad_option(self):
+        status, err = harness.start_failure(["--db", self.db.dsn, "--keys", self.keys,
+                                             "--trusted-proxy", "proxy.example.org"])
+        self.assertEqual(status, 1)
+        self.assertIn("--trusted-proxy", err)
+
+
 class Sessions(ServerTestCase):
 
     def setUp(self):
