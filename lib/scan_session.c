@@ -1,4 +1,6 @@
-#include "admit/scan_session.h"
+/* The door's loop: scanning, online with an offline fallback, syncing and uploading. Opening
+ * and closing a session: lib/scan_session_open.c. */
+#include "scan_session_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,55 +21,6 @@
 #include "admit/scan_state.h"
 #include "admit/ticket.h"
 #include "admit/token.h"
-#include "scan_map.h"
-
-#define SNAPSHOT_FILE "snapshot.json"
-#define DEVICE_FILE   "device.json"
-
-/* Scans per upload request, and their JSON at most (admitd's default body limit is 64 KiB). */
-#define UPLOAD_BATCH      100
-#define UPLOAD_MAX_BYTES  (32u << 10)
-#define UPLOAD_TIMEOUT_MS 10000L
-#define SYNC_TIMEOUT_MS   30000L
-#define SYNC_EVERY_MS     30000LL
-#define RETRY_FIRST_MS    1000L
-#define RETRY_MAX_MS      10000L
-
-struct entry {
-    json_t *scan;   /* the scan record */
-    json_t *answer; /* the server's answer, else the offline one, else NULL */
-    int door;       /* the offline verdict shown at the door (enum admit_verdict), or -1 */
-    int gen;        /* the sync generation in which the server's answer was journaled */
-    bool uploaded;  /* the server answered it */
-};
-
-struct admit_scan_session {
-    char *list;
-    char *gate; /* the effective gate: --gate, else the device's name; "" if unknown */
-    bool gate_given;
-    char *slug;
-    bool exit;
-    long timeout_ms;
-    void (*notify)(void *ctx, enum admit_scan_event event, const char *detail);
-    void *notify_ctx;
-
-    struct admit_scan_state *st;
-    struct admit_checkin_client *client;
-    struct admit_scan_offline *k;
-    json_t *snapshot; /* what k was loaded from, or NULL before the first sync */
-
-    struct entry *entries;
-    size_t nentries, cap;
-    struct map by_nonce;
-    size_t pending;
-    int generation; /* sync records seen in the journal */
-
-    bool online;
-    long long retry_at_ms;
-    long backoff_ms;
-    long long sync_due_ms;
-    bool io_failed; /* the journal or the snapshot could not be written */
-};
 
 static long long now_ms(void)
 {
@@ -76,10 +29,8 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void notify(struct admit_scan_session *s, enum admit_scan_event event, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void notify(struct admit_scan_session *s, enum admit_scan_event event, const char *fmt, ...)
+void scan_session_notify(struct admit_scan_session *s, enum admit_scan_event event, const char *fmt,
+                         ...)
 {
     char detail[512];
     va_list ap;
@@ -91,10 +42,7 @@ static void notify(struct admit_scan_session *s, enum admit_scan_event event, co
     s->notify(s->notify_ctx, event, detail);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void scan_session_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (err == NULL || errlen == 0)
@@ -104,7 +52,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *str(const json_t *obj, const char *key)
+const char *scan_session_str(const json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
     return v != NULL ? v : "";
@@ -115,12 +63,12 @@ static const char *str(const json_t *obj, const char *key)
 static long entry_find(const struct admit_scan_session *s, const char *nonce)
 {
     long i = map_get(&s->by_nonce, map_text_key(nonce));
-    if (i >= 0 && strcmp(str(s->entries[i].scan, "nonce"), nonce) == 0)
+    if (i >= 0 && strcmp(scan_session_str(s->entries[i].scan, "nonce"), nonce) == 0)
         return i;
     if (i < 0)
         return -1;
     for (size_t j = 0; j < s->nentries; j++) /* two nonces with one hash: look them all up */
-        if (strcmp(str(s->entries[j].scan, "nonce"), nonce) == 0)
+        if (strcmp(scan_session_str(s->entries[j].scan, "nonce"), nonce) == 0)
             return (long)j;
     return -1;
 }
@@ -135,7 +83,7 @@ static struct entry *entry_add(struct admit_scan_session *s, json_t *scan)
     memset(e, 0, sizeof *e);
     e->scan = json_incref(scan);
     e->door = -1;
-    map_put(&s->by_nonce, map_text_key(str(scan, "nonce")), (uint32_t)s->nentries);
+    map_put(&s->by_nonce, map_text_key(scan_session_str(scan, "nonce")), (uint32_t)s->nentries);
     s->nentries++;
     s->pending++;
     return e;
@@ -150,7 +98,7 @@ static void entry_set_answer(struct entry *e, json_t *answer)
 
 static void entry_local(struct entry *e, json_t *answer)
 {
-    e->door = admit_verdict_parse(str(answer, "verdict"));
+    e->door = admit_verdict_parse(scan_session_str(answer, "verdict"));
     if (!e->uploaded)
         entry_set_answer(e, answer);
 }
@@ -165,13 +113,13 @@ static void entry_server(struct admit_scan_session *s, struct entry *e, json_t *
     entry_set_answer(e, answer);
 }
 
-static void on_record(void *ctx, enum admit_journal_kind kind, json_t *record)
+void scan_session_on_record(void *ctx, enum admit_journal_kind kind, json_t *record)
 {
     struct admit_scan_session *s = ctx;
     long i;
     switch (kind) {
     case ADMIT_JOURNAL_SCAN: {
-        if (entry_find(s, str(record, "nonce")) >= 0)
+        if (entry_find(s, scan_session_str(record, "nonce")) >= 0)
             break; /* a nonce is one scan */
         struct entry *e = entry_add(s, record);
         json_t *local = json_object_get(record, "local");
@@ -181,7 +129,7 @@ static void on_record(void *ctx, enum admit_journal_kind kind, json_t *record)
     }
     case ADMIT_JOURNAL_LOCAL:
     case ADMIT_JOURNAL_SERVER:
-        i = entry_find(s, str(record, "nonce"));
+        i = entry_find(s, scan_session_str(record, "nonce"));
         if (i < 0)
             break;
         if (kind == ADMIT_JOURNAL_LOCAL)
@@ -197,7 +145,7 @@ static void on_record(void *ctx, enum admit_journal_kind kind, json_t *record)
 
 static bool entry_exit(const struct entry *e)
 {
-    return strcmp(str(e->scan, "direction"), "exit") == 0;
+    return strcmp(scan_session_str(e->scan, "direction"), "exit") == 0;
 }
 
 static const char *entry_gate(const struct admit_scan_session *s, const struct entry *e)
@@ -208,13 +156,11 @@ static const char *entry_gate(const struct admit_scan_session *s, const struct e
 
 static void apply_entry(struct admit_scan_session *s, const struct entry *e)
 {
-    admit_scan_offline_apply(s->k, e->answer, str(e->scan, "list"), entry_exit(e),
-                             str(e->scan, "scanned_at"), entry_gate(s, e));
+    admit_scan_offline_apply(s->k, e->answer, scan_session_str(e->scan, "list"), entry_exit(e),
+                             scan_session_str(e->scan, "scanned_at"), entry_gate(s, e));
 }
 
-/* Lays this device's scans that the snapshot cannot know over it: those the server has not
- * answered (decided offline), and, when all is set, those it answered after the last sync. */
-static void overlay(struct admit_scan_session *s, bool all)
+void scan_session_overlay(struct admit_scan_session *s, bool all)
 {
     for (size_t i = 0; i < s->nentries; i++) {
         const struct entry *e = &s->entries[i];
@@ -235,12 +181,12 @@ static enum admit_rc journal(struct admit_scan_session *s, json_t *const *record
 
 /* Being online and offline. */
 
-static void go_offline(struct admit_scan_session *s, const char *why)
+void scan_session_go_offline(struct admit_scan_session *s, const char *why)
 {
     if (s->online) {
         s->online = false;
         s->backoff_ms = RETRY_FIRST_MS;
-        notify(s, ADMIT_SCAN_EVENT_OFFLINE, "%s", why);
+        scan_session_notify(s, ADMIT_SCAN_EVENT_OFFLINE, "%s", why);
     } else {
         s->backoff_ms = s->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->backoff_ms * 2;
     }
@@ -251,7 +197,7 @@ static void go_online(struct admit_scan_session *s)
 {
     if (!s->online) {
         s->online = true;
-        notify(s, ADMIT_SCAN_EVENT_ONLINE, "the server answers again");
+        scan_session_notify(s, ADMIT_SCAN_EVENT_ONLINE, "the server answers again");
     }
     s->backoff_ms = RETRY_FIRST_MS;
 }
@@ -272,7 +218,7 @@ static enum admit_scan_link link_of(enum admit_client_status status)
 
 /* Syncing. */
 
-static void count_snapshot(const json_t *snapshot, size_t *regs, size_t *adms)
+void scan_session_count_snapshot(const json_t *snapshot, size_t *regs, size_t *adms)
 {
     *regs = json_array_size(json_object_get(snapshot, "registrations"));
     *adms = json_array_size(json_object_get(snapshot, "admissions"));
@@ -291,7 +237,7 @@ enum admit_scan_link admit_scan_session_sync(struct admit_scan_session *s, char 
         (size_t)snprintf(path + strlen(path), sizeof path - strlen(path), "/sync%s",
                          cursor != NULL ? "?since=" : "") >= sizeof path - strlen(path) ||
         (cursor != NULL && admit_checkin_client_path_append(path, sizeof path, cursor) != 0)) {
-        set_err(why, whylen, "the sync address is too long");
+        scan_session_set_err(why, whylen, "the sync address is too long");
         return ADMIT_SCAN_LINK_FAILED;
     }
     link = link_of(admit_checkin_client_call(s->client, "GET", path, NULL, SYNC_TIMEOUT_MS, &answer,
@@ -301,36 +247,37 @@ enum admit_scan_link admit_scan_session_sync(struct admit_scan_session *s, char 
     link = ADMIT_SCAN_LINK_FAILED;
     merged = json_incref(s->snapshot);
     if (admit_scan_offline_merge(&merged, answer) != ADMIT_OK) {
-        set_err(why, whylen, "the server's sync answer is malformed");
+        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
         goto done;
     }
-    if (strcmp(str(json_object_get(merged, "event"), "slug"), s->slug) != 0) {
-        set_err(why, whylen, "the server synced another event");
+    if (strcmp(scan_session_str(json_object_get(merged, "event"), "slug"), s->slug) != 0) {
+        scan_session_set_err(why, whylen, "the server synced another event");
         goto done;
     }
     if (admit_scan_state_json_write(s->st, SNAPSHOT_FILE, merged) != ADMIT_OK) {
         s->io_failed = true;
-        set_err(why, whylen, "cannot write %s/%s: %s", admit_scan_state_dir(s->st), SNAPSHOT_FILE,
-                strerror(errno));
+        scan_session_set_err(why, whylen, "cannot write %s/%s: %s", admit_scan_state_dir(s->st),
+                             SNAPSHOT_FILE, strerror(errno));
         goto done;
     }
-    marker = json_pack("{s:s, s:s}", "t", "sync", "cursor", str(merged, "cursor"));
+    marker = json_pack("{s:s, s:s}", "t", "sync", "cursor", scan_session_str(merged, "cursor"));
     if (journal(s, &marker, 1) != ADMIT_OK) {
-        set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
+        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
         goto done;
     }
     s->generation++;
     if (admit_scan_offline_load(s->k, merged) != ADMIT_OK) {
-        set_err(why, whylen, "the server's sync answer is malformed");
+        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
         goto done;
     }
     json_decref(s->snapshot);
     s->snapshot = json_incref(merged);
-    overlay(s, false);
+    scan_session_overlay(s, false);
     s->sync_due_ms = now_ms() + SYNC_EVERY_MS;
     size_t regs, adms;
-    count_snapshot(merged, &regs, &adms);
-    notify(s, ADMIT_SCAN_EVENT_SYNCED, "%zu registrations, %zu admissions", regs, adms);
+    scan_session_count_snapshot(merged, &regs, &adms);
+    scan_session_notify(s, ADMIT_SCAN_EVENT_SYNCED, "%zu registrations, %zu admissions", regs,
+                        adms);
     link = ADMIT_SCAN_LINK_OK;
 done:
     json_decref(marker);
@@ -378,21 +325,23 @@ static enum admit_scan_link upload_batch(struct admit_scan_session *s, const siz
     link = ADMIT_SCAN_LINK_FAILED;
     json_t *results = json_object_get(answer, "results");
     if (json_array_size(results) != n) {
-        set_err(why, whylen, "the server answered %zu results for %zu scans",
-                json_array_size(results), n);
+        scan_session_set_err(why, whylen, "the server answered %zu results for %zu scans",
+                             json_array_size(results), n);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
         json_t *result = json_array_get(results, i);
-        const char *nonce = str(s->entries[idx[i]].scan, "nonce");
-        if (!admit_scan_answer_valid(result) || strcmp(str(result, "nonce"), nonce) != 0) {
-            set_err(why, whylen, "the server's answer for scan %s is malformed", nonce);
+        const char *nonce = scan_session_str(s->entries[idx[i]].scan, "nonce");
+        if (!admit_scan_answer_valid(result) ||
+            strcmp(scan_session_str(result, "nonce"), nonce) != 0) {
+            scan_session_set_err(why, whylen, "the server's answer for scan %s is malformed",
+                                 nonce);
             goto done;
         }
         records[i] = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", result);
     }
     if (journal(s, records, n) != ADMIT_OK) {
-        set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
+        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -419,14 +368,15 @@ enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
     size_t total = s->pending, done = 0;
     size_t i = 0;
     enum admit_scan_link link = ADMIT_SCAN_LINK_OK;
-    set_err(why, whylen, "%s", "");
+    scan_session_set_err(why, whylen, "%s", "");
     while (link == ADMIT_SCAN_LINK_OK && s->pending > 0) {
         size_t n = 0, bytes = 0;
         for (; i < s->nentries && n < UPLOAD_BATCH; i++) {
             const struct entry *e = &s->entries[i];
             if (e->uploaded)
                 continue;
-            size_t size = 256 + strlen(str(e->scan, "payload")) + strlen(str(e->scan, "gate"));
+            size_t size = 256 + strlen(scan_session_str(e->scan, "payload")) +
+                          strlen(scan_session_str(e->scan, "gate"));
             if (n > 0 && bytes + size > UPLOAD_MAX_BYTES)
                 break;
             bytes += size;
@@ -442,7 +392,7 @@ enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
         }
     }
     if (done > 0)
-        notify(s, ADMIT_SCAN_EVENT_UPLOADED, "%zu scan%s", done, done == 1 ? "" : "s");
+        scan_session_notify(s, ADMIT_SCAN_EVENT_UPLOADED, "%zu scan%s", done, done == 1 ? "" : "s");
     return link;
 }
 
@@ -521,7 +471,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
         }
         if (status == ADMIT_CLIENT_OK)
             snprintf(why, sizeof why, "the server's answer is malformed");
-        go_offline(s, why);
+        scan_session_go_offline(s, why);
         /* Offline from here: the scan is journaled already; its offline answer follows. */
         local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
         record = json_pack("{s:s, s:s, s:O}", "t", "local", "nonce", nonce, "answer", local);
@@ -575,7 +525,7 @@ enum admit_rc admit_scan_session_tick(struct admit_scan_session *s)
     if (link == ADMIT_SCAN_LINK_OK)
         go_online(s);
     else
-        go_offline(s, why);
+        scan_session_go_offline(s, why);
     return ADMIT_OK;
 }
 
@@ -584,360 +534,4 @@ long admit_scan_session_wait_ms(const struct admit_scan_session *s)
     long long now = now_ms();
     long long due = !s->online ? s->retry_at_ms : s->pending > 0 ? now : s->sync_due_ms;
     return due <= now ? 0 : (long)(due - now);
-}
-
-/* Opening. */
-
-/* The event of the folder name "KEY_slug" with prefix "KEY_". */
-static const char *slug_of(const char *folder, const char *prefix)
-{
-    return folder + strlen(prefix);
-}
-
-/* Finds the folder of cfg: into *slug (a new string) and the whoami answer into *device (when the
- * server was asked). */
-static enum admit_rc find_event(const struct admit_scan_config *cfg, const char *root,
-                                const char *key, struct admit_checkin_client *client, char **slug,
-                                json_t **device, char *err, size_t errlen)
-{
-    char prefix[ADMIT_CLIENT_SERVER_KEY_SIZE + 1];
-    char why[512];
-    char **names = NULL;
-    enum admit_rc rc = ADMIT_ERR_INVALID;
-    long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1500;
-    why[0] = '\0';
-    *slug = NULL;
-    *device = NULL;
-    snprintf(prefix, sizeof prefix, "%s_", key);
-    if (cfg->event != NULL) {
-        if (!admit_event_slug_valid(cfg->event)) {
-            set_err(err, errlen, "--event \"%s\" is not an event slug", cfg->event);
-            return ADMIT_ERR_INVALID;
-        }
-        *slug = admit_xstrdup(cfg->event);
-        return ADMIT_OK;
-    }
-    if (cfg->token != NULL) {
-        json_t *answer = NULL;
-        enum admit_client_status status = admit_checkin_client_call(
-            client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, why, sizeof why);
-        const char *event =
-            json_string_value(json_object_get(json_object_get(answer, "event"), "slug"));
-        if (status == ADMIT_CLIENT_OK && event != NULL && admit_event_slug_valid(event)) {
-            *slug = admit_xstrdup(event);
-            *device = answer;
-            return ADMIT_OK;
-        }
-        json_decref(answer);
-        if (status == ADMIT_CLIENT_REFUSED) {
-            set_err(err, errlen, "the server refused this device token (unknown or revoked)");
-            return ADMIT_ERR_PERMISSION;
-        }
-        if (status != ADMIT_CLIENT_UNREACHABLE) {
-            set_err(err, errlen, "cannot learn this token's event from %s: %s", cfg->server, why);
-            return ADMIT_ERR_INVALID;
-        }
-    }
-    if (admit_scan_state_find(root, prefix, &names) != ADMIT_OK) {
-        set_err(err, errlen, "cannot list %s: %s", root, strerror(errno));
-        return ADMIT_ERR_IO;
-    }
-    size_t count = 0;
-    for (size_t i = 0; names[i] != NULL; i++) {
-        char token[ADMIT_TOKEN_SIZE];
-        struct admit_buf dir;
-        admit_buf_init(&dir, 8192);
-        enum admit_rc peek = ADMIT_ERR_NOT_FOUND;
-        if (admit_event_slug_valid(slug_of(names[i], prefix)) &&
-            admit_buf_printf(&dir, "%s/%s", root, names[i]) == ADMIT_OK)
-            peek = admit_scan_state_peek_token(admit_buf_cstr(&dir), token);
-        /* A token file others may read still marks a set-up folder: opening it says so. */
-        if ((peek == ADMIT_OK &&
-             (cfg->token == NULL || sodium_memcmp(token, cfg->token, ADMIT_TOKEN_SIZE) == 0)) ||
-            (peek == ADMIT_ERR_PERMISSION && cfg->token == NULL)) {
-            if (count++ == 0)
-                *slug = admit_xstrdup(slug_of(names[i], prefix));
-        }
-        sodium_memzero(token, sizeof token);
-        admit_buf_free(&dir);
-    }
-    if (count == 1) {
-        rc = ADMIT_OK;
-    } else if (count > 1) {
-        set_err(err, errlen,
-                "this computer scans for several events of %s: choose one with "
-                "--event SLUG",
-                cfg->server);
-    } else if (cfg->token != NULL) {
-        set_err(err, errlen, "cannot reach %s to set this device up (%s); connect once first",
-                cfg->server, why);
-        rc = ADMIT_ERR_NOT_FOUND;
-    } else {
-        set_err(err, errlen,
-                "no scanner is set up here for %s: give the device token once "
-                "with --token or ADMIT_SCAN_TOKEN",
-                cfg->server);
-    }
-    if (rc != ADMIT_OK) {
-        free(*slug);
-        *slug = NULL;
-    }
-    admit_scan_state_names_free(names);
-    return rc;
-}
-
-/* The lists of the snapshot as "Day 1, Day 2" into out. */
-static void list_names(const json_t *snapshot, char *out, size_t outlen)
-{
-    size_t i, used = 0;
-    const json_t *l;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(snapshot, "lists"), i, l)
-    {
-        int w = snprintf(out + used, outlen - used, "%s\"%s\"", i ? ", " : "", str(l, "name"));
-        if (w < 0 || (size_t)w >= outlen - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
-static void set_gate(struct admit_scan_session *s, const struct admit_scan_config *cfg)
-{
-    const char *name = str(json_object_get(s->snapshot, "device"), "name");
-    if (s->gate_given)
-        return;
-    free(s->gate);
-    s->gate = admit_xstrdup(cfg->gate != NULL ? cfg->gate : name);
-}
-
-enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
-                                      struct admit_scan_session **out, char *err, size_t errlen)
-{
-    char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
-    char token[ADMIT_TOKEN_SIZE];
-    char why[512];
-    struct admit_buf root, dir;
-    json_t *device = NULL;
-    struct admit_checkin_client *probe = NULL;
-    size_t bad = 0;
-    enum admit_rc rc = ADMIT_ERR_INVALID;
-    *out = NULL;
-    token[0] = '\0';
-    admit_buf_init(&root, 4096);
-    admit_buf_init(&dir, 8192);
-    struct admit_scan_session *s = admit_xcalloc(1, sizeof *s);
-    s->list = admit_xstrdup(cfg->list != NULL ? cfg->list : "");
-    s->gate_given = cfg->gate != NULL && cfg->gate[0] != '\0';
-    s->gate = admit_xstrdup(s->gate_given ? cfg->gate : "");
-    s->exit = cfg->exit;
-    s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1500;
-    s->notify = cfg->notify;
-    s->notify_ctx = cfg->notify_ctx;
-    s->k = admit_scan_offline_new();
-    s->backoff_ms = RETRY_FIRST_MS;
-
-    if (admit_checkin_client_server_key(cfg->server, key) != ADMIT_OK) {
-        set_err(err, errlen, "--server \"%s\": expected http://HOST:PORT or https://HOST",
-                cfg->server ? cfg->server : "");
-        goto fail;
-    }
-    if (cfg->token != NULL && !admit_token_valid(cfg->token)) {
-        set_err(err, errlen,
-                "the device token is malformed (22 characters from admit device "
-                "add)");
-        goto fail;
-    }
-    rc = admit_scan_state_root(cfg->state_root, &root);
-    if (rc != ADMIT_OK) {
-        set_err(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
-        goto fail;
-    }
-    rc = admit_checkin_client_new(cfg->server, cfg->token, &probe);
-    if (rc != ADMIT_OK)
-        goto fail;
-    rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
-    if (rc != ADMIT_OK)
-        goto fail;
-    rc = admit_buf_printf(&dir, "%s/%s_%s", admit_buf_cstr(&root), key, s->slug);
-    if (rc != ADMIT_OK)
-        goto fail;
-    if (cfg->token == NULL && access(admit_buf_cstr(&dir), F_OK) != 0) {
-        /* Only a token sets a folder up: a mistyped --event must not leave one behind. */
-        rc = ADMIT_ERR_INVALID;
-        set_err(err, errlen,
-                "no scanner is set up here for event %s of %s: give the device "
-                "token once with --token or ADMIT_SCAN_TOKEN",
-                s->slug, cfg->server);
-        goto fail;
-    }
-    rc = admit_scan_state_open(admit_buf_cstr(&dir), &s->st);
-    if (rc == ADMIT_ERR_STATE) {
-        set_err(err, errlen, "another admit scan or admit sync is using %s", admit_buf_cstr(&dir));
-        goto fail;
-    }
-    if (rc != ADMIT_OK) {
-        set_err(err, errlen, "cannot open %s: %s", admit_buf_cstr(&dir), strerror(errno));
-        goto fail;
-    }
-    if (cfg->token != NULL) {
-        rc = admit_scan_state_token_write(s->st, cfg->token);
-        memcpy(token, cfg->token, ADMIT_TOKEN_SIZE);
-    } else {
-        rc = admit_scan_state_token_read(s->st, token);
-    }
-    if (rc != ADMIT_OK) {
-        if (rc == ADMIT_ERR_PERMISSION)
-            set_err(err, errlen, "%s/token may be read by other users: chmod 600 it",
-                    admit_buf_cstr(&dir));
-        else if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID)
-            set_err(err, errlen,
-                    "no device token in %s: give it once with --token or "
-                    "ADMIT_SCAN_TOKEN",
-                    admit_buf_cstr(&dir));
-        else
-            set_err(err, errlen, "cannot store the device token in %s: %s", admit_buf_cstr(&dir),
-                    strerror(errno));
-        if (rc == ADMIT_ERR_NOT_FOUND)
-            rc = ADMIT_ERR_INVALID;
-        goto fail;
-    }
-    rc = admit_checkin_client_new(cfg->server, token, &s->client);
-    if (rc != ADMIT_OK)
-        goto fail;
-    if (device != NULL) {
-        json_object_set_new(device, "server", json_string(cfg->server));
-        if (admit_scan_state_json_write(s->st, DEVICE_FILE, device) != ADMIT_OK) {
-            rc = ADMIT_ERR_IO;
-            set_err(err, errlen, "cannot write %s/%s: %s", admit_buf_cstr(&dir), DEVICE_FILE,
-                    strerror(errno));
-            goto fail;
-        }
-    }
-
-    /* What is on disk: the last sync, then this device's scans. */
-    json_t *snapshot = NULL;
-    rc = admit_scan_state_json_read(s->st, SNAPSHOT_FILE, &snapshot);
-    if (rc == ADMIT_OK && admit_scan_offline_load(s->k, snapshot) == ADMIT_OK)
-        s->snapshot = json_incref(snapshot);
-    else if (rc != ADMIT_ERR_NOT_FOUND)
-        notify(s, ADMIT_SCAN_EVENT_WARNING, "%s/%s is unreadable: it will be synced again",
-               admit_buf_cstr(&dir), SNAPSHOT_FILE);
-    json_decref(snapshot);
-    rc = admit_scan_state_journal_read(s->st, on_record, s, &bad);
-    if (rc != ADMIT_OK) {
-        set_err(err, errlen, "cannot read the journal in %s: %s", admit_buf_cstr(&dir),
-                strerror(errno));
-        goto fail;
-    }
-    if (bad > 0)
-        notify(s, ADMIT_SCAN_EVENT_WARNING, "%zu unreadable journal line%s skipped", bad,
-               bad == 1 ? "" : "s");
-    overlay(s, true);
-    set_gate(s, cfg);
-
-    s->online = true; /* until the server fails to answer */
-    if (connect) {
-        enum admit_scan_link link = admit_scan_session_sync(s, why, sizeof why);
-        if (link == ADMIT_SCAN_LINK_OK && s->pending > 0)
-            link = admit_scan_session_upload(s, NULL, NULL, why, sizeof why);
-        if (link == ADMIT_SCAN_LINK_REFUSED) {
-            rc = ADMIT_ERR_PERMISSION;
-            set_err(err, errlen, "the server refused this device token (unknown or revoked)");
-            goto fail;
-        }
-        if (link == ADMIT_SCAN_LINK_FAILED && !s->io_failed && s->snapshot == NULL) {
-            rc = ADMIT_ERR_INVALID;
-            set_err(err, errlen, "cannot sync event %s from %s: %s", s->slug, cfg->server, why);
-            goto fail;
-        }
-        if (s->io_failed) {
-            rc = ADMIT_ERR_IO;
-            set_err(err, errlen, "%s", why);
-            goto fail;
-        }
-        if (link != ADMIT_SCAN_LINK_OK)
-            go_offline(s, why);
-        set_gate(s, cfg);
-    }
-    if (cfg->list != NULL) {
-        if (s->snapshot == NULL) {
-            rc = ADMIT_ERR_NOT_FOUND;
-            set_err(err, errlen,
-                    "this scanner has never synced event %s and cannot reach %s: "
-                    "connect once first",
-                    s->slug, cfg->server);
-            goto fail;
-        }
-        if (admit_scan_offline_list_id(s->k, cfg->list) < 0) {
-            char names[400];
-            list_names(s->snapshot, names, sizeof names);
-            rc = ADMIT_ERR_INVALID;
-            set_err(err, errlen, "event %s has no check-in list \"%s\" (its lists: %s)", s->slug,
-                    cfg->list, names);
-            goto fail;
-        }
-    }
-    rc = ADMIT_OK;
-    *out = s;
-    goto done;
-fail:
-    admit_scan_session_close(s);
-done:
-    sodium_memzero(token, sizeof token);
-    admit_checkin_client_free(probe);
-    json_decref(device);
-    admit_buf_free(&root);
-    admit_buf_free(&dir);
-    return rc;
-}
-
-void admit_scan_session_close(struct admit_scan_session *s)
-{
-    if (s == NULL)
-        return;
-    for (size_t i = 0; i < s->nentries; i++) {
-        json_decref(s->entries[i].scan);
-        json_decref(s->entries[i].answer);
-    }
-    free(s->entries);
-    map_free(&s->by_nonce);
-    admit_scan_offline_free(s->k);
-    json_decref(s->snapshot);
-    admit_checkin_client_free(s->client);
-    admit_scan_state_close(s->st);
-    free(s->list);
-    free(s->gate);
-    free(s->slug);
-    free(s);
-}
-
-bool admit_scan_session_online(const struct admit_scan_session *s)
-{
-    return s->online;
-}
-
-size_t admit_scan_session_pending(const struct admit_scan_session *s)
-{
-    return s->pending;
-}
-
-const char *admit_scan_session_dir(const struct admit_scan_session *s)
-{
-    return admit_scan_state_dir(s->st);
-}
-
-const char *admit_scan_session_event(const struct admit_scan_session *s)
-{
-    return s->slug;
-}
-
-const char *admit_scan_session_gate(const struct admit_scan_session *s)
-{
-    return s->gate;
-}
-
-void admit_scan_session_counts(const struct admit_scan_session *s, size_t *registrations,
-                               size_t *admissions)
-{
-    count_snapshot(s->snapshot, registrations, admissions);
 }
