@@ -76,6 +76,14 @@ const char *admin_slug(struct http_request *req)
     return slug;
 }
 
+const char *admin_event_begin(struct http_request *req, struct admit_admin *admin,
+                              enum admin_answer kind)
+{
+    if (!admin_session(req, admin, kind))
+        return NULL;
+    return admin_slug(req);
+}
+
 bool admin_event_data(struct http_request *req, const struct admit_admin *admin, enum admit_query q,
                       const char *slug, json_t **out)
 {

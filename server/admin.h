@@ -63,6 +63,10 @@ json_t *admin_url_with_query(const char *path, const char *name, const char *val
 /* A decimal id of 1 to 9 digits, or 0. */
 int admin_parse_id(const char *text);
 
+/* The start of every event page: admin_session, then the route's slug. Returns the slug, or
+ * NULL after answering (no session: as admin_session; a slug that cannot be one: 404). */
+const char *admin_event_begin(struct http_request *req, struct admit_admin *admin,
+                              enum admin_answer kind);
 /* The slug of the route, or NULL after answering 404 when it cannot be one. */
 const char *admin_slug(struct http_request *req);
 

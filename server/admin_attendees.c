@@ -63,9 +63,7 @@ void admin_attendees_page(struct http_request *req)
     struct admit_admin admin;
     char id[16], offset[24], limit[16];
     json_t *data = NULL;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     const char *q = query_or_empty(req, "q"), *status = query_or_empty(req, "status");
@@ -180,9 +178,7 @@ static void render_attendee(struct http_request *req, const struct admit_admin *
 void admin_attendee_page(struct http_request *req)
 {
     struct admit_admin admin;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     int registration_id = admin_parse_id(http_param(req, "id"));
@@ -207,9 +203,7 @@ static void act(struct http_request *req, enum action action)
     enum admit_rc rc = ADMIT_OK;
     if (!http_csrf_check(req, ADMIN_CSRF_FORM))
         return;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     int registration_id = admin_parse_id(http_param(req, "id"));

@@ -19,9 +19,7 @@ void admin_event_overview(struct http_request *req)
 {
     struct admit_admin admin;
     json_t *event = NULL;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
@@ -107,9 +105,7 @@ void admin_event_edit_page(struct http_request *req)
 {
     struct admit_admin admin;
     json_t *values = NULL;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT_FORM, slug, &values))

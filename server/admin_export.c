@@ -28,9 +28,7 @@ static void export(struct http_request *req, enum admit_export_kind kind)
     struct admit_export *x = NULL;
     int event_id = 0, list_id = 0;
     char err[256], disposition[200];
-    if (!admin_session(req, &admin, ADMIN_DATA))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
     const char *list = kind == ADMIT_EXPORT_ATTENDANCE ? http_query(req, "list") : NULL;

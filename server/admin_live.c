@@ -19,9 +19,7 @@ void admin_live_page(struct http_request *req)
 {
     struct admit_admin admin;
     char chart[160];
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     json_t *event = NULL;
@@ -37,9 +35,7 @@ void admin_live_json(struct http_request *req)
 {
     struct admit_admin admin;
     json_t *live = NULL;
-    if (!admin_session(req, &admin, ADMIN_DATA))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
     if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_LIVE, slug, &live))
@@ -52,9 +48,7 @@ void admin_arrivals_svg(struct http_request *req)
     struct admit_admin admin;
     char id[16];
     json_t *arrivals = NULL;
-    if (!admin_session(req, &admin, ADMIN_DATA))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
     const char *day = http_query(req, "day");
@@ -79,9 +73,7 @@ void admin_report_page(struct http_request *req)
 {
     struct admit_admin admin;
     json_t *report = NULL;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     json_t *event = NULL;
@@ -107,9 +99,7 @@ void admin_report_csv(struct http_request *req)
     json_t *report = NULL;
     int event_id = 0, list_id = 0;
     char disposition[160];
-    if (!admin_session(req, &admin, ADMIN_DATA))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
     enum admit_rc rc = admit_export_find(http_db(req), slug, NULL, admin.id, &event_id, &list_id);
@@ -146,9 +136,7 @@ void admin_flagged_page(struct http_request *req)
 {
     struct admit_admin admin;
     json_t *data = NULL;
-    if (!admin_session(req, &admin, ADMIN_PAGE))
-        return;
-    const char *slug = admin_slug(req);
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_FLAGGED, slug, &data))
