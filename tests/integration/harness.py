@@ -174,6 +174,15 @@ class Admitd:
                 lines.append(dict(f.split("=", 1) for f in line[len("admitd: "):].split(" ")))
         return lines
 
+    def wait_request_lines(self, keep, count, timeout=10.0):
+        """The request log lines for which keep(line) is true, once there are at least count of
+        them (or timeout seconds passed). A request's line is written when libmicrohttpd reports
+        it completed, which can be just after the client has read the response."""
+        def kept():
+            return [line for line in self.request_lines() if keep(line)]
+        wait_until(lambda: len(kept()) >= count, timeout)
+        return kept()
+
     def wait_log(self, pattern, timeout=10.0):
         """Waits until the log matches the regular expression pattern; returns the match."""
         deadline = time.monotonic() + timeout

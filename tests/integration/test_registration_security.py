@@ -87,6 +87,8 @@ class Csrf(SecurityCase):
             self.assertForbidden(mine.post(self.register_path, fields, {"Origin": origin}),
                                  "Origin %s" % origin)
         self.assertEqual(self.stored(), before, "a refused form stored something")
+        # Wait for the seven Origin refusals, the last requests, to be logged.
+        self.server.wait_request_lines(lambda line: line.get("note") == "csrf-origin", 7)
         notes = {line.get("note") for line in self.server.request_lines()
                  if line["status"] == "403"}
         self.assertEqual(notes, {"csrf-no-cookie", "csrf-token", "csrf-origin"})

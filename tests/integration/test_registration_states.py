@@ -163,9 +163,9 @@ class Cancellation(StatesCase):
         _, _, response = register(self.server, event.slug)
         self.assertEqual(self.status_of(ticket_token(response)), "confirmed")
         self.assertEqual(seat_counts(self.db, event.id), (2, 0, 4, 0, 2))
-        promoted = [line for line in self.server.request_lines()
-                    if line["route"] == "/tickets/:token/cancel" and line["method"] == "POST"
-                    and line.get("note") == "promoted"]
+        promoted = self.server.wait_request_lines(
+            lambda line: line["route"] == "/tickets/:token/cancel" and line["method"] == "POST"
+            and line.get("note") == "promoted", 2)
         self.assertEqual(len(promoted), 2)
 
     def test_cancel_twice_at_once(self):

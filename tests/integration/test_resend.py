@@ -61,8 +61,8 @@ class Resend(ServerTestCase):
         self.assertEqual(self.neutral(page, "mira.k@EXAMPLE.org"),
                          self.neutral(unknown, "nobody@example.org"))
         # The log line does not tell them apart either.
-        lines = [l for l in server.request_lines() if l.get("route") == "/tickets/resend"]
-        posts = [l for l in lines if l.get("method") == "POST"]
+        posts = server.wait_request_lines(
+            lambda l: l.get("route") == "/tickets/resend" and l.get("method") == "POST", 2)
         self.assertEqual(len(posts), 2)
         self.assertEqual(posts[0].get("status"), posts[1].get("status"))
         self.assertEqual(posts[0].get("note"), posts[1].get("note"))
