@@ -135,6 +135,7 @@ class Devices(CheckinCase):
         self.scan(self.ticket(reg))
         api_call(self.server, "GET", "/api/v1/events/conf/sync", self.token)
         api_call(self.server, "GET", "/api/v1/device", "B" * 22)
+        self.server.wait_request_lines(lambda line: line["route"] == "/api/v1/device", 1)
         log = self.server.log_text()
         self.assertNotIn(self.token, log)
         self.assertNotIn("B" * 22, log)

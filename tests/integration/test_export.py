@@ -139,7 +139,7 @@ class Exports(ServerTestCase):
         # The Excel flavour carries the same values.
         excel = self.browser.get(url + "?excel=1")
         self.check_registrations(excel.body, excel=True)
-        self.assertIn("stream", self.server.log_text())
+        self.assertTrue(self.server.wait_log(r"route=/admin/events/:slug/registrations\.csv .*note=stream"))
         # And the shell gives byte for byte the same file.
         path = os.path.join(self.work, "registrations.csv")
         done = harness.run_admit("export", "--db", self.db.dsn, "--event", self.event.slug,
