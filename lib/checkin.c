@@ -10,8 +10,6 @@
 #include "admit/mem.h"
 #include "admit/ticket.h"
 
-/* Attempts of one check-in transaction when PostgreSQL breaks a deadlock. */
-#define DEADLOCK_ATTEMPTS 4
 /* Longest sync cursor: xmin, xmax and up to a few hundred transactions in progress. */
 #define CURSOR_MAX 8192
 
@@ -340,94 +338,6 @@ void admit_checkin_request_free(struct admit_checkin_request *req)
     json_decref(req->root);
     free(req->scans);
     memset(req, 0, sizeof *req);
-}
-
-/* Checking in. */
-
-/* The SQL argument for one scan: what the ticket says, or why it was refused. */
-static json_t *prepare_scan(const struct admit_checkin_scan *scan, const struct admit_keyring *ring)
-{
-    char text[ADMIT_CHECKIN_PAYLOAD_MAX + 1];
-    struct admit_ticket ticket;
-    enum admit_ticket_error terr = ADMIT_TICKET_WRONG_LENGTH;
-    if (scan->payload_len <= ADMIT_CHECKIN_PAYLOAD_MAX) {
-        memcpy(text, scan->payload, scan->payload_len);
-        size_t len = admit_ticket_normalize(text, scan->payload_len);
-        terr = admit_ticket_verify(text, len, ring, &ticket);
-    }
-    json_t *arg = json_pack("{s:s, s:s, s:s, s:s, s:b}", "nonce", scan->nonce, "list", scan->list,
-                            "direction", scan->exit ? "exit" : "entry", "scanned_at",
-                            scan->scanned_at, "offline", scan->offline);
-    if (arg == NULL)
-        abort(); /* jansson fails only without memory */
-    if (scan->gate != NULL)
-        json_object_set_new(arg, "gate", json_string(scan->gate));
-    if (scan->door_verdict >= 0)
-        json_object_set_new(
-            arg, "door_verdict",
-            json_string(admit_verdict_name((enum admit_verdict)scan->door_verdict)));
-    if (terr != ADMIT_TICKET_VALID) {
-        json_object_set_new(arg, "invalid", json_string(admit_ticket_error_code(terr)));
-    } else {
-        json_object_set_new(arg, "event_id", json_integer(ticket.event_id));
-        json_object_set_new(arg, "registration_id", json_integer(ticket.attendee_id));
-        json_object_set_new(arg, "reissue", json_integer(ticket.reissue));
-    }
-    return arg;
-}
-
-json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
-                              const struct admit_keyring *ring)
-{
-    json_t *scans = json_array();
-    for (size_t i = 0; i < req->count; i++)
-        json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
-    return scans;
-}
-
-static bool retryable(const struct admit_db *db)
-{
-    const char *state = admit_db_sqlstate(db);
-    /* 40P01 deadlock_detected, 40001 serialization_failure. */
-    return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
-}
-
-enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
-                                   const struct admit_checkin_request *req,
-                                   const struct admit_keyring *ring, json_t **answers)
-{
-    PGresult *res = NULL;
-    char *scans_text = NULL;
-    enum admit_rc rc = ADMIT_ERR_INVALID;
-    *answers = NULL;
-    json_t *scans = admit_checkin_prepare(req, ring);
-    scans_text = json_dumps(scans, JSON_COMPACT);
-    json_decref(scans);
-    if (scans_text == NULL)
-        abort();
-    const char *params[2] = {token_hash, scans_text};
-    for (int attempt = 0; attempt < DEADLOCK_ATTEMPTS; attempt++) {
-        rc = admit_db_query(db, ADMIT_Q_CHECKIN_SUBMIT, 2, params, &res);
-        if (rc != ADMIT_ERR_DB || !retryable(db))
-            break;
-    }
-    if (rc != ADMIT_OK)
-        goto done;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-        rc = ADMIT_ERR_NOT_FOUND;
-        goto done;
-    }
-    json_error_t jerr;
-    *answers = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-    if (!json_is_array(*answers) || json_array_size(*answers) != req->count) {
-        json_decref(*answers);
-        *answers = NULL;
-        rc = ADMIT_ERR_DB;
-    }
-done:
-    PQclear(res);
-    free(scans_text);
-    return rc;
 }
 
 /* Syncing. */

@@ -117,6 +117,17 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
                                    const struct admit_keyring *ring,
                                    json_t **answers) ADMIT_MUST_CHECK;
 
+/* One online entry scan (not offline, not an exit) in one SQL statement, the door's everyday
+ * case; admit_checkin_submit tries it first for a request of one such scan. ADMIT_OK with
+ * *answer the answer object admit_checkin_submit would give (the caller decrefs it);
+ * ADMIT_ERR_NOT_FOUND, with nothing written, when it leaves the scan to the general path (an
+ * unknown or revoked token, a device not seen for a minute, a nonce seen before or in flight, a
+ * re-entry, an admission made since the statement began: see sql/queries/checkin_one.sql);
+ * ADMIT_ERR_DB_UNAVAILABLE when PostgreSQL cannot be reached. */
+enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
+                                const struct admit_checkin_scan *scan,
+                                const struct admit_keyring *ring, json_t **answer) ADMIT_MUST_CHECK;
+
 /* Whether text is a sync cursor admitd could have handed out (a PostgreSQL pg_snapshot):
  * "XMIN:XMAX:" and the transactions then in progress, comma-separated, all decimal, with
  * 0 < XMIN <= XMAX and the others ascending within [XMIN, XMAX); at most 8192 characters. */
