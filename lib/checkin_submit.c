@@ -102,11 +102,13 @@ enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
                              valid ? NULL : admit_ticket_error_code(terr)};
     PGresult *res = NULL;
     enum admit_rc rc = admit_db_query(db, ADMIT_Q_CHECKIN_ONE, 9, params, &res);
-    if (rc == ADMIT_ERR_DB_UNAVAILABLE)
+    /* A copy of this nonce committed meanwhile (the unique index: ADMIT_ERR_CONFLICT) or a
+     * deadlock: the statement kept nothing, and admit_checkin decides. Other errors are errors. */
+    if (rc == ADMIT_ERR_CONFLICT || (rc == ADMIT_ERR_DB && retryable(db)))
+        return ADMIT_ERR_NOT_FOUND;
+    if (rc != ADMIT_OK)
         return rc;
-    /* A copy of this nonce in flight (ADMIT_ERR_CONFLICT), a deadlock, any other refusal: the
-     * statement kept nothing, and admit_checkin decides (or reports the error itself). */
-    if (rc != ADMIT_OK || PQntuples(res) != 1) {
+    if (PQntuples(res) != 1) {
         PQclear(res);
         return ADMIT_ERR_NOT_FOUND;
     }

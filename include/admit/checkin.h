@@ -123,7 +123,7 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
  * ADMIT_ERR_NOT_FOUND, with nothing written, when it leaves the scan to the general path (an
  * unknown or revoked token, a device not seen for a minute, a nonce seen before or in flight, a
  * re-entry, an admission made since the statement began: see sql/queries/checkin_one.sql);
- * ADMIT_ERR_DB_UNAVAILABLE when PostgreSQL cannot be reached. */
+ * other database errors as admit_db_query. */
 enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
                                 const struct admit_checkin_scan *scan,
                                 const struct admit_keyring *ring, json_t **answer) ADMIT_MUST_CHECK;
