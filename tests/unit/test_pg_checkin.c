@@ -12,10 +12,8 @@
 
 #include "admit/checkin.h"
 #include "admit/device.h"
-#include "admit/event.h"
-#include "admit/keys.h"
 #include "admit/ticket.h"
-#include "pgtest.h"
+#include "checkin_fixture.h"
 
 #define TICKETS 120
 
@@ -27,32 +25,10 @@ static int first_registration;
 
 static int setup(void **state)
 {
-    char err[256];
-    (void)state;
-    if (admit_init() != ADMIT_OK)
-        return -1;
-    pgtest_create(&pg, "checkin");
-    admit_key_generate(&key);
-    admit_keyring_init(&ring);
-    struct admit_public_key pub = {.key_id = key.key_id};
-    memcpy(pub.pk, key.pk, 32);
-    admit_keyring_add(&ring, &pub);
-    struct admit_event_spec spec = {.slug = "conf",
-                                    .name = "Conference",
-                                    .time_zone = "Europe/Brussels",
-                                    .starts = "2099-10-29 09:00",
-                                    .ends = "2099-10-30 17:00",
-                                    .capacity = 1000,
-                                    .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}},
-                                    .nlists = 2};
-    struct admit_db *db = admit_db_new(pg.dsn);
-    if (admit_event_create(db, &spec, &event_id, err, sizeof err) != ADMIT_OK)
-        fail_msg("event: %s", err);
-    spec.slug = "other";
     int other = 0;
-    if (admit_event_create(db, &spec, &other, err, sizeof err) != ADMIT_OK)
-        fail_msg("event: %s", err);
-    admit_db_free(db);
+    (void)state;
+    if (checkin_fixture_create(&pg, "checkin", &key, &ring, &event_id, &other) != 0)
+        return -1;
     day1 = atoi(pgtest_value(pg.dsn, "SELECT min(id) FROM checkin_lists"));
     first_registration = atoi(pgtest_value(
         pg.dsn, "SELECT min((admit_register('conf', 'nonce-' || md5(g::text), "
@@ -66,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    admit_keyring_free(&ring);
-    admit_key_wipe(&key);
-    pgtest_drop(&pg);
+    checkin_fixture_drop(&pg, &key, &ring);
     return 0;
 }
 

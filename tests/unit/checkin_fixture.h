@@ -1,0 +1,54 @@
+/* For the test_pg_checkin* tests: a fresh migrated database (pgtest.h), a ticket signing key
+ * with its keyring, and two events, "conf" and "other", each with the lists Day 1 and Day 2.
+ * Header-only, like pgtest.h; include it after cmocka.h. */
+#ifndef ADMIT_TEST_CHECKIN_FIXTURE_H
+#define ADMIT_TEST_CHECKIN_FIXTURE_H
+
+#include <string.h>
+
+#include "admit/event.h"
+#include "admit/keys.h"
+#include "pgtest.h"
+
+/* Sets it all up in a database named after label; the events' ids into *conf and *other.
+ * Returns -1 when the library cannot start (cmocka's group setup convention), else 0. */
+static int checkin_fixture_create(struct pgtest *pg, const char *label,
+                                  struct admit_signing_key *key, struct admit_keyring *ring,
+                                  int *conf, int *other)
+{
+    char err[256];
+    if (admit_init() != ADMIT_OK)
+        return -1;
+    pgtest_create(pg, label);
+    admit_key_generate(key);
+    admit_keyring_init(ring);
+    struct admit_public_key pub = {.key_id = key->key_id};
+    memcpy(pub.pk, key->pk, 32);
+    admit_keyring_add(ring, &pub);
+    struct admit_event_spec spec = {.slug = "conf",
+                                    .name = "Conference",
+                                    .time_zone = "Europe/Brussels",
+                                    .starts = "2099-10-29 09:00",
+                                    .ends = "2099-10-30 17:00",
+                                    .capacity = 1000,
+                                    .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}},
+                                    .nlists = 2};
+    struct admit_db *db = admit_db_new(pg->dsn);
+    if (admit_event_create(db, &spec, conf, err, sizeof err) != ADMIT_OK)
+        fail_msg("event: %s", err);
+    spec.slug = "other";
+    if (admit_event_create(db, &spec, other, err, sizeof err) != ADMIT_OK)
+        fail_msg("event: %s", err);
+    admit_db_free(db);
+    return 0;
+}
+
+static void checkin_fixture_drop(struct pgtest *pg, struct admit_signing_key *key,
+                                 struct admit_keyring *ring)
+{
+    admit_keyring_free(ring);
+    admit_key_wipe(key);
+    pgtest_drop(pg);
+}
+
+#endif
