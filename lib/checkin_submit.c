@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit/buf.h"
+#include "admit/mem.h"
+#include "admit/sql.h"
 #include "admit/ticket.h"
 
 /* Attempts of one check-in transaction when PostgreSQL breaks a deadlock. */
@@ -70,11 +73,108 @@ static bool retryable(const struct admit_db *db)
     return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
 }
 
-/* Sets key to column col of row 0 of res unless it is NULL (as jsonb_strip_nulls leaves out). */
-static void set_column(json_t *answer, const char *key, const PGresult *res, int col)
+void admit_checkin_entry_init(struct admit_checkin_entry *e, const char *token_hash,
+                              const struct admit_checkin_scan *scan,
+                              const struct admit_keyring *ring)
 {
-    if (!PQgetisnull(res, 0, col))
-        json_object_set_new(answer, key, json_string(PQgetvalue(res, 0, col)));
+    memset(e, 0, sizeof *e);
+    e->token_hash = token_hash;
+    e->scan = scan;
+    e->ticket_error = read_ticket(scan, ring, &e->ticket);
+}
+
+/* The answer object of row of res for e. */
+static json_t *group_answer(const struct admit_checkin_entry *e, const PGresult *res, int row)
+{
+    json_t *a = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "nonce", e->scan->nonce,
+                          "verdict", PQgetvalue(res, row, 1), "reason", PQgetvalue(res, row, 2),
+                          "flagged", 0, "offline", 0, "replayed", 0, "direction", "entry", "list",
+                          e->scan->list);
+    if (a == NULL)
+        abort(); /* jansson fails only without memory */
+    if (!PQgetisnull(res, row, 3))
+        json_object_set_new(a, "registration_id",
+                            json_integer(strtoll(PQgetvalue(res, row, 3), NULL, 10)));
+    static const char *const columns[] = {"name", "organisation", "first_at", "first_gate"};
+    for (int c = 0; c < 4; c++)
+        if (!PQgetisnull(res, row, 4 + c))
+            json_object_set_new(a, columns[c], json_string(PQgetvalue(res, row, 4 + c)));
+    return a;
+}
+
+/* The statement's nine array arguments (see sql/queries/checkin_group.sql) for the entries. */
+enum { GROUP_COLUMNS = 9 };
+struct group_args {
+    struct admit_buf arrays[GROUP_COLUMNS];
+    char numbers[ADMIT_CHECKIN_GROUP_MAX][3][16];
+    const char *items[GROUP_COLUMNS][ADMIT_CHECKIN_GROUP_MAX];
+};
+
+static enum admit_rc group_args_build(struct group_args *g, struct admit_checkin_entry *const *e,
+                                      size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct admit_checkin_scan *scan = e[i]->scan;
+        bool valid = e[i]->ticket_error == ADMIT_TICKET_VALID;
+        snprintf(g->numbers[i][0], sizeof g->numbers[i][0], "%" PRIu32, e[i]->ticket.event_id);
+        snprintf(g->numbers[i][1], sizeof g->numbers[i][1], "%" PRIu32,
+                 e[i]->ticket.attendee_id);
+        snprintf(g->numbers[i][2], sizeof g->numbers[i][2], "%u", (unsigned)e[i]->ticket.reissue);
+        g->items[0][i] = e[i]->token_hash;
+        g->items[1][i] = scan->nonce;
+        g->items[2][i] = scan->list;
+        g->items[3][i] = scan->scanned_at;
+        g->items[4][i] = scan->gate;
+        g->items[5][i] = valid ? g->numbers[i][0] : NULL;
+        g->items[6][i] = valid ? g->numbers[i][1] : NULL;
+        g->items[7][i] = valid ? g->numbers[i][2] : NULL;
+        g->items[8][i] = valid ? NULL : admit_ticket_error_code(e[i]->ticket_error);
+    }
+    for (int c = 0; c < GROUP_COLUMNS; c++) {
+        admit_buf_init(&g->arrays[c], 1u << 20);
+        enum admit_rc rc = admit_db_array_literal(&g->arrays[c], g->items[c], n);
+        if (rc != ADMIT_OK)
+            return rc;
+    }
+    return ADMIT_OK;
+}
+
+enum admit_rc admit_checkin_group(struct admit_db *db, struct admit_checkin_entry *const *entries,
+                                  size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        entries[i]->answer = NULL;
+    if (n == 0 || n > ADMIT_CHECKIN_GROUP_MAX)
+        return n == 0 ? ADMIT_OK : ADMIT_ERR_INVALID;
+    struct group_args *g = admit_xcalloc(1, sizeof *g);
+    PGresult *res = NULL;
+    enum admit_rc rc = group_args_build(g, entries, n);
+    if (rc == ADMIT_OK) {
+        const char *params[GROUP_COLUMNS];
+        for (int c = 0; c < GROUP_COLUMNS; c++)
+            params[c] = admit_buf_cstr(&g->arrays[c]);
+        rc = admit_db_query(db, ADMIT_Q_CHECKIN_GROUP, GROUP_COLUMNS, params, &res);
+        /* A nonce committed meanwhile (the unique index) or a deadlock: nothing kept. */
+        if (rc == ADMIT_ERR_DB && retryable(db))
+            rc = ADMIT_ERR_CONFLICT;
+    }
+    for (int row = 0; rc == ADMIT_OK && row < PQntuples(res); row++) {
+        long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
+        if (ord < 1 || (size_t)ord > n || entries[ord - 1]->answer != NULL) {
+            rc = ADMIT_ERR_DB; /* not what the statement returns: a broken statement */
+            for (size_t i = 0; i < n; i++) {
+                json_decref(entries[i]->answer);
+                entries[i]->answer = NULL;
+            }
+            break;
+        }
+        entries[ord - 1]->answer = group_answer(entries[ord - 1], res, row);
+    }
+    PQclear(res);
+    for (int c = 0; c < GROUP_COLUMNS; c++)
+        admit_buf_free(&g->arrays[c]);
+    free(g);
+    return rc;
 }
 
 enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
@@ -84,49 +184,19 @@ enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
     *answer = NULL;
     if (scan->offline || scan->exit)
         return ADMIT_ERR_NOT_FOUND;
-    struct admit_ticket ticket = {0};
-    enum admit_ticket_error terr = read_ticket(scan, ring, &ticket);
-    char event[16], attendee[16], reissue[8];
-    snprintf(event, sizeof event, "%" PRIu32, ticket.event_id);
-    snprintf(attendee, sizeof attendee, "%" PRIu32, ticket.attendee_id);
-    snprintf(reissue, sizeof reissue, "%u", (unsigned)ticket.reissue);
-    bool valid = terr == ADMIT_TICKET_VALID;
-    const char *params[9] = {token_hash,
-                             scan->nonce,
-                             scan->list,
-                             scan->scanned_at,
-                             scan->gate,
-                             valid ? event : NULL,
-                             valid ? attendee : NULL,
-                             valid ? reissue : NULL,
-                             valid ? NULL : admit_ticket_error_code(terr)};
-    PGresult *res = NULL;
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_CHECKIN_ONE, 9, params, &res);
-    /* A copy of this nonce committed meanwhile (the unique index: ADMIT_ERR_CONFLICT) or a
-     * deadlock: the statement kept nothing, and admit_checkin decides. Other errors are errors. */
-    if (rc == ADMIT_ERR_CONFLICT || (rc == ADMIT_ERR_DB && retryable(db)))
+    struct admit_checkin_entry e;
+    struct admit_checkin_entry *group[1] = {&e};
+    admit_checkin_entry_init(&e, token_hash, scan, ring);
+    enum admit_rc rc = admit_checkin_group(db, group, 1);
+    /* A concurrent writer's conflict: the statement kept nothing, and admit_checkin decides.
+     * Other errors are errors. */
+    if (rc == ADMIT_ERR_CONFLICT)
         return ADMIT_ERR_NOT_FOUND;
     if (rc != ADMIT_OK)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
+    if (e.answer == NULL)
         return ADMIT_ERR_NOT_FOUND;
-    }
-    json_t *a =
-        json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "nonce", scan->nonce, "verdict",
-                  PQgetvalue(res, 0, 0), "reason", PQgetvalue(res, 0, 1), "flagged", 0, "offline",
-                  0, "replayed", 0, "direction", "entry", "list", scan->list);
-    if (a == NULL)
-        abort(); /* jansson fails only without memory */
-    if (!PQgetisnull(res, 0, 2))
-        json_object_set_new(a, "registration_id",
-                            json_integer(strtoll(PQgetvalue(res, 0, 2), NULL, 10)));
-    set_column(a, "name", res, 3);
-    set_column(a, "organisation", res, 4);
-    set_column(a, "first_at", res, 5);
-    set_column(a, "first_gate", res, 6);
-    PQclear(res);
-    *answer = a;
+    *answer = e.answer;
     return ADMIT_OK;
 }
 

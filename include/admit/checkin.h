@@ -26,6 +26,7 @@
 #include "admit/db.h"
 #include "admit/keys.h"
 #include "admit/rc.h"
+#include "admit/ticket.h"
 
 #define ADMIT_CHECKIN_MAX_SCANS 500
 #define ADMIT_CHECKIN_NONCE_MIN 8
@@ -107,23 +108,106 @@ void admit_checkin_request_free(struct admit_checkin_request *req);
 json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
                               const struct admit_keyring *ring);
 
+/* Online entry scans (not offline, not exits) of any doors decided together, one statement
+ * and one transaction for the lot (sql/queries/checkin_group.sql): what admitd does with the
+ * door's everyday scan. Scans arriving while earlier groups are in the database wait and go
+ * together in the next group (struct admit_checkin_pool). */
+struct admit_checkin_entry {
+    const char *token_hash; /* admit_device_token_hash of the door's token */
+    const struct admit_checkin_scan *scan;
+    struct admit_ticket ticket;         /* filled by admit_checkin_entry_init */
+    enum admit_ticket_error ticket_error;
+    json_t *answer; /* out: the answer object, or NULL when the scan is left to admit_checkin */
+};
+
+#define ADMIT_CHECKIN_GROUP_MAX 64
+
+/* Fills e for scan: its payload normalised (on a copy) and verified against ring. */
+void admit_checkin_entry_init(struct admit_checkin_entry *e, const char *token_hash,
+                              const struct admit_checkin_scan *scan,
+                              const struct admit_keyring *ring);
+
+/* Decides the n entries in one statement. ADMIT_OK: each entries[i]->answer is a new answer
+ * object (the caller decrefs it) as admit_checkin_submit would give it, or NULL when the
+ * statement leaves the scan to admit_checkin with nothing written for it (an unknown or revoked
+ * token, a device not seen for a minute, a nonce seen before or in flight, the same nonce or
+ * ticket earlier in the group, a re-entry, an admission made since the statement began: see the
+ * SQL). ADMIT_ERR_CONFLICT when a concurrent writer got in the way (a nonce committed
+ * meanwhile, a deadlock): nothing written, every answer NULL; other database errors as
+ * admit_db_query, also with nothing written. At most ADMIT_CHECKIN_GROUP_MAX entries. */
+enum admit_rc admit_checkin_group(struct admit_db *db, struct admit_checkin_entry *const *entries,
+                                  size_t n) ADMIT_MUST_CHECK;
+
+/* Check-ins decided on threads of their own, so that the server's HTTP threads never wait for
+ * PostgreSQL and the scans of all doors meet: each of the pool's workers has its own database
+ * connection, takes every job waiting (up to ADMIT_CHECKIN_GROUP_MAX) and decides the online
+ * entries among them as one group (admit_checkin_group), the rest (batches, exits, offline
+ * uploads, what the group statement leaves) one by one through admit_checkin_submit. A job
+ * arriving while every worker is busy waits for the next group; with a worker free it goes
+ * at once, as a group of one. */
+struct admit_checkin_job {
+    /* Set by admit_checkin_job_init. */
+    const char *token_hash;
+    const struct admit_checkin_request *req;
+    const struct admit_keyring *ring;
+    bool single; /* one online entry: entry is initialised (its ticket verified) */
+    struct admit_checkin_entry entry;
+    void (*done)(struct admit_checkin_job *job);
+    void *ctx; /* the caller's */
+    /* Set before done is called, on a worker's thread: what admit_checkin_submit returns and
+     * its answers (new, the callee of done decrefs them), and the worker's connection (for
+     * admit_db_sqlstate; valid during done only). */
+    enum admit_rc rc;
+    json_t *answers;
+    struct admit_db *db;
+    struct admit_checkin_job *next; /* the pool's */
+};
+
+/* Prepares job for req (which must outlive it) on the calling thread, verifying a single
+ * online entry's ticket there; done will be called once, on a worker thread. */
+void admit_checkin_job_init(struct admit_checkin_job *job, const char *token_hash,
+                            const struct admit_checkin_request *req,
+                            const struct admit_keyring *ring,
+                            void (*done)(struct admit_checkin_job *job), void *ctx);
+
+struct admit_checkin_pool;
+/* Starts workers threads, each with a connection to dsn (made on first use, remade after a
+ * failure as admit_db does). */
+struct admit_checkin_pool *admit_checkin_pool_new(const char *dsn, unsigned workers);
+/* Queues job; its done runs on a worker thread. Thread-safe. False, with job untouched and done
+ * never called, once the pool is closed. */
+bool admit_checkin_pool_submit(struct admit_checkin_pool *pool,
+                               struct admit_checkin_job *job) ADMIT_MUST_CHECK;
+/* Refuses further jobs, decides every job submitted, and stops the workers (waits for them).
+ * Thread-safe; a second call returns at once. */
+void admit_checkin_pool_close(struct admit_checkin_pool *pool);
+/* Closes the pool if needed and frees it. */
+void admit_checkin_pool_free(struct admit_checkin_pool *pool);
+struct admit_checkin_pool_stats {
+    unsigned long groups;  /* group statements run */
+    unsigned long scans;   /* online entries in them */
+    unsigned long largest; /* online entries in the largest group */
+    unsigned long waiting; /* jobs waiting now for a worker */
+};
+void admit_checkin_pool_stats(struct admit_checkin_pool *pool,
+                              struct admit_checkin_pool_stats *out);
+
 /* Checks in the scans of req for the device whose token hashes to token_hash
- * (admit_device_token_hash): one transaction, retried when PostgreSQL reports a deadlock (two
- * batches from two doors crossing), which the nonces make safe. On ADMIT_OK *answers is a new
- * JSON array of answer objects in the order of req->scans. ADMIT_ERR_NOT_FOUND when the token
- * is unknown or revoked (nothing stored); database errors as admit_db_query. */
+ * (admit_device_token_hash), on the calling thread: a request of one online entry first through
+ * admit_checkin_one, anything else (and what that leaves) in one transaction of the SQL
+ * function admit_checkin, retried when PostgreSQL reports a deadlock (two batches from two
+ * doors crossing), which the nonces make safe. On ADMIT_OK *answers is a new JSON array of
+ * answer objects in the order of req->scans. ADMIT_ERR_NOT_FOUND when the token is unknown or
+ * revoked (nothing stored); database errors as admit_db_query. */
 enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
                                    const struct admit_checkin_request *req,
                                    const struct admit_keyring *ring,
                                    json_t **answers) ADMIT_MUST_CHECK;
 
-/* One online entry scan (not offline, not an exit) in one SQL statement, the door's everyday
- * case; admit_checkin_submit tries it first for a request of one such scan. ADMIT_OK with
- * *answer the answer object admit_checkin_submit would give (the caller decrefs it);
- * ADMIT_ERR_NOT_FOUND, with nothing written, when it leaves the scan to the general path (an
- * unknown or revoked token, a device not seen for a minute, a nonce seen before or in flight, a
- * re-entry, an admission made since the statement began: see sql/queries/checkin_one.sql);
- * other database errors as admit_db_query. */
+/* One online entry scan through the group statement, alone. ADMIT_OK with *answer the answer
+ * object admit_checkin_submit would give (the caller decrefs it); ADMIT_ERR_NOT_FOUND, with
+ * nothing written, when it is left to the general path (admit_checkin_group says when, and a
+ * concurrent writer's conflict); other database errors as admit_db_query. */
 enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
                                 const struct admit_checkin_scan *scan,
                                 const struct admit_keyring *ring, json_t **answer) ADMIT_MUST_CHECK;
