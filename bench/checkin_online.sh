@@ -6,11 +6,13 @@
 #
 # Sets up a private PostgreSQL cluster in /tmp (scripts/pg: durable commits, as the tests run
 # it), an event with one check-in list and enough registrations that every scan of the run is a
-# new admission, one device per scanner, and admitd with one worker thread (and so one database
-# connection) per scanner. Then, ROUNDS times, alternating which goes first:
+# new admission, one device per scanner, and admitd with one HTTP thread per scanner and its
+# default check-in worker (ADMITD_ARGS adds flags, e.g. "--checkin-workers 2"). Then, ROUNDS
+# times, alternating which goes first:
 #   candidate  checkin_load: SCANNERS threads posting one scan per request to
 #              POST /api/v1/checkins for SECONDS, each with its own token and connection, as
-#              fast as the server answers (throughput; latency is then mostly queueing)
+#              fast as the server answers (throughput; latency is then mostly queueing); admitd
+#              decides them on its check-in worker, in groups (sql/queries/checkin_group.sql)
 #   paced      the same SCANNERS, each scanning PACE tickets a second (a busy door is one
 #              ticket a second or two): the latency of a door's scan while all are busy
 #   baseline   pgbench -c SCANNERS: the bare check-in, INSERT INTO an admissions-like table
@@ -99,8 +101,9 @@ psql -XqAt -d "$dsn" -c "SELECT admit_device_add('bench', 'SQL door', sha256('be
 for i in $(seq 1 "$scanners"); do
     "$admit" device add --db "$dsn" --event bench --name "Door $i" 2>/dev/null >>"$work/tokens"
 done
+# shellcheck disable=SC2086 # ADMITD_ARGS is a list of flags
 "$admitd" --db "$dsn" --keys "$work/keys" --listen 127.0.0.1:0 --threads "$scanners" \
-    2>"$work/admitd.log" &
+    ${ADMITD_ARGS:-} 2>"$work/admitd.log" &
 admitd_pid=$!
 for _ in $(seq 1 100); do
     port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/admitd.log" | grep -o '[0-9]*$' \
@@ -167,12 +170,18 @@ for r in $(seq 0 $((rounds - 1))); do
     results+=("$a|$b|$q|$p|$pb")
 done
 
-python3 - "$scanners" "$seconds" "$pace" "${fsync_us:-0}" "${results[@]}" <<'PY'
+# How the scans grouped (admitd says when it stops).
+kill "$admitd_pid" && wait "$admitd_pid" || true
+admitd_pid=
+groups=$(sed -n 's/^admitd: door scans: //p' "$work/admitd.log")
+
+python3 - "$scanners" "$seconds" "$pace" "${fsync_us:-0}" "${groups:-none}" "${results[@]}" <<'PY'
 import json, statistics, sys
 scanners, seconds, pace = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 fsync_us = int(sys.argv[4])
+groups = sys.argv[5]
 rows, paced, paced_base = [], [], []
-for item in sys.argv[5:]:
+for item in sys.argv[6:]:
     a, b, q, p, pb = item.split("|")
     rows.append((json.loads(a), float(b), float(q or 0)))
     paced.append(json.loads(p))
@@ -210,6 +219,7 @@ print("median: %.0f scans/s, p50 %.2f ms, p99 %.2f ms (saturated); pgbench %.0f 
       "%.3f; SQL function alone %.0f tps (%.3f of pgbench)"
       % (statistics.median(rates), p50, statistics.median(p99s), statistics.median(base), ratio,
          statistics.median(sql), statistics.median(sql_ratios)))
+print("admitd's check-in groups over the whole run: %s" % groups)
 print("online check-ins / pgbench: %.3f (target >= 0.5): %s" % (ratio, "met" if ratio >= 0.5
                                                                   else "NOT met"))
 print("p99 with %d scanners busy (%g scans/s each): %.2f ms (target < 10 ms): %s"
@@ -218,7 +228,7 @@ print(json.dumps({"scanners": scanners, "rounds": len(rows), "seconds": seconds,
                   "scans_per_s": statistics.median(rates), "p50_ms": p50,
                   "p99_saturated_ms": statistics.median(p99s), "pace": pace,
                   "p99_paced_ms": p99, "p99_paced_baseline_ms": base_p99,
-                  "fdatasync_us": fsync_us,
+                  "fdatasync_us": fsync_us, "groups": groups,
                   "pgbench_tps": statistics.median(base), "ratio": ratio,
                   "sql_tps": statistics.median(sql), "sql_ratio": statistics.median(sql_ratios),
                   "ratio_target_met": ratio >= 0.5, "p99_target_met": p99 < 10}))

@@ -4,6 +4,7 @@
  * and the one SQL function of the call finds the device by that hash, so a token sees its own
  * event and nothing else. Ticket signatures are verified here, against the server's keyring.
  * Errors are JSON {"error": {"status", "code", "message"}} with a stable code. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,39 +57,86 @@ static bool is_json(const struct http_request *req)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
 }
 
+/* A check-in request on its way through the check-in pool (lib/checkin_pool.c). */
+struct pending_checkin {
+    struct admit_checkin_job job;
+    struct admit_checkin_request scans;
+    struct http_request *req;
+    char hash[ADMIT_DEVICE_HASH_SIZE];
+};
+
+/* Answers the outcome of p's job and frees p. */
+static void answer(struct pending_checkin *p)
+{
+    struct admit_checkin_job *job = &p->job;
+    struct http_request *req = p->req;
+    if (job->rc == ADMIT_ERR_NOT_FOUND)
+        unauthorized(req, "This device token is unknown or was revoked.");
+    else if (job->rc != ADMIT_OK)
+        http_respond_db_error_on(req, job->db, job->rc);
+    else if (p->scans.batch)
+        http_respond_json(req, 200, json_pack("{s:O}", "results", job->answers));
+    else
+        http_respond_json(req, 200, json_incref(json_array_get(job->answers, 0)));
+    json_decref(job->answers);
+    admit_checkin_request_free(&p->scans);
+    sodium_memzero(p->hash, sizeof p->hash);
+    free(p);
+}
+
+/* On a pool worker's thread: the answer, then the connection wakes. */
+static void checkins_done(struct admit_checkin_job *job)
+{
+    struct http_request *req = ((struct pending_checkin *)job->ctx)->req;
+    answer(job->ctx);
+    http_resume(req);
+}
+
+/* The request is read and its tickets verified on this (HTTP) thread. A single online entry,
+ * the door's everyday scan, is then decided on the check-in pool's worker, in a group with
+ * other doors' scans, while this thread serves other connections; anything else (a batch, an
+ * exit, an offline upload) here, through admit_checkin_submit, so that a long upload never
+ * holds up the doors. */
 static void checkins(struct http_request *req)
 {
-    char hash[ADMIT_DEVICE_HASH_SIZE];
-    struct admit_checkin_request scans;
     struct admit_checkin_error err;
-    json_t *answers = NULL;
+    struct pending_checkin *p = admit_xcalloc(1, sizeof *p);
     size_t len = 0;
-    if (!bearer_hash(req, hash))
+    if (!bearer_hash(req, p->hash)) {
+        free(p);
         return;
+    }
     if (!is_json(req)) {
         api_error(req, 415, "unsupported_media_type",
                   "The body must be JSON (Content-Type: application/json).");
+        free(p);
         return;
     }
     const char *body = http_body(req, &len);
-    if (admit_checkin_parse(body, len, &scans, &err) != ADMIT_OK) {
+    if (admit_checkin_parse(body, len, &p->scans, &err) != ADMIT_OK) {
         http_log_note(req, "bad-scan");
         api_error(req, err.status, err.code, err.message);
-        admit_checkin_request_free(&scans);
+        admit_checkin_request_free(&p->scans);
+        free(p);
         return;
     }
-    enum admit_rc rc =
-        admit_checkin_submit(http_db(req), hash, &scans, http_server(req)->keyring, &answers);
-    if (rc == ADMIT_ERR_NOT_FOUND)
-        unauthorized(req, "This device token is unknown or was revoked.");
-    else if (rc != ADMIT_OK)
-        http_respond_db_error(req, rc);
-    else if (scans.batch)
-        http_respond_json(req, 200, json_pack("{s:O}", "results", answers));
-    else
-        http_respond_json(req, 200, json_incref(json_array_get(answers, 0)));
-    json_decref(answers);
-    admit_checkin_request_free(&scans);
+    p->req = req;
+    admit_checkin_job_init(&p->job, p->hash, &p->scans, http_server(req)->keyring,
+                           checkins_done, p);
+    if (p->job.single) {
+        /* Suspended before the worker can answer; resumed at once if the pool is closed
+         * (admitd stopping: a kept-alive connection's last scan is decided here). */
+        http_defer(req);
+        if (admit_checkin_pool_submit(http_server(req)->checkin_pool, &p->job))
+            return;
+    }
+    p->job.db = http_db(req);
+    p->job.rc = admit_checkin_submit(p->job.db, p->hash, &p->scans, http_server(req)->keyring,
+                                     &p->job.answers);
+    bool deferred = p->job.single;
+    answer(p);
+    if (deferred)
+        http_resume(req);
 }
 
 static void sync_event(struct http_request *req)
@@ -150,7 +198,7 @@ static void whoami(struct http_request *req)
 }
 
 const struct http_route api_routes[] = {
-    {HTTP_POST, "/api/v1/checkins", checkins, HTTP_ROUTE_DB | HTTP_ROUTE_JSON | HTTP_ROUTE_NO_CSRF},
+    {HTTP_POST, "/api/v1/checkins", checkins, HTTP_ROUTE_JSON | HTTP_ROUTE_NO_CSRF},
     {HTTP_GET, "/api/v1/events/:slug/sync", sync_event, HTTP_ROUTE_DB | HTTP_ROUTE_JSON},
     {HTTP_GET, "/api/v1/device", whoami, HTTP_ROUTE_DB | HTTP_ROUTE_JSON},
     {0},

@@ -283,6 +283,8 @@ static void dispatch(struct http_request *req)
         }
     }
     route->handler(req);
+    if (req->deferred)
+        return; /* req belongs to the thread that will answer */
     if (req->response != NULL && req->method == HTTP_POST && !req->csrf_checked &&
         !(route->flags & HTTP_ROUTE_NO_CSRF) && req->status < 400) {
         http_log("internal error: the handler of POST %s answered without http_csrf_check",
@@ -319,6 +321,11 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->deferred) {
+        /* Resumed (http_resume): the other thread's answer is there. */
+        req->deferred = false;
+        return queue(req);
+    }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -341,11 +348,25 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
             abort();
         return MHD_YES;
     }
-    if (req->too_large)
+    if (req->too_large) {
         respond_too_large(req);
-    else
+    } else {
         dispatch(req);
+        if (req->deferred)
+            return MHD_YES; /* suspended: no field of req may be read now */
+    }
     return queue(req);
+}
+
+void http_defer(struct http_request *req)
+{
+    req->deferred = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_request *req)
+{
+    MHD_resume_connection(req->conn);
 }
 
 static const char *termination_name(enum MHD_RequestTerminationCode toe)

@@ -31,6 +31,8 @@
 #include "admit/db.h"
 #include "admit/keys.h"
 #include "admit/rc.h"
+
+struct admit_checkin_pool;
 #include "admit/tmpl.h"
 
 struct http_request;
@@ -87,6 +89,7 @@ struct http_server {
     struct admit_csrf_key csrf_key;
     const struct static_assets *assets; /* server/static.c */
     char trusted_proxy[46];             /* --trusted-proxy, normalised, or "" */
+    struct admit_checkin_pool *checkin_pool; /* decides door scans, in groups (api.c) */
 };
 
 /* Whether text (len bytes, not NUL-terminated) is an IPv4 or IPv6 address; then its canonical
@@ -186,6 +189,16 @@ void http_respond_unavailable(struct http_request *req);
 /* Answers a failed lib/ call: 503 for ADMIT_ERR_DB_UNAVAILABLE, else 500; notes the
  * SQLSTATE in the log line (never the message, which may quote input). */
 void http_respond_db_error(struct http_request *req, enum admit_rc rc);
+/* The same for a call made on another connection than http_db (a worker's: http_defer). */
+void http_respond_db_error_on(struct http_request *req, struct admit_db *db, enum admit_rc rc);
+
+/* Answers later, from another thread: the handler calls http_defer, hands req to that thread
+ * and returns without an answer; the connection sleeps (libmicrohttpd suspends it, the worker
+ * thread moves on to other connections) until that thread has answered with http_respond_* and
+ * called http_resume. Between the two calls only that thread may touch req; after
+ * http_resume, nothing may. */
+void http_defer(struct http_request *req);
+void http_resume(struct http_request *req);
 
 /* Adds a response header (name and value copied), applied to whatever answer the request
  * ends with: "Cache-Control: no-store" on pages that show a token, "ETag", ... Up to 16 per

@@ -47,6 +47,7 @@ struct http_request {
     unsigned status;
     size_t response_len;
     bool queued;
+    bool deferred; /* http_defer: the connection is suspended until http_resume */
     struct http_extra_header headers[HTTP_MAX_HEADERS];
     size_t nheaders;
     const char *notes[HTTP_MAX_NOTES];

@@ -263,7 +263,7 @@ void http_respond_unavailable(struct http_request *req)
     http_set_header(req, "Retry-After", HTTP_RETRY_AFTER);
 }
 
-void http_respond_db_error(struct http_request *req, enum admit_rc rc)
+void http_respond_db_error_on(struct http_request *req, struct admit_db *db, enum admit_rc rc)
 {
     if (rc == ADMIT_ERR_DB_UNAVAILABLE) {
         http_log_note(req, "db-unavailable");
@@ -271,7 +271,12 @@ void http_respond_db_error(struct http_request *req, enum admit_rc rc)
         return;
     }
     http_log_note(req, "db-error");
-    snprintf(req->sqlstate, sizeof req->sqlstate, "%s", admit_db_sqlstate(http_db(req)));
+    snprintf(req->sqlstate, sizeof req->sqlstate, "%s", admit_db_sqlstate(db));
     http_respond_error(req, 500, "Internal error",
                        "Something went wrong on our side. Please try again later.");
+}
+
+void http_respond_db_error(struct http_request *req, enum admit_rc rc)
+{
+    http_respond_db_error_on(req, rc == ADMIT_ERR_DB_UNAVAILABLE ? NULL : http_db(req), rc);
 }

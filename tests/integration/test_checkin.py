@@ -593,5 +593,109 @@ class ManyDoors(CheckinCase):
         self.assertEqual(self.count("SELECT count(*) FROM scans"), 8 * 300)
 
 
+class DoorScansInGroups(CheckinCase):
+    """Single online entries are decided on admitd's check-in worker, in groups (one statement,
+    one transaction for the scans of all doors waiting), while the HTTP threads go on serving."""
+
+    private_cluster = True
+
+    def door_loop(self, token, tickets, answers, stop=None, lost=None):
+        """Scans tickets one by one, one request each, until done or stop is set; appends
+        (status, verdict or None) per request; a refused or broken connection ends it (the scan
+        it was sending goes to lost, as (token, body): its answer never came)."""
+        for t in tickets:
+            if stop is not None and stop.is_set():
+                return
+            body = {"payload": t, "list": "Day 1", "nonce": new_nonce()}
+            try:
+                r, answer = api_call(self.server, "POST", CHECKINS, token, body, timeout=30)
+            except OSError:
+                if lost is not None:
+                    lost.append((token, body))
+                return
+            answers.append((r.status, answer.get("verdict") if r.status == 200 else None))
+
+    def test_many_doors_one_by_one(self):
+        regs = register_sql(self.dsn, "conf", 200, [self.lists["Day 1"]])
+        tickets = [self.ticket(r) for r in regs]
+        tokens = [self.token] + [add_device(self.dsn, "conf", "Gate %d" % i) for i in range(7)]
+        results = [[] for _ in tokens]
+        threads = [threading.Thread(target=self.door_loop,
+                                    args=(tok, random.sample(tickets, len(tickets)), results[i]))
+                   for i, tok in enumerate(tokens)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        verdicts = [v for door in results for (status, v) in door]
+        self.assertEqual(len(verdicts), 8 * 200)
+        self.assertEqual(verdicts.count("valid"), 200)
+        self.assertEqual(verdicts.count("already_checked_in"), 7 * 200)
+        self.assertEqual(self.count("SELECT count(*) FROM admissions"), 200)
+        self.assertEqual(self.count("SELECT count(*) FROM scans"), 8 * 200)
+        self.assertEqual(self.server.stop(), 0)
+        # Every scan went through the worker: the scans the group statement decided, in groups.
+        m = self.server.wait_log(r"door scans: (\d+) in (\d+) groups")
+        self.assertIsNotNone(m, self.server.log_text())
+        self.assertGreaterEqual(int(m.group(1)), 200)  # the first of each ticket at least
+        self.assertLessEqual(int(m.group(2)), int(m.group(1)))
+
+    def test_database_lost_and_back(self):
+        reg = register_sql(self.dsn, "conf", 2, [self.lists["Day 1"]])
+        self.assertEqual(self.scan(self.ticket(reg[0]))["verdict"], "valid")
+        self.cluster.stop()
+        r, answer = api_call(self.server, "POST", CHECKINS, self.token,
+                             {"payload": self.ticket(reg[1]), "list": "Day 1",
+                              "nonce": new_nonce()})
+        self.assertEqual(r.status, 503, r.text)
+        self.assertEqual(r.header("Retry-After"), "5")
+        self.assertEqual(answer["error"]["code"], "unavailable")
+        self.cluster.start()
+        # The worker reconnects by itself (after its back-off), without a restart of admitd.
+        def back():
+            r, answer = api_call(self.server, "POST", CHECKINS, self.token,
+                                 {"payload": self.ticket(reg[1]), "list": "Day 1",
+                                  "nonce": new_nonce()})
+            return r.status == 200 and answer["verdict"] == "valid"
+        self.assertTrue(harness.wait_until(back, timeout=20), self.server.log_text())
+        self.assertEqual(self.count("SELECT count(*) FROM admissions"), 2)
+
+    def test_sigterm_while_doors_scan(self):
+        regs = register_sql(self.dsn, "conf", 400, [self.lists["Day 1"]])
+        tickets = [self.ticket(r) for r in regs]
+        tokens = [self.token] + [add_device(self.dsn, "conf", "Gate %d" % i) for i in range(3)]
+        stop = threading.Event()
+        results = [[] for _ in tokens]
+        lost = []
+        threads = [threading.Thread(target=self.door_loop,
+                                    args=(tok, tickets[i::4], results[i], stop, lost))
+                   for i, tok in enumerate(tokens)]
+        for th in threads:
+            th.start()
+        self.assertTrue(harness.wait_until(lambda: sum(map(len, results)) >= 40, timeout=30))
+        status = self.server.stop()
+        stop.set()
+        for th in threads:
+            th.join()
+        self.assertEqual(status, 0, self.server.log_text())
+        # Draining lets the scans in the worker's hands finish and reach their doors: each scan
+        # answered was stored. A scan whose answer was lost (a door's last request, sent as the
+        # server went) may have been stored or not; the door sends it again with its nonce
+        # when the server is back, and it then counts once.
+        answered = [v for door in results for (code, v) in door]
+        self.assertTrue(all(v == "valid" for v in answered), answered)
+        self.assertLessEqual(len(lost), len(tokens))
+        stored = self.count("SELECT count(*) FROM scans")
+        self.assertGreaterEqual(stored, len(answered))
+        self.assertLessEqual(stored, len(answered) + len(lost))
+        self.server = self.start_admitd("--threads", "4")
+        for token, body in lost:
+            for _ in range(2):  # and a retry of the retry answers the same
+                r, answer = api_call(self.server, "POST", CHECKINS, token, body)
+                self.assertEqual(r.status, 200, r.text)
+                self.assertEqual(answer["verdict"], "valid")
+        self.assertEqual(self.count("SELECT count(*) FROM scans"), len(answered) + len(lost))
+        self.assertEqual(self.count("SELECT count(*) FROM admissions"), len(answered) + len(lost))
+
 if __name__ == "__main__":
     harness.main()
