@@ -1,7 +1,8 @@
 /* Checking in the scans of a request (POST /api/v1/checkins): each ticket verified here, the
- * verdicts decided by PostgreSQL. One online entry goes through the one-statement path
- * (sql/queries/checkin_one.sql); anything else, and whatever that path leaves undecided, through
- * the SQL function admit_checkin (sql/migrations/002_checkin.sql). */
+ * verdicts decided by PostgreSQL. Online entries go through the group statement
+ * (sql/queries/checkin_group.sql; lib/checkin_pool.c gathers the groups); anything else, and
+ * whatever that statement leaves undecided, through the SQL function admit_checkin
+ * (sql/migrations/002_checkin.sql). */
 #include "admit/checkin.h"
 
 #include <inttypes.h>
