@@ -253,6 +253,7 @@ void admit_keyring_init(struct admit_keyring *ring)
 {
     ring->keys = NULL;
     ring->count = 0;
+    ring->own = NULL;
 }
 
 void admit_keyring_add(struct admit_keyring *ring, const struct admit_public_key *key)
@@ -262,6 +263,14 @@ void admit_keyring_add(struct admit_keyring *ring, const struct admit_public_key
             return;
     ring->keys = admit_xrealloc(ring->keys, (ring->count + 1) * sizeof *ring->keys);
     ring->keys[ring->count++] = *key;
+}
+
+void admit_keyring_add_own(struct admit_keyring *ring, const struct admit_signing_key *key)
+{
+    struct admit_public_key pub = {.key_id = key->key_id};
+    memcpy(pub.pk, key->pk, sizeof pub.pk);
+    admit_keyring_add(ring, &pub);
+    ring->own = key;
 }
 
 const struct admit_public_key *admit_keyring_find(const struct admit_keyring *ring,
@@ -278,4 +287,5 @@ void admit_keyring_free(struct admit_keyring *ring)
     free(ring->keys);
     ring->keys = NULL;
     ring->count = 0;
+    ring->own = NULL;
 }

@@ -109,6 +109,16 @@ enum admit_ticket_error admit_ticket_verify(const char *text, size_t len,
 
     decode_fields(binary, out);
     build_message(message, binary);
+    /* A ticket of the key this process signs with: valid if its signature is the one signing
+     * the fields again gives (Ed25519 signatures are deterministic, RFC 8032), found in a third
+     * of a verify's time; the online door's every scan comes this way. Any other signature is
+     * verified as below, so exactly the tickets that verify accepts are accepted. */
+    if (ring->own != NULL && ring->own->key_id == out->key_id) {
+        uint8_t expected[crypto_sign_BYTES];
+        if (crypto_sign_detached(expected, NULL, message, sizeof message, ring->own->sk) == 0 &&
+            sodium_memcmp(expected, binary + FIELDS_LEN, sizeof expected) == 0)
+            return ADMIT_TICKET_VALID;
+    }
     /* Key ids are 32-bit hashes: in the unlikely case two trusted keys share one, try both. */
     int known = 0;
     for (size_t i = 0; i < ring->count; i++) {

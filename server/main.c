@@ -167,9 +167,7 @@ static int load_keys(const char *dir, struct admit_signing_key *key, struct admi
         http_log("%s is not a ticket-signing key file", admit_buf_cstr(&path));
         goto done;
     }
-    struct admit_public_key own = {.key_id = key->key_id};
-    memcpy(own.pk, key->pk, sizeof own.pk);
-    admit_keyring_add(ring, &own);
+    admit_keyring_add_own(ring, key);
 
     d = opendir(dir);
     if (d == NULL) {

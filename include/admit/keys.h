@@ -31,6 +31,9 @@ struct admit_signing_key {
 struct admit_keyring {
     struct admit_public_key *keys; /* owned */
     size_t count;
+    /* The key this process signs tickets with, when it holds one (admitd; see
+     * admit_keyring_add_own). Not owned: admit_keyring_free neither frees nor wipes it. */
+    const struct admit_signing_key *own;
 };
 
 /* Initialises libsodium. Call once before anything else in libadmit; thread-safe, idempotent. */
@@ -69,6 +72,10 @@ enum admit_rc admit_key_load_public(const char *path, struct admit_public_key *k
  * (NULL when unknown; the pointer is valid until the next add), free. */
 void admit_keyring_init(struct admit_keyring *ring);
 void admit_keyring_add(struct admit_keyring *ring, const struct admit_public_key *key);
+/* Trusts key's public half, and remembers key (which must outlive the ring) so that
+ * admit_ticket_verify checks a ticket of that key by signing its fields again: Ed25519
+ * signatures are deterministic, and signing costs a third of a verify (lib/ticket.c). */
+void admit_keyring_add_own(struct admit_keyring *ring, const struct admit_signing_key *key);
 const struct admit_public_key *admit_keyring_find(const struct admit_keyring *ring,
                                                   uint32_t key_id);
 void admit_keyring_free(struct admit_keyring *ring);

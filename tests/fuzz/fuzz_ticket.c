@@ -7,7 +7,9 @@
  * only ever given to the exact text this target produces by signing the decoded fields itself
  * (Ed25519 in libsodium is deterministic), which proves that the parser accepts one canonical
  * text per ticket and nothing else: no second Base45 spelling, no trailing bytes, no other case.
- * Every other verdict must leave the fields as the header promises.
+ * Every other verdict must leave the fields as the header promises. A second keyring trusts the
+ * same keys but holds the first as its own (admitd's: checked by signing again, not by verify);
+ * it must give every input exactly the verdict and fields the first gives.
  *
  * Regenerating the valid seeds (the key file holds the hex of the 32-byte seed below):
  *   printf 'admit-ed25519-secret-v1 %s\n' \
@@ -51,6 +53,7 @@ static const char seeds[KEY_COUNT][33] = {
 
 static struct admit_signing_key keys[KEY_COUNT];
 static struct admit_keyring ring;
+static struct admit_keyring own_ring; /* the same keys, the first as admitd's own */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -67,6 +70,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         admit_keyring_add(&ring, &pub);
     }
     CHECK(ring.count == KEY_COUNT);
+    admit_keyring_init(&own_ring);
+    admit_keyring_add_own(&own_ring, &keys[0]);
+    admit_keyring_add(&own_ring, &ring.keys[1]);
+    CHECK(own_ring.count == KEY_COUNT && own_ring.own == &keys[0]);
     return 0;
 }
 
@@ -137,6 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* As typed: libFuzzer's buffer is exactly size bytes, with no terminator. */
     enum admit_ticket_error verdict = admit_ticket_verify((const char *)data, size, &ring, &t);
     check_verdict((const char *)data, size, verdict, &t);
+    struct admit_ticket t_own;
+    CHECK(admit_ticket_verify((const char *)data, size, &own_ring, &t_own) == verdict);
+    CHECK(t.key_id == t_own.key_id && t.event_id == t_own.event_id &&
+          t.attendee_id == t_own.attendee_id && t.reissue == t_own.reissue);
 
     /* As the scanner does it: normalise a copy (which needs room for the terminator). */
     char *line = admit_xmalloc(size + 1);

@@ -204,6 +204,65 @@ static void test_key_rotation(void **state)
     admit_keyring_free(&ring);
 }
 
+/* admitd's keyring holds its own signing key: a ticket of that key is checked by signing again.
+ * It must accept and refuse exactly what verify does. */
+static void test_own_key_signs_again(void **state)
+{
+    struct fixture *f = *state;
+    struct admit_keyring own;
+    struct admit_ticket t;
+    char copy[ADMIT_TICKET_TEXT_MAX], foreign[ADMIT_TICKET_TEXT_MAX];
+    admit_keyring_init(&own);
+    admit_keyring_add_own(&own, &f->key);
+    assert_ptr_equal(own.own, &f->key);
+    assert_int_equal(own.count, 1);
+    assert_memory_equal(own.keys[0].pk, f->key.pk, 32);
+    assert_int_equal(admit_ticket_verify(f->text, ADMIT_TICKET_TEXT_LEN, &own, &t),
+                     ADMIT_TICKET_VALID);
+    assert_int_equal(t.key_id, f->key.key_id);
+    assert_int_equal(t.event_id, 7);
+    assert_int_equal(t.attendee_id, 123456);
+    assert_int_equal(t.reissue, 2);
+    for (size_t i = 0; i < ADMIT_TICKET_TEXT_LEN; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(copy, f->text, sizeof copy);
+            copy[i] = (char)(copy[i] ^ (1 << bit));
+            struct admit_ticket a, b;
+            enum admit_ticket_error with_own =
+                admit_ticket_verify(copy, ADMIT_TICKET_TEXT_LEN, &own, &a);
+            if (with_own == ADMIT_TICKET_VALID)
+                fail_msg("bit %d of byte %zu flipped and still valid", bit, i);
+            assert_int_equal(with_own,
+                             admit_ticket_verify(copy, ADMIT_TICKET_TEXT_LEN, &f->ring, &b));
+        }
+    }
+    /* Signed by another key under the own key's id: not what signing again gives, so verify
+     * decides, with the public key of that id. The own key refuses it... */
+    struct admit_signing_key impostor = f->other;
+    impostor.key_id = f->key.key_id;
+    assert_int_equal(admit_ticket_sign(&impostor, 7, 123456, 2, foreign), ADMIT_OK);
+    assert_int_equal(admit_ticket_verify(foreign, ADMIT_TICKET_TEXT_LEN, &own, &t),
+                     ADMIT_TICKET_BAD_SIGNATURE);
+    /* ...and a trusted key whose id collides with the own key's accepts it, as without own. */
+    struct admit_public_key colliding = {f->key.key_id, {0}};
+    memcpy(colliding.pk, f->other.pk, 32);
+    admit_keyring_add(&own, &colliding);
+    assert_int_equal(admit_ticket_verify(foreign, ADMIT_TICKET_TEXT_LEN, &own, &t),
+                     ADMIT_TICKET_VALID);
+    assert_int_equal(admit_ticket_verify(f->text, ADMIT_TICKET_TEXT_LEN, &own, &t),
+                     ADMIT_TICKET_VALID);
+    /* A key this ring does not trust is still unknown. */
+    struct admit_signing_key stranger;
+    admit_key_generate(&stranger);
+    assert_int_equal(admit_ticket_sign(&stranger, 7, 123456, 2, foreign), ADMIT_OK);
+    assert_int_equal(admit_ticket_verify(foreign, ADMIT_TICKET_TEXT_LEN, &own, &t),
+                     ADMIT_TICKET_UNKNOWN_KEY);
+    admit_key_wipe(&stranger);
+    admit_key_wipe(&impostor);
+    admit_keyring_free(&own);
+    assert_null(own.own);
+}
+
 static void test_normalize_scanner_input(void **state)
 {
     struct fixture *f = *state;
@@ -250,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_distinct_reasons),
         cmocka_unit_test(test_domain_separation),
         cmocka_unit_test(test_key_rotation),
+        cmocka_unit_test(test_own_key_signs_again),
         cmocka_unit_test(test_normalize_scanner_input),
         cmocka_unit_test(test_ticket_never_ends_or_starts_with_space),
     };
