@@ -7,8 +7,13 @@
  * nonce, exactly what admit scan sends online. Every ticket is scanned once, so every scan is a
  * new admission: the server's full path (signature, device, registration, list, the
  * INSERT ... ON CONFLICT, the scan log). Tickets are signed before the clock starts. With
- * --rate R each scanner scans R tickets a second (a door's pace) instead of as fast as the
- * server answers, so that the latency measured is a door's, not a queue's.
+ * --rate R each scanner scans R tickets a second on average (a door's pace) instead of as fast
+ * as the server answers, so that the latency measured is a door's, not a queue's. As with
+ * pgbench --rate, the baseline it is compared with, the scans of each scanner arrive at random
+ * (a Poisson process: exponential gaps of mean 1/R), independently of the other scanners, and a
+ * scan's latency counts from when it was due, so a scan delayed by the one before it counts
+ * that delay too. (Until 2026-11-28 every scanner scanned at the same instants, every 1/R
+ * seconds: eight doors in step, a burst of eight scans at once that no venue produces.)
  *
  *   checkin_load --url http://127.0.0.1:8080 --tokens tokens.txt --key keys/ticket-signing.key
  *                --event 1 --first 1 --count 50000 --threads 8 --seconds 10 [--json]
@@ -16,6 +21,7 @@
  * Driven by bench/checkin_online.sh, which sets all of that up against a private PostgreSQL and
  * compares with pgbench in the same run (bench/README.md). */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,7 +48,7 @@ struct scanner {
     char **tickets; /* this scanner's share */
     size_t ntickets;
     double deadline;  /* CLOCK_MONOTONIC seconds */
-    double interval;  /* seconds between scans (--rate), 0: as fast as answered */
+    double interval;  /* mean seconds between scans (--rate), 0: as fast as answered */
     long *latency_us; /* one per scan done */
     size_t done;
     size_t valid, other, errors;
@@ -54,6 +60,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* An exponential gap of mean `mean` seconds: the time to a Poisson process's next event. */
+static double exponential(double mean)
+{
+    /* u uniform in (0, 1]: never log(0). */
+    double u = ((double)randombytes_uniform(1u << 30) + 1.0) / (double)(1u << 30);
+    return -mean * log(u);
 }
 
 static void die(const char *message)
@@ -83,24 +97,28 @@ static void *scan_all(void *arg)
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
-    double next = now_s();
+    double due = now_s();
     for (size_t i = 0; i < s->ntickets && now_s() < s->deadline; i++) {
         char nonce[ADMIT_TOKEN_SIZE];
+        double t0;
         if (s->interval > 0) {
-            /* A person every interval: the latency is then the door's, not the queue's. */
-            double wait = next - now_s();
+            /* People arriving at random at the door's pace: the latency is then the door's,
+             * not the queue's. It counts from when the scan was due (pgbench --rate does). */
+            due += exponential(s->interval);
+            if (due >= s->deadline)
+                break;
+            double wait = due - now_s();
             if (wait > 0) {
                 struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
                 nanosleep(&ts, NULL);
             }
-            next += s->interval;
         }
         admit_token_new(nonce);
         snprintf(body, sizeof body, "{\"payload\":\"%s\",\"list\":\"%s\",\"nonce\":\"%s\"}",
                  s->tickets[i], s->list, nonce);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         admit_buf_reset(&s->answer);
-        double t0 = now_s();
+        t0 = s->interval > 0 ? due : now_s();
         CURLcode rc = curl_easy_perform(curl);
         double t1 = now_s();
         long status = 0;
