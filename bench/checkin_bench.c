@@ -176,9 +176,7 @@ int main(int argc, char **argv)
         die("cannot initialise libsodium");
     admit_key_generate(&s.key);
     admit_keyring_init(&s.ring);
-    struct admit_public_key pub = {.key_id = s.key.key_id};
-    memcpy(pub.pk, s.key.pk, 32);
-    admit_keyring_add(&s.ring, &pub);
+    admit_keyring_add_public_of(&s.ring, &s.key);
     uint32_t attendee = (uint32_t)(nregs / 2 + 1);
     if (admit_ticket_sign(&s.key, EVENT_ID, attendee, 0, ticket) != ADMIT_OK)
         die("cannot sign");

@@ -308,14 +308,6 @@ static double quantile(double *v, size_t n, double q)
     return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
 }
 
-static void add_key(struct admit_keyring *ring, const struct admit_signing_key *key)
-{
-    struct admit_public_key pub;
-    pub.key_id = key->key_id;
-    memcpy(pub.pk, key->pk, sizeof pub.pk);
-    admit_keyring_add(ring, &pub);
-}
-
 static void setup(struct bench_state *s)
 {
     struct admit_signing_key other;
@@ -328,13 +320,13 @@ static void setup(struct bench_state *s)
     admit_key_generate(&s->key);
     admit_keyring_init(&s->ring1);
     admit_keyring_init(&s->ring3);
-    add_key(&s->ring1, &s->key);
+    admit_keyring_add_public_of(&s->ring1, &s->key);
     for (int i = 0; i < 2; i++) {
         admit_key_generate(&other);
-        add_key(&s->ring3, &other);
+        admit_keyring_add_public_of(&s->ring3, &other);
         admit_key_wipe(&other);
     }
-    add_key(&s->ring3, &s->key);
+    admit_keyring_add_public_of(&s->ring3, &s->key);
     admit_keyring_init(&s->ring_own);
     admit_keyring_add_own(&s->ring_own, &s->key);
 

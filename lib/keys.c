@@ -265,11 +265,16 @@ void admit_keyring_add(struct admit_keyring *ring, const struct admit_public_key
     ring->keys[ring->count++] = *key;
 }
 
-void admit_keyring_add_own(struct admit_keyring *ring, const struct admit_signing_key *key)
+void admit_keyring_add_public_of(struct admit_keyring *ring, const struct admit_signing_key *key)
 {
     struct admit_public_key pub = {.key_id = key->key_id};
     memcpy(pub.pk, key->pk, sizeof pub.pk);
     admit_keyring_add(ring, &pub);
+}
+
+void admit_keyring_add_own(struct admit_keyring *ring, const struct admit_signing_key *key)
+{
+    admit_keyring_add_public_of(ring, key);
     ring->own = key;
 }
 

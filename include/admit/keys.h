@@ -72,6 +72,8 @@ enum admit_rc admit_key_load_public(const char *path, struct admit_public_key *k
  * (NULL when unknown; the pointer is valid until the next add), free. */
 void admit_keyring_init(struct admit_keyring *ring);
 void admit_keyring_add(struct admit_keyring *ring, const struct admit_public_key *key);
+/* Trusts the public half of a signing key (the ring keeps no pointer to key). */
+void admit_keyring_add_public_of(struct admit_keyring *ring, const struct admit_signing_key *key);
 /* Trusts key's public half, and remembers key (which must outlive the ring) so that
  * admit_ticket_verify checks a ticket of that key by signing its fields again: Ed25519
  * signatures are deterministic, and signing costs a third of a verify (lib/ticket.c). */

@@ -47,10 +47,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* The same key as fuzz_ticket.c, so its valid seeds are valid tickets here too. */
     CHECK(crypto_sign_seed_keypair(key.pk, key.sk, (const unsigned char *)seed) == 0);
     key.key_id = admit_key_id(key.pk);
-    struct admit_public_key pub = {.key_id = key.key_id};
-    memcpy(pub.pk, key.pk, 32);
     admit_keyring_init(&ring);
-    admit_keyring_add(&ring, &pub);
+    admit_keyring_add_public_of(&ring, &key);
     admit_key_wipe(&key);
     return 0;
 }

@@ -62,17 +62,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(admit_init() == ADMIT_OK);
     admit_keyring_init(&ring);
     for (size_t i = 0; i < KEY_COUNT; i++) {
-        struct admit_public_key pub;
         CHECK(crypto_sign_seed_keypair(keys[i].pk, keys[i].sk, (const uint8_t *)seeds[i]) == 0);
         keys[i].key_id = admit_key_id(keys[i].pk);
-        pub.key_id = keys[i].key_id;
-        memcpy(pub.pk, keys[i].pk, sizeof pub.pk);
-        admit_keyring_add(&ring, &pub);
+        admit_keyring_add_public_of(&ring, &keys[i]);
     }
     CHECK(ring.count == KEY_COUNT);
     admit_keyring_init(&own_ring);
     admit_keyring_add_own(&own_ring, &keys[0]);
-    admit_keyring_add(&own_ring, &ring.keys[1]);
+    admit_keyring_add_public_of(&own_ring, &keys[1]);
     CHECK(own_ring.count == KEY_COUNT && own_ring.own == &keys[0]);
     return 0;
 }

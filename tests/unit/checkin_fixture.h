@@ -22,9 +22,7 @@ static int checkin_fixture_create(struct pgtest *pg, const char *label,
     pgtest_create(pg, label);
     admit_key_generate(key);
     admit_keyring_init(ring);
-    struct admit_public_key pub = {.key_id = key->key_id};
-    memcpy(pub.pk, key->pk, 32);
-    admit_keyring_add(ring, &pub);
+    admit_keyring_add_public_of(ring, key);
     struct admit_event_spec spec = {.slug = "conf",
                                     .name = "Conference",
                                     .time_zone = "Europe/Brussels",

@@ -26,9 +26,7 @@ static int setup(void **state)
         return -1;
     admit_key_generate(&key);
     admit_keyring_init(&ring);
-    struct admit_public_key pub = {.key_id = key.key_id};
-    memcpy(pub.pk, key.pk, sizeof pub.pk);
-    admit_keyring_add(&ring, &pub);
+    admit_keyring_add_public_of(&ring, &key);
     return 0;
 }
 

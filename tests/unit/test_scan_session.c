@@ -166,9 +166,7 @@ static int setup(void **state)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     admit_key_generate(&key);
     admit_keyring_init(&ring);
-    struct admit_public_key pub = {.key_id = key.key_id};
-    memcpy(pub.pk, key.pk, 32);
-    admit_keyring_add(&ring, &pub);
+    admit_keyring_add_public_of(&ring, &key);
     world.admitted = json_object();
     world.received = json_array();
     world.answers = json_object();

@@ -22,15 +22,12 @@ struct fixture {
 static int setup(void **state)
 {
     static struct fixture f;
-    struct admit_public_key pub;
     if (admit_init() != ADMIT_OK)
         return -1;
     admit_key_generate(&f.key);
     admit_key_generate(&f.other);
     admit_keyring_init(&f.ring);
-    memcpy(pub.pk, f.key.pk, 32);
-    pub.key_id = f.key.key_id;
-    admit_keyring_add(&f.ring, &pub);
+    admit_keyring_add_public_of(&f.ring, &f.key);
     if (admit_ticket_sign(&f.key, 7, 123456, 2, f.text) != ADMIT_OK)
         return -1;
     *state = &f;
