@@ -59,44 +59,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "setting up: PostgreSQL in $work/pg, $scanners scanners, $rounds rounds of $seconds s" >&2
-"$top/scripts/pg" start "$work/pg" >/dev/null
-cluster="host=$work/pg/run dbname=admit user=admit"
-psql -XqAt -d "$cluster" -c "CREATE DATABASE bench" >/dev/null
-dsn="host=$work/pg/run dbname=bench user=admit"
-"$admit" migrate --db "$dsn" >/dev/null
-"$admit" event create --db "$dsn" --slug bench --name "Benchmark" --starts "2099-10-29 09:00" \
-    --ends "2099-10-30 18:00" --capacity 1000000 --list "Day 1" >/dev/null
-event_id=$(psql -XqAt -d "$dsn" -c "SELECT id FROM events WHERE slug = 'bench'")
-list_id=$(psql -XqAt -d "$dsn" -c "SELECT id FROM checkin_lists WHERE event_id = $event_id")
 # Every scan a new admission: more registrations than the scanners can get through.
 per_round=${CHECKIN_BENCH_PER_ROUND:-100000}
 sql_range=$per_round # registrations the sql candidate draws from (at random)
 paced=$((scanners * pace * seconds * 2))
 warm=$per_round # the warm-up's registrations
-total=$((per_round * rounds + sql_range + paced * rounds + warm))
-psql -XqAt -d "$dsn" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-BEGIN;
-INSERT INTO registrations (event_id, token, form_nonce, status, given_name, family_name, email,
-                           organisation, organisation_type, country, consent_at, confirmed_at)
-SELECT $event_id, left(md5('t' || g), 21) || 'A', 'nonce-' || md5('n' || g), 'confirmed',
-       'Guest', 'Number ' || g, 'guest' || g || '@example.org', 'Org ' || g, 'research', 'BE',
-       now(), now()
-FROM generate_series(1, $total) AS g;
-INSERT INTO registration_lists (registration_id, list_id)
-SELECT id, $list_id FROM registrations WHERE event_id = $event_id;
-COMMIT;
-CREATE TABLE checkin_baseline (registration_id integer NOT NULL, list_id integer NOT NULL,
-                               first_at timestamptz NOT NULL, first_gate text NOT NULL,
-                               PRIMARY KEY (registration_id, list_id));
-VACUUM ANALYZE;
--- Write the bulk load's pages now: a checkpoint spreading them over the first minutes would
--- compete with the measured commits' flushes (the first rounds came out twice as slow).
-CHECKPOINT;
-SQL
-first_id=$(psql -XqAt -d "$dsn" -c "SELECT min(id) FROM registrations")
-# The sql candidate's device (its token hash is known: it never goes over HTTP).
-psql -XqAt -d "$dsn" -c "SELECT admit_device_add('bench', 'SQL door', sha256('bench-sql'))" \
-    >/dev/null
+# shellcheck source=bench/checkin_db.sh
+. "$top/bench/checkin_db.sh"
+checkin_db_setup "$admit" "$work" $((per_round * rounds + sql_range + paced * rounds + warm))
 "$admit" keygen --dir "$work/keys" >/dev/null 2>&1
 : >"$work/tokens"
 for i in $(seq 1 "$scanners"); do
