@@ -11,6 +11,7 @@
 #   select-1     SELECT 1: a round trip and an empty transaction
 #   bare         the bare check-in insert of bench/checkin_online.sh's baseline
 #   group-1      sql/queries/checkin_group.sql with one scan (a fresh registration, a new nonce)
+#   group-0      the same with no scan (empty arrays): what the statement costs doing nothing
 #   group-4      the same with four scans
 #   no-log-1     group-1 without the scan log insert (the `logged` CTE)
 #   reads-1      group-1 without both inserts: what it reads, locks and decides
@@ -87,6 +88,10 @@ def script(sql, n):
         8: "ARRAY[%s]" % ", ".join(["0"] * n),
         9: "ARRAY[%s]::text[]" % ", ".join(["NULL"] * n),
     }
+    if n == 0:  # typed empty arrays: an empty group
+        arrays = {k: "ARRAY[]::%s[]" % t for k, t in enumerate(
+            ("bytea", "text", "text", "timestamptz", "text", "bigint", "bigint", "integer",
+             "text"), start=1)}
     body = re.sub(r"\$(\d+)::[a-z]+\[\]", lambda m: arrays[int(m.group(1))], sql)
     if "$" in body:
         sys.exit("checkin_statement.sh: a parameter of %s was not replaced" % path)
@@ -96,7 +101,8 @@ a, b = cte(text, "logged")
 no_log = text[:a] + text[b:]
 a, b = cte(no_log, "admitted")
 reads = no_log[:a] + ", admitted AS (SELECT NULL::bigint AS first_scan_id WHERE false)" + no_log[b:]
-for name, sql, n in (("group-1", text, 1), ("group-4", text, 4), ("no-log-1", no_log, 1),
+for name, sql, n in (("group-0", text, 0), ("group-1", text, 1), ("group-4", text, 4),
+                     ("no-log-1", no_log, 1),
                      ("reads-1", reads, 1)):
     open("%s/%s.sql" % (work, name), "w").write(script(sql, n))
 open(work + "/select-1.sql", "w").write("SELECT 1;\n")
@@ -118,8 +124,8 @@ run() { # NAME SYNCHRONOUS_COMMIT -> milliseconds per transaction
     fi
 }
 
-candidates=(select-1:off bare:off group-1:off group-4:off no-log-1:off reads-1:off group-4:on
-            bare:on)
+candidates=(select-1:off bare:off group-0:off group-1:off group-4:off no-log-1:off reads-1:off
+            group-4:on bare:on)
 # A warm-up, not measured: the statistics of the emptied tables, the caches.
 for c in group-4:off bare:off; do run "${c%%:*}" "${c#*:}" >/dev/null; done
 psql -XqAt -d "$dsn" -c "ANALYZE" >/dev/null
@@ -150,6 +156,7 @@ m = {name: statistics.median(v) for name, v in runs.items()}
 print("The group statement in PostgreSQL: pgbench -c 1 -M prepared, generic plan, %d rounds "
       "of %g s, interleaved (medians; ms per statement)" % (rounds, seconds))
 labels = [("select-1:off", "SELECT 1"), ("bare:off", "the bare check-in insert"),
+          ("group-0:off", "group statement, no scan (empty arrays)"),
           ("reads-1:off", "group statement, 1 scan, without its two inserts"),
           ("no-log-1:off", "group statement, 1 scan, without the scan log insert"),
           ("group-1:off", "group statement, 1 scan"), ("group-4:off", "group statement, 4 scans"),
@@ -162,6 +169,8 @@ print("split (synchronous_commit off): %.3f ms per statement + %.3f ms per scan;
       "group %.3f ms a scan, %.1f times the bare insert"
       % (m["group-1:off"] - per_scan, per_scan, m["group-4:off"] / 4,
          m["group-4:off"] / 4 / m["bare:off"]))
+print("an empty group %.3f ms; its first scan adds %.3f ms, each further one %.3f ms"
+      % (m["group-0:off"], m["group-1:off"] - m["group-0:off"], per_scan))
 print("the flush adds %.3f ms to a group of 4 and %.3f ms to the bare insert"
       % (m["group-4:on"] - m["group-4:off"], m["bare:on"] - m["bare:off"]))
 PY
