@@ -309,7 +309,14 @@ static int serve(struct startup *s, const struct cli_args *args)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    /* poll(), not epoll: libmicrohttpd 0.9.75 (Debian 12) aborts the process at random when
+     * MHD_quiesce_daemon meets a worker awake with epoll. Both remove the listening socket from
+     * the worker's epoll set, unlocked; the loser's epoll_ctl fails with ENOENT and
+     * MHD_quiesce_daemon (daemon.c:5531) or MHD_epoll (daemon.c:4976) calls MHD_PANIC: a stop
+     * under traffic ended in SIGABRT. With poll() quiescing only sets a flag and wakes the
+     * workers. Each worker polls at most its share of --max-connections; the cost is measured
+     * in bench/README.md ("epoll or poll"). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
