@@ -43,6 +43,10 @@ extern const struct cli_cmd cli_mailer_cmd;
 #define CLI_OPT_SCAN_EVENT                                                                         \
     {"event", 'e', CLI_STRING, "SLUG", "ADMIT_SCAN_EVENT", NULL, 0, 0, 0,                       \
      "the event, when this computer scans for several events of the server"}
+#define CLI_OPT_SCAN_CA_FILE                                                                       \
+    {"ca-file", 0, CLI_STRING, "FILE", "ADMIT_SCAN_CA_FILE", NULL, 0, 0, 0,                     \
+     "certificate authorities (PEM) to trust for an https server with a private CA (default: "  \
+     "the system's)"}
 #define CLI_OPT_SCAN_STATE_DIR                                                                     \
     {"state-dir", 0, CLI_STRING, "DIR", "ADMIT_STATE_DIR", NULL, 0, 0, 0,                       \
      "where the scanner keeps its state (default: $XDG_STATE_HOME/admit, else "                 \

@@ -1,9 +1,9 @@
 /* admit scan: the door scanner. Reads one scanned payload per line from stdin (what keyboard-wedge
  * scanners type and what `zbarcam --raw` prints) or the QR codes of a picture (--image), and
- * shows a verdict a person can read from a metre away for each, at once. The work is in
- * lib/scan_session.c (online, offline, journal, uploads); this file is the door's screen. */
+ * shows a verdict a person can read from a metre away for each, within the door's budget
+ * whatever the network does. The work is in lib/scan_session*.c (online, offline, journal,
+ * uploads in the background); the verdict lines in cli/scan_screen.c; this file is the loop. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,9 +21,13 @@
 #include "admit/scan_session.h"
 #include "admit/token.h"
 #include "cli.h"
+#include "scan_screen.h"
 
 /* Bytes of one scanned line kept (no ticket is near this long; the rest is dropped). */
 #define LINE_KEEP 4096
+/* At the end of the input, how long an upload under way may take to finish: the scanner ends
+ * within a second. */
+#define FINISH_MS 600
 
 static const struct cli_opt scan_opts[] = {
     CLI_OPT_SCAN_SERVER,
@@ -38,141 +42,36 @@ static const struct cli_opt scan_opts[] = {
     {"json", 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0,
      "print one JSON object per scan instead of verdict lines, for other programs"},
     {"image", 0, CLI_STRING, "FILE", NULL, NULL, 0, 0, 0,
-     "check the ticket(s) in the QR code(s) of a PNG picture instead of reading stdin"},
+     "check the ticket(s) in the QR code(s) of a picture (PNG, JPEG, or the ticket's SVG) "
+     "instead of reading stdin"},
     {"color", 0, CLI_STRING, "WHEN", "ADMIT_SCAN_COLOR", "auto", 0, 0, 0,
      "colours and bell: auto (on a terminal, unless NO_COLOR is set), always or never"},
-    {"timeout", 0, CLI_UINT, "MS", "ADMIT_SCAN_TIMEOUT_MS", "1500", 100, 60000, 0,
-     "how long an online check may take before the door decides offline"},
+    {"timeout", 0, CLI_UINT, "MS", "ADMIT_SCAN_TIMEOUT_MS", "800", 100, 60000, 0,
+     "the door's budget: a verdict at most this long after a scan; a server slower than this is "
+     "treated as offline"},
+    CLI_OPT_SCAN_CA_FILE,
     CLI_OPT_SCAN_STATE_DIR,
     {0},
 };
 
-struct screen {
-    bool json;
-    bool color;
-    bool bell_stdout; /* else the bell goes to stderr when that is a terminal, or nowhere */
-    bool bell_stderr;
-    size_t scans, offline, refused;
-    bool failed; /* stdout could not be written */
-};
-
-/* first_at ("2027-10-29T09:12:03.120Z") as local time: "09:12" today, "29 Oct 09:12" else. */
-static void local_time(const char *iso, char *out, size_t outlen)
-{
-    struct tm tm, now_tm;
-    memset(&tm, 0, sizeof tm);
-    if (iso == NULL || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                              &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-        snprintf(out, outlen, "an unknown time");
-        return;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    time_t now = time(NULL);
-    localtime_r(&t, &tm);
-    localtime_r(&now, &now_tm);
-    if (tm.tm_year == now_tm.tm_year && tm.tm_yday == now_tm.tm_yday)
-        strftime(out, outlen, "%H:%M", &tm);
-    else
-        strftime(out, outlen, "%d %b %H:%M", &tm);
-}
-
-static const char *field(const json_t *answer, const char *key)
-{
-    const char *v = json_string_value(json_object_get(answer, key));
-    return v != NULL ? v : "";
-}
-
-/* One verdict line: a badge (white on green or red on a terminal), who, and why:
- *     ✔ VALID  Ada Lovelace — Analytical Engines
- *     ✖ ALREADY CHECKED IN  at 09:12 (Gate A) — Ada Lovelace  [offline]            */
-static void show(struct screen *sc, const json_t *answer)
-{
-    int verdict = admit_verdict_parse(field(answer, "verdict"));
-    bool exit_scan = strcmp(field(answer, "direction"), "exit") == 0;
-    bool ok = verdict == ADMIT_VERDICT_VALID;
-    bool offline = json_is_true(json_object_get(answer, "offline"));
-    const char *name = field(answer, "name");
-    const char *org = field(answer, "organisation");
-    const char *reason = field(answer, "reason");
-    const char *badge;
-    char detail[512], when[32];
-    const char *on = !sc->color ? "" : ok ? "\033[1;97;42m " : "\033[1;97;41m ";
-    const char *off = sc->color ? " \033[0m" : "";
-    const char *bold = sc->color ? "\033[1m" : "";
-    const char *plain = sc->color ? "\033[0m" : "";
-
-    sc->scans++;
-    sc->offline += offline;
-    sc->refused += !ok;
-    detail[0] = '\0';
-    switch (verdict) {
-    case ADMIT_VERDICT_VALID:
-        badge = exit_scan ? "↩ EXIT" : "✔ VALID";
-        if (strcmp(reason, "re_entry") == 0)
-            snprintf(detail, sizeof detail, "  (re-entry)");
-        else if (strcmp(reason, "not_inside") == 0)
-            snprintf(detail, sizeof detail, "  (was not checked in)");
-        break;
-    case ADMIT_VERDICT_ALREADY_CHECKED_IN:
-        badge = "✖ ALREADY CHECKED IN";
-        local_time(json_string_value(json_object_get(answer, "first_at")), when, sizeof when);
-        snprintf(detail, sizeof detail, "at %s (%s)", when,
-                 field(answer, "first_gate")[0] ? field(answer, "first_gate") : "unknown gate");
-        break;
-    case ADMIT_VERDICT_REVOKED:
-        badge = "✖ REVOKED";
-        snprintf(detail, sizeof detail, "%s", admit_checkin_reason_text(reason));
-        break;
-    case ADMIT_VERDICT_WAITLISTED:
-        badge = "✖ WAITLISTED";
-        snprintf(detail, sizeof detail, "on the waiting list, not admitted");
-        break;
-    case ADMIT_VERDICT_NOT_ON_LIST:
-        badge = "✖ NOT ON LIST";
-        snprintf(detail, sizeof detail, "not registered for %s", field(answer, "list"));
-        break;
-    case ADMIT_VERDICT_WRONG_EVENT:
-        badge = "✖ WRONG EVENT";
-        snprintf(detail, sizeof detail, "a ticket for another event");
-        break;
-    default:
-        badge = "✖ INVALID";
-        snprintf(detail, sizeof detail, "%s", admit_checkin_reason_text(reason));
-        break;
-    }
-    if (ok)
-        printf("%s%s%s  %s%s%s%s%s%s%s", on, badge, off, bold,
-               name[0] ? name : "(registered since the last sync)", plain, org[0] ? " — " : "", org,
-               detail, offline ? "  [offline]" : "");
-    else
-        printf("%s%s%s  %s%s%s%s%s%s", on, badge, off, detail, name[0] ? " — " : "", bold, name,
-               plain, offline ? "  [offline]" : "");
-    /* The bell ends the line, so that a log of the screen keeps one line per scan. */
-    fputs(!ok && sc->bell_stdout ? "\a\n" : "\n", stdout);
-    if (fflush(stdout) != 0)
-        sc->failed = true;
-    if (!ok && sc->bell_stderr)
-        fputc('\a', stderr);
-}
-
-static void show_json(struct screen *sc, const json_t *answer)
-{
-    sc->scans++;
-    sc->offline += json_is_true(json_object_get(answer, "offline"));
-    sc->refused += admit_verdict_parse(field(answer, "verdict")) != ADMIT_VERDICT_VALID;
-    if (json_dumpf(answer, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF ||
-        fflush(stdout) != 0)
-        sc->failed = true;
-}
-
 struct run {
     const struct cli_args *args;
     struct admit_scan_session *session;
-    struct screen screen;
-    int status; /* set to CLI_EXIT_USAGE by a fatal error */
+    struct scan_screen screen;
+    int status;        /* set to CLI_EXIT_USAGE by a fatal error */
+    bool opened;       /* the ready line is shown */
+    bool was_synced;   /* when the scanner started */
+    bool synced_shown; /* the first sync was reported */
 };
+
+/* Set by SIGINT and SIGTERM: the scanner stops after the scan it is checking. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 /* Checks one line; false when the scanner must stop (after a message). */
 static bool scan_line(struct run *r, const char *line, size_t len)
@@ -182,8 +81,8 @@ static bool scan_line(struct run *r, const char *line, size_t len)
     if (rc == ADMIT_ERR_NOT_FOUND)
         return true; /* a blank line is not a scan */
     if (rc == ADMIT_ERR_PERMISSION) {
-        cli_error(r->args, "the server refused this device's token (revoked?): stopping; the "
-                           "scan is kept in the journal");
+        cli_error(r->args, "the server refused this device token (unknown or revoked): "
+                           "stopping; the scan is kept in the journal");
         r->status = CLI_EXIT_USAGE;
         return false;
     }
@@ -195,10 +94,8 @@ static bool scan_line(struct run *r, const char *line, size_t len)
         r->status = CLI_EXIT_USAGE;
         return false;
     }
-    if (r->screen.json)
-        show_json(&r->screen, answer);
-    else
-        show(&r->screen, answer);
+    r->screen.time_zone = admit_scan_session_time_zone(r->session);
+    scan_screen_show(&r->screen, answer);
     json_decref(answer);
     if (r->screen.failed) {
         cli_error(r->args, "cannot write to stdout: stopping");
@@ -208,21 +105,17 @@ static bool scan_line(struct run *r, const char *line, size_t len)
     return true;
 }
 
-static bool tick(struct run *r)
+/* Background work while waiting up to max_ms for input; false when the scanner must stop. */
+static bool idle(struct run *r, long max_ms, bool *ready)
 {
-    enum admit_rc rc = admit_scan_session_tick(r->session);
-    if (rc == ADMIT_ERR_PERMISSION) {
-        cli_error(r->args, "the server refused this device's token (revoked?): stopping");
-        r->status = CLI_EXIT_USAGE;
-        return false;
-    }
-    if (rc != ADMIT_OK) {
-        cli_error(r->args, "cannot write the state in %s (%s): stopping",
-                  admit_scan_session_dir(r->session), strerror(errno));
-        r->status = CLI_EXIT_USAGE;
-        return false;
-    }
-    return true;
+    char err[768];
+    enum admit_rc rc =
+        admit_scan_session_run(r->session, STDIN_FILENO, max_ms, ready, err, sizeof err);
+    if (rc == ADMIT_OK)
+        return true;
+    cli_error(r->args, "%s: stopping", err);
+    r->status = CLI_EXIT_USAGE;
+    return false;
 }
 
 /* Reads stdin line by line, doing background work while it waits. */
@@ -231,19 +124,15 @@ static void read_stdin(struct run *r)
     static char line[LINE_KEEP];
     size_t len = 0;
     char chunk[4096];
-    for (;;) {
-        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-        long wait = admit_scan_session_wait_ms(r->session);
-        int ready = poll(&pfd, 1, wait > 60000 ? 60000 : (int)wait);
-        if (ready < 0 && errno == EINTR)
+    while (!stop_requested) {
+        bool ready = false;
+        /* A short wait: a stop signal that lands just before it is seen within this. */
+        if (!idle(r, 250, &ready))
+            return;
+        if (!ready)
             continue;
-        if (ready <= 0) {
-            if (!tick(r))
-                return;
-            continue;
-        }
         ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0) {
             cli_error(r->args, "cannot read stdin: %s", strerror(errno));
@@ -262,11 +151,8 @@ static void read_stdin(struct run *r)
                 return;
             len = 0;
         }
-        /* Work that fell due while people were scanning (an upload, a retry). */
-        if (admit_scan_session_wait_ms(r->session) == 0 && !tick(r))
-            return;
     }
-    if (len > 0)
+    if (len > 0 && !stop_requested)
         (void)scan_line(r, line, len);
 }
 
@@ -280,12 +166,24 @@ static void found_in_image(void *ctx, const char *text, size_t len)
 static void on_event(void *ctx, enum admit_scan_event event, const char *detail)
 {
     struct run *r = ctx;
+    /* While the scanner opens, only warnings: the ready line says the rest. */
+    if (!r->opened && event != ADMIT_SCAN_EVENT_WARNING)
+        return;
     switch (event) {
+    case ADMIT_SCAN_EVENT_CONNECTED:
+        cli_error(r->args, "online: %s", detail);
+        break;
     case ADMIT_SCAN_EVENT_OFFLINE:
-        cli_error(r->args,
-                  "OFFLINE (%s): checking tickets with the last sync; scans upload "
-                  "when the server is back",
-                  detail);
+        if (admit_scan_session_synced(r->session))
+            cli_error(r->args,
+                      "OFFLINE (%s): checking tickets with the last sync; scans upload when the "
+                      "server is back",
+                      detail);
+        else
+            cli_error(r->args,
+                      "OFFLINE (%s): this scanner has never synced and cannot check tickets "
+                      "until the server answers; trying again",
+                      detail);
         break;
     case ADMIT_SCAN_EVENT_ONLINE:
         cli_error(r->args, "back ONLINE");
@@ -297,7 +195,11 @@ static void on_event(void *ctx, enum admit_scan_event event, const char *detail)
         cli_error(r->args, "warning: %s", detail);
         break;
     case ADMIT_SCAN_EVENT_SYNCED:
-        break; /* every 30 seconds: not worth a line at the door */
+        /* Every 30 seconds: worth a line only the first time, when the door can work offline. */
+        if (!r->synced_shown && !r->was_synced)
+            cli_error(r->args, "synced (%s): tickets can be checked offline now", detail);
+        r->synced_shown = true;
+        break;
     }
 }
 
@@ -351,10 +253,19 @@ static int run_scan(const struct cli_args *args)
         .gate = gate,
         .exit = cli_flag(args, "exit") > 0,
         .timeout_ms = (long)cli_get_uint(args, "timeout"),
+        .ca_file = cli_get(args, "ca-file"),
         .state_root = cli_get(args, "state-dir"),
         .notify = on_event,
         .notify_ctx = &r,
     };
+    /* Ctrl-C and SIGTERM end the scanner within a scan's budget; no SA_RESTART, so that a wait
+     * ends at once. Everything shown is journaled already. */
+    struct sigaction stop;
+    memset(&stop, 0, sizeof stop);
+    stop.sa_handler = on_stop_signal;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGTERM, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     enum admit_rc rc = admit_scan_session_open(&cfg, true, &r.session, err, sizeof err);
@@ -365,11 +276,20 @@ static int run_scan(const struct cli_args *args)
     }
     size_t regs = 0, adms = 0;
     admit_scan_session_counts(r.session, &regs, &adms);
-    cli_error(args, "event %s, list \"%s\"%s, gate \"%s\": %s, %zu registrations known; %s",
-              admit_scan_session_event(r.session), cfg.list, cfg.exit ? " (exit)" : "",
-              admit_scan_session_gate(r.session),
-              admit_scan_session_online(r.session) ? "online" : "OFFLINE", regs,
-              cli_get(args, "image") ? "reading the picture" : "scan tickets (one per line)");
+    r.was_synced = admit_scan_session_synced(r.session);
+    const char *doing =
+        cli_get(args, "image") ? "reading the picture" : "scan tickets (one per line)";
+    if (r.was_synced)
+        cli_error(args, "event %s, list \"%s\"%s, gate \"%s\": %s%zu registrations known; %s",
+                  admit_scan_session_event(r.session), admit_scan_session_list(r.session),
+                  cfg.exit ? " (exit)" : "", admit_scan_session_gate(r.session),
+                  admit_scan_session_online(r.session) ? "online, " : "", regs, doing);
+    else
+        cli_error(args,
+                  "event %s: this scanner has never synced, so it can check tickets only while "
+                  "%s answers; trying to reach it now; %s",
+                  admit_scan_session_event(r.session), cfg.server, doing);
+    r.opened = true;
 
     const char *image = cli_get(args, "image");
     if (image != NULL) {
@@ -389,11 +309,9 @@ static int run_scan(const struct cli_args *args)
     } else {
         read_stdin(&r);
     }
-    /* End of input: one last try to hand the journal to the server. */
-    if (r.status == CLI_EXIT_OK && admit_scan_session_pending(r.session) > 0) {
-        char why[512];
-        (void)admit_scan_session_upload(r.session, NULL, NULL, why, sizeof why);
-    }
+    /* End of input: the upload running may finish, briefly (never when offline). */
+    if (r.status != CLI_EXIT_USAGE && !stop_requested)
+        (void)admit_scan_session_finish(r.session, FINISH_MS);
     size_t pending = admit_scan_session_pending(r.session);
     if (pending > 0)
         cli_error(args,
@@ -402,6 +320,9 @@ static int run_scan(const struct cli_args *args)
                   pending, pending == 1 ? "" : "s");
     admit_scan_session_close(r.session);
     curl_global_cleanup();
+    /* As the top-level help says: 1 when any scan was refused. */
+    if (r.status == CLI_EXIT_OK && r.screen.refused > 0)
+        r.status = CLI_EXIT_NEGATIVE;
     return r.status;
 }
 

@@ -1,10 +1,13 @@
 #include "admit/checkin_client.h"
 
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -16,10 +19,24 @@
 #define CONNECT_MAX_MS 1000L
 
 struct admit_checkin_client {
-    CURL *curl;
+    CURLM *multi;        /* every call's transfer; its connection cache keeps connections alive */
     char *base;          /* the server URL without trailing slashes */
     char *authorization; /* "Authorization: Bearer TOKEN" or NULL; wiped when freed */
+    char *ca_file;       /* NULL: the system's certificate authorities */
+    size_t running;      /* calls started and not yet finished */
+};
+
+struct admit_client_call {
+    struct admit_checkin_client *client;
+    CURL *curl;
+    struct curl_slist *headers; /* holds a copy of the Authorization header: wiped when freed */
+    char *body;                 /* the JSON posted, or NULL */
     struct admit_buf answer;
+    char *url;
+    long long started_ms, ended_ms;
+    bool done;
+    CURLcode result; /* when done */
+    long status;     /* the HTTP status, when done and result is CURLE_OK */
 };
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
@@ -77,16 +94,23 @@ done:
     return rc;
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 {
-    struct admit_checkin_client *client = ctx;
+    struct admit_client_call *call = ctx;
     size_t n = size * nmemb;
     /* Returning less than n makes libcurl abort the transfer (CURLE_WRITE_ERROR). */
-    return admit_buf_append(&client->answer, data, n) == ADMIT_OK ? n : 0;
+    return admit_buf_append(&call->answer, data, n) == ADMIT_OK ? n : 0;
 }
 
 enum admit_rc admit_checkin_client_new(const char *server_url, const char *token,
-                                       struct admit_checkin_client **out)
+                                       const char *ca_file, struct admit_checkin_client **out)
 {
     char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
     *out = NULL;
@@ -103,9 +127,10 @@ enum admit_rc admit_checkin_client_new(const char *server_url, const char *token
         client->authorization = admit_xmalloc(len);
         snprintf(client->authorization, len, "%s%s", prefix, token);
     }
-    admit_buf_init(&client->answer, ADMIT_CLIENT_MAX_ANSWER);
-    client->curl = curl_easy_init();
-    if (client->curl == NULL)
+    if (ca_file != NULL)
+        client->ca_file = admit_xstrdup(ca_file);
+    client->multi = curl_multi_init();
+    if (client->multi == NULL)
         abort();
     *out = client;
     return ADMIT_OK;
@@ -115,12 +140,14 @@ void admit_checkin_client_free(struct admit_checkin_client *client)
 {
     if (client == NULL)
         return;
-    curl_easy_cleanup(client->curl);
+    /* Every call was freed before (the contract), so the multi handle holds only idle
+     * connections, which this closes. */
+    curl_multi_cleanup(client->multi);
     if (client->authorization != NULL) {
         sodium_memzero(client->authorization, strlen(client->authorization));
         free(client->authorization);
     }
-    admit_buf_free(&client->answer);
+    free(client->ca_file);
     free(client->base);
     free(client);
 }
@@ -150,17 +177,18 @@ int admit_checkin_client_path_append(char *path, size_t pathlen, const char *s)
     return 0;
 }
 
-/* The status of a finished transfer with HTTP code status and the body in client->answer. */
-static enum admit_client_status classify(struct admit_checkin_client *client, long status,
-                                         json_t **answer, char *why, size_t whylen)
+/* The status of a finished call with HTTP code status and the body in call->answer. */
+static enum admit_client_status classify(struct admit_client_call *call, json_t **answer, char *why,
+                                         size_t whylen)
 {
     json_error_t jerr;
-    json_t *body = json_loadb(client->answer.data != NULL ? client->answer.data : "",
-                              client->answer.len, JSON_REJECT_DUPLICATES, &jerr);
+    long status = call->status;
+    json_t *body = json_loadb(call->answer.data != NULL ? call->answer.data : "", call->answer.len,
+                              JSON_REJECT_DUPLICATES, &jerr);
     if (status >= 500) {
         set_why(why, whylen, "the server answered HTTP %ld", status);
         json_decref(body);
-        return ADMIT_CLIENT_UNREACHABLE;
+        return ADMIT_CLIENT_UNAVAILABLE;
     }
     if (status >= 200 && status < 300) {
         if (body == NULL) {
@@ -183,71 +211,195 @@ static enum admit_client_status classify(struct admit_checkin_client *client, lo
     return ADMIT_CLIENT_REJECTED;
 }
 
+struct admit_client_call *admit_checkin_client_start(struct admit_checkin_client *client,
+                                                     const char *method, const char *path,
+                                                     const json_t *body, long timeout_ms)
+{
+    struct admit_client_call *call = admit_xcalloc(1, sizeof *call);
+    call->client = client;
+    call->started_ms = now_ms();
+    admit_buf_init(&call->answer, ADMIT_CLIENT_MAX_ANSWER);
+    if (timeout_ms < 1)
+        timeout_ms = 1;
+    struct admit_buf url;
+    admit_buf_init(&url, 65536);
+    bool fits = admit_buf_printf(&url, "%s%s", client->base, path) == ADMIT_OK;
+    call->url = admit_buf_steal(&url, NULL);
+    admit_buf_free(&url);
+    if (!fits) {
+        /* Finished at once, as a failure that never goes away. */
+        call->done = true;
+        call->result = CURLE_URL_MALFORMAT;
+        call->ended_ms = call->started_ms;
+        return call;
+    }
+    call->headers = curl_slist_append(NULL, "Accept: application/json");
+    if (client->authorization != NULL)
+        call->headers = curl_slist_append(call->headers, client->authorization);
+    if (body != NULL) {
+        call->body = json_dumps(body, JSON_COMPACT);
+        if (call->body == NULL)
+            abort();
+        call->headers = curl_slist_append(call->headers, "Content-Type: application/json");
+    }
+    if (call->headers == NULL)
+        abort();
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        abort();
+    call->curl = c;
+    curl_easy_setopt(c, CURLOPT_PRIVATE, call);
+    curl_easy_setopt(c, CURLOPT_URL, call->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, call->headers);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     timeout_ms < CONNECT_MAX_MS ? timeout_ms : CONNECT_MAX_MS);
+    /* An abandoned call never waits for a name lookup still running in the resolver thread. */
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, call);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "admit-scan/1");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    if (client->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, client->ca_file);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body != NULL ? call->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+                         (long)(call->body != NULL ? strlen(call->body) : 0));
+    }
+    if (curl_multi_add_handle(client->multi, c) != CURLM_OK)
+        abort();
+    client->running++;
+    return call;
+}
+
+/* Marks the calls libcurl has finished. Returns how many. */
+static size_t collect(struct admit_checkin_client *client)
+{
+    CURLMsg *msg;
+    int left;
+    size_t finished = 0;
+    while ((msg = curl_multi_info_read(client->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct admit_client_call *call = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+        call->result = msg->data.result;
+        call->ended_ms = now_ms();
+        call->done = true;
+        if (call->result == CURLE_OK)
+            curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE, &call->status);
+        /* The connection goes back to the multi handle's cache, alive for the next call. */
+        curl_multi_remove_handle(client->multi, call->curl);
+        client->running--;
+        finished++;
+    }
+    return finished;
+}
+
+static bool readable(int fd)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    /* POLLHUP too: the end of a pipe is something to read (end of input). */
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+bool admit_checkin_client_wait(struct admit_checkin_client *client, int fd, long wait_ms)
+{
+    int running = 0, numfds = 0;
+    struct curl_waitfd extra = {fd, CURL_WAIT_POLLIN, 0};
+    if (wait_ms < 0)
+        wait_ms = 0;
+    if (wait_ms > INT_MAX)
+        wait_ms = INT_MAX;
+    curl_multi_perform(client->multi, &running);
+    if (collect(client) == 0 && !(fd >= 0 && readable(fd))) {
+        /* Returns at the first activity on a transfer's socket or on fd, at libcurl's next
+         * timer (a timeout to enforce) or after wait_ms; a signal (EINTR) counts as time up. */
+        curl_multi_poll(client->multi, fd >= 0 ? &extra : NULL, fd >= 0 ? 1 : 0, (int)wait_ms,
+                        &numfds);
+        curl_multi_perform(client->multi, &running);
+        collect(client);
+    }
+    /* Checked here rather than from curl_multi_poll's revents, which does not report a hung-up
+     * pipe. */
+    return fd >= 0 && readable(fd);
+}
+
+bool admit_client_call_done(const struct admit_client_call *call)
+{
+    return call->done;
+}
+
+long admit_client_call_ms(const struct admit_client_call *call)
+{
+    return (long)((call->done ? call->ended_ms : now_ms()) - call->started_ms);
+}
+
+enum admit_client_status admit_client_call_result(struct admit_client_call *call, json_t **answer,
+                                                  char *why, size_t whylen)
+{
+    *answer = NULL;
+    set_why(why, whylen, "%s", "");
+    if (!call->done) {
+        set_why(why, whylen, "no answer within %ld ms", admit_client_call_ms(call));
+        return ADMIT_CLIENT_UNREACHABLE;
+    }
+    switch (call->result) {
+    case CURLE_OK:
+        return classify(call, answer, why, whylen);
+    case CURLE_WRITE_ERROR:
+        set_why(why, whylen, "the server's answer is larger than %u bytes",
+                ADMIT_CLIENT_MAX_ANSWER);
+        return ADMIT_CLIENT_REJECTED;
+    case CURLE_URL_MALFORMAT:
+        set_why(why, whylen, "the request address is too long");
+        return ADMIT_CLIENT_REJECTED;
+    case CURLE_OPERATION_TIMEDOUT:
+        set_why(why, whylen, "no answer within %ld ms", admit_client_call_ms(call));
+        return ADMIT_CLIENT_UNREACHABLE;
+    default:
+        set_why(why, whylen, "%s", curl_easy_strerror(call->result));
+        return ADMIT_CLIENT_UNREACHABLE;
+    }
+}
+
+void admit_client_call_free(struct admit_client_call *call)
+{
+    if (call == NULL)
+        return;
+    if (call->curl != NULL) {
+        if (!call->done) {
+            /* Abandoned mid-way: the transfer stops and its connection is closed. */
+            curl_multi_remove_handle(call->client->multi, call->curl);
+            call->client->running--;
+        }
+        curl_easy_cleanup(call->curl);
+    }
+    /* libcurl copied the Authorization header into the list: wipe the copy too. */
+    for (struct curl_slist *h = call->headers; h != NULL; h = h->next)
+        sodium_memzero(h->data, strlen(h->data));
+    curl_slist_free_all(call->headers);
+    free(call->body);
+    free(call->url);
+    admit_buf_free(&call->answer);
+    free(call);
+}
+
 enum admit_client_status admit_checkin_client_call(struct admit_checkin_client *client,
                                                    const char *method, const char *path,
                                                    const json_t *body, long timeout_ms,
                                                    json_t **answer, char *why, size_t whylen)
 {
-    struct curl_slist *headers = NULL;
-    struct admit_buf url;
-    char *text = NULL;
-    enum admit_client_status status = ADMIT_CLIENT_REJECTED;
-    CURL *c = client->curl;
-    *answer = NULL;
-    set_why(why, whylen, "%s", "");
-    admit_buf_init(&url, 65536);
-    admit_buf_reset(&client->answer);
-    if (admit_buf_printf(&url, "%s%s", client->base, path) != ADMIT_OK) {
-        set_why(why, whylen, "the request address is too long");
-        goto done;
-    }
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (client->authorization != NULL)
-        headers = curl_slist_append(headers, client->authorization);
-    if (body != NULL) {
-        text = json_dumps(body, JSON_COMPACT);
-        if (text == NULL)
-            abort();
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-    }
-    if (headers == NULL)
-        abort();
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, admit_buf_cstr(&url));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout_ms < CONNECT_MAX_MS ? timeout_ms : CONNECT_MAX_MS);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, client);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "admit-scan/1");
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text != NULL ? text : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(text != NULL ? strlen(text) : 0));
-    }
-    CURLcode res = curl_easy_perform(c);
-    if (res != CURLE_OK) {
-        if (res == CURLE_WRITE_ERROR)
-            set_why(why, whylen, "the server's answer is larger than %u bytes",
-                    ADMIT_CLIENT_MAX_ANSWER);
-        else
-            set_why(why, whylen, "%s", curl_easy_strerror(res));
-        status = res == CURLE_WRITE_ERROR ? ADMIT_CLIENT_REJECTED : ADMIT_CLIENT_UNREACHABLE;
-        goto done;
-    }
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    status = classify(client, code, answer, why, whylen);
-done:
-    /* libcurl copied the Authorization header into the list: wipe the copy too. */
-    for (struct curl_slist *h = headers; h != NULL; h = h->next)
-        sodium_memzero(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
-    free(text);
-    admit_buf_free(&url);
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+    struct admit_client_call *call =
+        admit_checkin_client_start(client, method, path, body, timeout_ms);
+    for (long long now = now_ms(); !call->done && now < deadline; now = now_ms())
+        admit_checkin_client_wait(client, -1, (long)(deadline - now));
+    enum admit_client_status status = admit_client_call_result(call, answer, why, whylen);
+    admit_client_call_free(call);
     return status;
 }

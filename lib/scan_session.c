@@ -1,5 +1,8 @@
-/* The door's loop: scanning, online with an offline fallback, syncing and uploading. Opening
- * and closing a session: lib/scan_session_open.c. */
+/* The door's scan path: a scanned line becomes a journaled scan and a verdict within the
+ * session's budget, from the server when it answers in time, else from what the door knows; and
+ * the journal in memory that both paths and the uploads keep up to date. The link to the server
+ * (background uploads, syncs, probes): lib/scan_session_link.c. Opening and closing a session:
+ * lib/scan_session_open.c. */
 #include "scan_session_impl.h"
 
 #include <errno.h>
@@ -10,19 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
-#include "admit/buf.h"
 #include "admit/checkin.h"
 #include "admit/checkin_client.h"
-#include "admit/event.h"
 #include "admit/mem.h"
 #include "admit/scan_offline.h"
 #include "admit/scan_state.h"
 #include "admit/ticket.h"
 #include "admit/token.h"
 
-static long long now_ms(void)
+long long scan_session_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -56,6 +55,16 @@ const char *scan_session_str(const json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
     return v != NULL ? v : "";
+}
+
+enum admit_rc scan_session_journal(struct admit_scan_session *s, json_t *const *records, size_t n)
+{
+    enum admit_rc rc = admit_scan_state_append(s->st, records, n);
+    if (rc != ADMIT_OK) {
+        s->io_failed = true;
+        s->io_errno = errno;
+    }
+    return rc;
 }
 
 /* The journal in memory. */
@@ -110,7 +119,18 @@ static void entry_server(struct admit_scan_session *s, struct entry *e, json_t *
         s->pending--;
     }
     e->gen = s->generation;
+    e->answer_no = s->answers++;
     entry_set_answer(e, answer);
+}
+
+void scan_session_synced(struct admit_scan_session *s, long long answered)
+{
+    s->generation++;
+    /* Answers journaled while the sync was on its way may be missing from it: they count as
+     * newer than the snapshot, to be laid over it. */
+    for (size_t i = 0; answered >= 0 && i < s->nentries; i++)
+        if (s->entries[i].uploaded && s->entries[i].answer_no >= (size_t)answered)
+            s->entries[i].gen = s->generation;
 }
 
 void scan_session_on_record(void *ctx, enum admit_journal_kind kind, json_t *record)
@@ -137,9 +157,11 @@ void scan_session_on_record(void *ctx, enum admit_journal_kind kind, json_t *rec
         else
             entry_server(s, &s->entries[i], json_object_get(record, "answer"));
         break;
-    case ADMIT_JOURNAL_SYNC:
-        s->generation++;
+    case ADMIT_JOURNAL_SYNC: {
+        const json_t *answered = json_object_get(record, "answered");
+        scan_session_synced(s, json_is_integer(answered) ? json_integer_value(answered) : -1);
         break;
+    }
     }
 }
 
@@ -171,131 +193,22 @@ void scan_session_overlay(struct admit_scan_session *s, bool all)
     }
 }
 
-static enum admit_rc journal(struct admit_scan_session *s, json_t *const *records, size_t n)
+void scan_session_entry_answered(struct admit_scan_session *s, struct entry *e, json_t *answer)
 {
-    enum admit_rc rc = admit_scan_state_append(s->st, records, n);
-    if (rc != ADMIT_OK)
-        s->io_failed = true;
-    return rc;
+    entry_server(s, e, answer);
+    apply_entry(s, e);
 }
 
-/* Being online and offline. */
-
-void scan_session_go_offline(struct admit_scan_session *s, const char *why)
+json_t *scan_session_api_scan(const struct admit_scan_session *s, const struct entry *e)
 {
-    if (s->online) {
-        s->online = false;
-        s->backoff_ms = RETRY_FIRST_MS;
-        scan_session_notify(s, ADMIT_SCAN_EVENT_OFFLINE, "%s", why);
-    } else {
-        s->backoff_ms = s->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->backoff_ms * 2;
-    }
-    s->retry_at_ms = now_ms() + s->backoff_ms;
-}
-
-static void go_online(struct admit_scan_session *s)
-{
-    if (!s->online) {
-        s->online = true;
-        scan_session_notify(s, ADMIT_SCAN_EVENT_ONLINE, "the server answers again");
-    }
-    s->backoff_ms = RETRY_FIRST_MS;
-}
-
-static enum admit_scan_link link_of(enum admit_client_status status)
-{
-    switch (status) {
-    case ADMIT_CLIENT_OK:
-        return ADMIT_SCAN_LINK_OK;
-    case ADMIT_CLIENT_UNREACHABLE:
-        return ADMIT_SCAN_LINK_DOWN;
-    case ADMIT_CLIENT_REFUSED:
-        return ADMIT_SCAN_LINK_REFUSED;
-    default:
-        return ADMIT_SCAN_LINK_FAILED;
-    }
-}
-
-/* Syncing. */
-
-void scan_session_count_snapshot(const json_t *snapshot, size_t *regs, size_t *adms)
-{
-    *regs = json_array_size(json_object_get(snapshot, "registrations"));
-    *adms = json_array_size(json_object_get(snapshot, "admissions"));
-}
-
-enum admit_scan_link admit_scan_session_sync(struct admit_scan_session *s, char *why, size_t whylen)
-{
-    char path[32768]; /* a cursor of 8,192 characters, percent-encoded */
-    json_t *answer = NULL;
-    json_t *merged = NULL;
-    json_t *marker = NULL;
-    enum admit_scan_link link = ADMIT_SCAN_LINK_FAILED;
-    const char *cursor = json_string_value(json_object_get(s->snapshot, "cursor"));
-    snprintf(path, sizeof path, "/api/v1/events/");
-    if (admit_checkin_client_path_append(path, sizeof path, s->slug) != 0 ||
-        (size_t)snprintf(path + strlen(path), sizeof path - strlen(path), "/sync%s",
-                         cursor != NULL ? "?since=" : "") >= sizeof path - strlen(path) ||
-        (cursor != NULL && admit_checkin_client_path_append(path, sizeof path, cursor) != 0)) {
-        scan_session_set_err(why, whylen, "the sync address is too long");
-        return ADMIT_SCAN_LINK_FAILED;
-    }
-    link = link_of(admit_checkin_client_call(s->client, "GET", path, NULL, SYNC_TIMEOUT_MS, &answer,
-                                             why, whylen));
-    if (link != ADMIT_SCAN_LINK_OK)
-        goto done;
-    link = ADMIT_SCAN_LINK_FAILED;
-    merged = json_incref(s->snapshot);
-    if (admit_scan_offline_merge(&merged, answer) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
-        goto done;
-    }
-    if (strcmp(scan_session_str(json_object_get(merged, "event"), "slug"), s->slug) != 0) {
-        scan_session_set_err(why, whylen, "the server synced another event");
-        goto done;
-    }
-    if (admit_scan_state_json_write(s->st, SNAPSHOT_FILE, merged) != ADMIT_OK) {
-        s->io_failed = true;
-        scan_session_set_err(why, whylen, "cannot write %s/%s: %s", admit_scan_state_dir(s->st),
-                             SNAPSHOT_FILE, strerror(errno));
-        goto done;
-    }
-    marker = json_pack("{s:s, s:s}", "t", "sync", "cursor", scan_session_str(merged, "cursor"));
-    if (journal(s, &marker, 1) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
-        goto done;
-    }
-    s->generation++;
-    if (admit_scan_offline_load(s->k, merged) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
-        goto done;
-    }
-    json_decref(s->snapshot);
-    s->snapshot = json_incref(merged);
-    scan_session_overlay(s, false);
-    s->sync_due_ms = now_ms() + SYNC_EVERY_MS;
-    size_t regs, adms;
-    scan_session_count_snapshot(merged, &regs, &adms);
-    scan_session_notify(s, ADMIT_SCAN_EVENT_SYNCED, "%zu registrations, %zu admissions", regs,
-                        adms);
-    link = ADMIT_SCAN_LINK_OK;
-done:
-    json_decref(marker);
-    json_decref(merged);
-    json_decref(answer);
-    return link;
-}
-
-/* Uploading. */
-
-/* The API scan of a journal entry. */
-static json_t *upload_scan(const struct entry *e)
-{
-    json_t *scan = json_pack(
-        "{s:O, s:O, s:O, s:O, s:O, s:b}", "payload", json_object_get(e->scan, "payload"), "list",
-        json_object_get(e->scan, "list"), "nonce", json_object_get(e->scan, "nonce"), "direction",
-        json_object_get(e->scan, "direction"), "scanned_at", json_object_get(e->scan, "scanned_at"),
-        "offline", e->door >= 0);
+    /* A scan journaled before the first sync named the list as typed: the server knows it by
+     * its own name. */
+    const char *list = scan_session_list_name(s, scan_session_str(e->scan, "list"));
+    json_t *scan =
+        json_pack("{s:O, s:s, s:O, s:O, s:O, s:b}", "payload", json_object_get(e->scan, "payload"),
+                  "list", list, "nonce", json_object_get(e->scan, "nonce"), "direction",
+                  json_object_get(e->scan, "direction"), "scanned_at",
+                  json_object_get(e->scan, "scanned_at"), "offline", e->door >= 0);
     if (scan == NULL)
         abort();
     json_t *gate = json_object_get(e->scan, "gate");
@@ -307,93 +220,9 @@ static json_t *upload_scan(const struct entry *e)
     return scan;
 }
 
-/* Uploads the entries at idx (n of them) in one request and journals the answers. */
-static enum admit_scan_link upload_batch(struct admit_scan_session *s, const size_t *idx, size_t n,
-                                         char *why, size_t whylen)
+bool scan_session_answer_matches(const json_t *answer, const char *nonce)
 {
-    json_t *body = json_pack("{s:[]}", "scans");
-    json_t *scans = json_object_get(body, "scans");
-    json_t *answer = NULL;
-    json_t **records = admit_xcalloc(n, sizeof *records);
-    enum admit_scan_link link = ADMIT_SCAN_LINK_FAILED;
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(scans, upload_scan(&s->entries[idx[i]]));
-    link = link_of(admit_checkin_client_call(s->client, "POST", "/api/v1/checkins", body,
-                                             UPLOAD_TIMEOUT_MS, &answer, why, whylen));
-    if (link != ADMIT_SCAN_LINK_OK)
-        goto done;
-    link = ADMIT_SCAN_LINK_FAILED;
-    json_t *results = json_object_get(answer, "results");
-    if (json_array_size(results) != n) {
-        scan_session_set_err(why, whylen, "the server answered %zu results for %zu scans",
-                             json_array_size(results), n);
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *result = json_array_get(results, i);
-        const char *nonce = scan_session_str(s->entries[idx[i]].scan, "nonce");
-        if (!admit_scan_answer_valid(result) ||
-            strcmp(scan_session_str(result, "nonce"), nonce) != 0) {
-            scan_session_set_err(why, whylen, "the server's answer for scan %s is malformed",
-                                 nonce);
-            goto done;
-        }
-        records[i] = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", result);
-    }
-    if (journal(s, records, n) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct entry *e = &s->entries[idx[i]];
-        entry_server(s, e, json_array_get(results, i));
-        apply_entry(s, e);
-    }
-    link = ADMIT_SCAN_LINK_OK;
-done:
-    for (size_t i = 0; i < n; i++)
-        json_decref(records[i]);
-    free(records);
-    json_decref(answer);
-    json_decref(body);
-    return link;
-}
-
-enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
-                                               void (*progress)(void *ctx, size_t done,
-                                                                size_t total),
-                                               void *ctx, char *why, size_t whylen)
-{
-    size_t idx[UPLOAD_BATCH];
-    size_t total = s->pending, done = 0;
-    size_t i = 0;
-    enum admit_scan_link link = ADMIT_SCAN_LINK_OK;
-    scan_session_set_err(why, whylen, "%s", "");
-    while (link == ADMIT_SCAN_LINK_OK && s->pending > 0) {
-        size_t n = 0, bytes = 0;
-        for (; i < s->nentries && n < UPLOAD_BATCH; i++) {
-            const struct entry *e = &s->entries[i];
-            if (e->uploaded)
-                continue;
-            size_t size = 256 + strlen(scan_session_str(e->scan, "payload")) +
-                          strlen(scan_session_str(e->scan, "gate"));
-            if (n > 0 && bytes + size > UPLOAD_MAX_BYTES)
-                break;
-            bytes += size;
-            idx[n++] = i;
-        }
-        if (n == 0)
-            break;
-        link = upload_batch(s, idx, n, why, whylen);
-        if (link == ADMIT_SCAN_LINK_OK) {
-            done += n;
-            if (progress != NULL)
-                progress(ctx, done, total);
-        }
-    }
-    if (done > 0)
-        scan_session_notify(s, ADMIT_SCAN_EVENT_UPLOADED, "%zu scan%s", done, done == 1 ? "" : "s");
-    return link;
+    return admit_scan_answer_valid(answer) && strcmp(scan_session_str(answer, "nonce"), nonce) == 0;
 }
 
 /* Scanning. */
@@ -423,6 +252,49 @@ static json_t *caller_answer(const json_t *answer, const json_t *scan, bool offl
     return out;
 }
 
+/* Asks the server about entry e until deadline_ms (one more try when the first failed at once
+ * and at least a third of the budget is left: a connection the network dropped). On
+ * ADMIT_CLIENT_OK *answer is the server's well-formed answer. */
+static enum admit_client_status ask_server(struct admit_scan_session *s, const struct entry *e,
+                                           long long deadline_ms, json_t **answer, char *why,
+                                           size_t whylen)
+{
+    enum admit_client_status status = ADMIT_CLIENT_UNREACHABLE;
+    json_t *body = scan_session_api_scan(s, e);
+    const char *nonce = scan_session_str(e->scan, "nonce");
+    *answer = NULL;
+    scan_session_set_err(why, whylen, "no answer in time");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        long long now = scan_session_now_ms();
+        if (now >= deadline_ms)
+            break;
+        struct admit_client_call *call = admit_checkin_client_start(
+            s->client, "POST", "/api/v1/checkins", body, (long)(deadline_ms - now));
+        for (now = scan_session_now_ms(); !admit_client_call_done(call) && now < deadline_ms;
+             now = scan_session_now_ms())
+            admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
+        bool finished = admit_client_call_done(call);
+        status = admit_client_call_result(call, answer, why, whylen);
+        admit_client_call_free(call);
+        if (status == ADMIT_CLIENT_OK) {
+            if (!scan_session_answer_matches(*answer, nonce)) {
+                scan_session_set_err(why, whylen, "the server's answer is malformed");
+                status = ADMIT_CLIENT_REJECTED;
+                json_decref(*answer);
+                *answer = NULL;
+            }
+            break;
+        }
+        json_decref(*answer);
+        *answer = NULL;
+        if (!finished || status != ADMIT_CLIENT_UNREACHABLE ||
+            deadline_ms - scan_session_now_ms() < s->timeout_ms / 3)
+            break;
+    }
+    json_decref(body);
+    return status;
+}
+
 enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *line, size_t len,
                                       json_t **answer)
 {
@@ -432,6 +304,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     json_t *scan = NULL, *record = NULL, *server = NULL, *local = NULL;
     char why[512];
     enum admit_rc rc = ADMIT_ERR_NOT_FOUND;
+    long long deadline_ms = scan_session_now_ms() + s->timeout_ms;
     *answer = NULL;
     size_t n = clean_line(line, len, text, sizeof text);
     if (n == 0)
@@ -446,22 +319,21 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     if (s->gate_given)
         json_object_set_new(scan, "gate", json_string(s->gate));
 
-    if (s->online) {
-        rc = journal(s, &scan, 1);
+    /* Online only while the server answers and has every earlier scan of this door: a scan
+     * decided offline and not uploaded yet would be unknown to it. */
+    if (s->link != LINK_OFFLINE && s->pending == 0) {
+        rc = scan_session_journal(s, &scan, 1);
         if (rc != ADMIT_OK)
             goto done;
         struct entry *e = entry_add(s, scan);
-        json_t *body = upload_scan(e);
-        enum admit_client_status status = admit_checkin_client_call(
-            s->client, "POST", "/api/v1/checkins", body, s->timeout_ms, &server, why, sizeof why);
-        json_decref(body);
-        if (status == ADMIT_CLIENT_OK && admit_scan_answer_valid(server)) {
+        enum admit_client_status status = ask_server(s, e, deadline_ms, &server, why, sizeof why);
+        if (status == ADMIT_CLIENT_OK) {
             record = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", server);
-            rc = journal(s, &record, 1);
+            rc = scan_session_journal(s, &record, 1);
             if (rc != ADMIT_OK)
                 goto done;
-            entry_server(s, e, server);
-            apply_entry(s, e);
+            scan_session_entry_answered(s, e, server);
+            scan_session_go_online(s);
             *answer = caller_answer(server, scan, false);
             goto done;
         }
@@ -469,13 +341,11 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
             rc = ADMIT_ERR_PERMISSION;
             goto done;
         }
-        if (status == ADMIT_CLIENT_OK)
-            snprintf(why, sizeof why, "the server's answer is malformed");
         scan_session_go_offline(s, why);
         /* Offline from here: the scan is journaled already; its offline answer follows. */
         local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
         record = json_pack("{s:s, s:s, s:O}", "t", "local", "nonce", nonce, "answer", local);
-        rc = journal(s, &record, 1);
+        rc = scan_session_journal(s, &record, 1);
         if (rc != ADMIT_OK)
             goto done;
         entry_local(e, local);
@@ -486,7 +356,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
 
     local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
     json_object_set(scan, "local", local);
-    rc = journal(s, &scan, 1);
+    rc = scan_session_journal(s, &scan, 1);
     if (rc != ADMIT_OK)
         goto done;
     struct entry *e = entry_add(s, scan);
@@ -499,39 +369,4 @@ done:
     json_decref(server);
     json_decref(local);
     return rc;
-}
-
-/* Background work. */
-
-enum admit_rc admit_scan_session_tick(struct admit_scan_session *s)
-{
-    char why[512];
-    enum admit_scan_link link = ADMIT_SCAN_LINK_OK;
-    long long now = now_ms();
-    if (!s->online && now < s->retry_at_ms)
-        return ADMIT_OK;
-    if (s->online && s->pending == 0 && now < s->sync_due_ms)
-        return ADMIT_OK;
-    /* Offline, uploading is the probe (it is what there is to do); with nothing to upload, a
-     * sync is. Online, upload what is pending, then sync when due. */
-    if (s->pending > 0)
-        link = admit_scan_session_upload(s, NULL, NULL, why, sizeof why);
-    if (link == ADMIT_SCAN_LINK_OK && (!s->online || now_ms() >= s->sync_due_ms))
-        link = admit_scan_session_sync(s, why, sizeof why);
-    if (link == ADMIT_SCAN_LINK_REFUSED)
-        return ADMIT_ERR_PERMISSION;
-    if (s->io_failed)
-        return ADMIT_ERR_IO;
-    if (link == ADMIT_SCAN_LINK_OK)
-        go_online(s);
-    else
-        scan_session_go_offline(s, why);
-    return ADMIT_OK;
-}
-
-long admit_scan_session_wait_ms(const struct admit_scan_session *s)
-{
-    long long now = now_ms();
-    long long due = !s->online ? s->retry_at_ms : s->pending > 0 ? now : s->sync_due_ms;
-    return due <= now ? 0 : (long)(due - now);
 }

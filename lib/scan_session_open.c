@@ -24,18 +24,51 @@ static const char *slug_of(const char *folder, const char *prefix)
     return folder + strlen(prefix);
 }
 
-/* Finds the folder of cfg: into *slug (a new string) and the whoami answer into *device (when the
- * server was asked). */
+/* Asks the server which event cfg->token is for (a device set up here for the first time): into
+ * *slug (a new string) and the answer into *device. */
+static enum admit_rc ask_event(const struct admit_scan_config *cfg,
+                               struct admit_checkin_client *client, char **slug, json_t **device,
+                               char *err, size_t errlen)
+{
+    char why[512];
+    json_t *answer = NULL;
+    long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    enum admit_client_status status = admit_checkin_client_call(
+        client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, why, sizeof why);
+    const char *event =
+        json_string_value(json_object_get(json_object_get(answer, "event"), "slug"));
+    if (status == ADMIT_CLIENT_OK && event != NULL && admit_event_slug_valid(event)) {
+        *slug = admit_xstrdup(event);
+        *device = answer;
+        return ADMIT_OK;
+    }
+    json_decref(answer);
+    if (status == ADMIT_CLIENT_REFUSED) {
+        scan_session_set_err(err, errlen,
+                             "the server refused this device token (unknown or revoked)");
+        return ADMIT_ERR_PERMISSION;
+    }
+    if (status == ADMIT_CLIENT_UNREACHABLE || status == ADMIT_CLIENT_UNAVAILABLE) {
+        scan_session_set_err(err, errlen,
+                             "cannot reach %s to set this device up (%s); connect once first",
+                             cfg->server, why);
+        return ADMIT_ERR_NOT_FOUND;
+    }
+    scan_session_set_err(err, errlen, "cannot learn this token's event from %s: %s", cfg->server,
+                         why);
+    return ADMIT_ERR_INVALID;
+}
+
+/* Finds the folder of cfg: into *slug (a new string), and the server's answer into *device when
+ * it was asked. What this computer holds comes first: a door set up before opens without the
+ * network. */
 static enum admit_rc find_event(const struct admit_scan_config *cfg, const char *root,
                                 const char *key, struct admit_checkin_client *client, char **slug,
                                 json_t **device, char *err, size_t errlen)
 {
     char prefix[ADMIT_CLIENT_SERVER_KEY_SIZE + 1];
-    char why[512];
     char **names = NULL;
     enum admit_rc rc = ADMIT_ERR_INVALID;
-    long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1500;
-    why[0] = '\0';
     *slug = NULL;
     *device = NULL;
     snprintf(prefix, sizeof prefix, "%s_", key);
@@ -46,29 +79,6 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
         }
         *slug = admit_xstrdup(cfg->event);
         return ADMIT_OK;
-    }
-    if (cfg->token != NULL) {
-        json_t *answer = NULL;
-        enum admit_client_status status = admit_checkin_client_call(
-            client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, why, sizeof why);
-        const char *event =
-            json_string_value(json_object_get(json_object_get(answer, "event"), "slug"));
-        if (status == ADMIT_CLIENT_OK && event != NULL && admit_event_slug_valid(event)) {
-            *slug = admit_xstrdup(event);
-            *device = answer;
-            return ADMIT_OK;
-        }
-        json_decref(answer);
-        if (status == ADMIT_CLIENT_REFUSED) {
-            scan_session_set_err(err, errlen,
-                                 "the server refused this device token (unknown or revoked)");
-            return ADMIT_ERR_PERMISSION;
-        }
-        if (status != ADMIT_CLIENT_UNREACHABLE) {
-            scan_session_set_err(err, errlen, "cannot learn this token's event from %s: %s",
-                                 cfg->server, why);
-            return ADMIT_ERR_INVALID;
-        }
     }
     if (admit_scan_state_find(root, prefix, &names) != ADMIT_OK) {
         scan_session_set_err(err, errlen, "cannot list %s: %s", root, strerror(errno));
@@ -93,55 +103,39 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
         sodium_memzero(token, sizeof token);
         admit_buf_free(&dir);
     }
-    if (count == 1) {
-        rc = ADMIT_OK;
-    } else if (count > 1) {
+    admit_scan_state_names_free(names);
+    if (count == 1)
+        return ADMIT_OK;
+    free(*slug);
+    *slug = NULL;
+    if (count > 1) {
         scan_session_set_err(err, errlen,
                              "this computer scans for several events of %s: choose one with "
                              "--event SLUG",
                              cfg->server);
     } else if (cfg->token != NULL) {
-        scan_session_set_err(err, errlen,
-                             "cannot reach %s to set this device up (%s); connect once first",
-                             cfg->server, why);
-        rc = ADMIT_ERR_NOT_FOUND;
+        rc = ask_event(cfg, client, slug, device, err, errlen);
     } else {
         scan_session_set_err(err, errlen,
                              "no scanner is set up here for %s: give the device token once "
                              "with --token or ADMIT_SCAN_TOKEN",
                              cfg->server);
     }
-    if (rc != ADMIT_OK) {
-        free(*slug);
-        *slug = NULL;
-    }
-    admit_scan_state_names_free(names);
     return rc;
 }
 
-/* The lists of the snapshot as "Day 1, Day 2" into out. */
-static void list_names(const json_t *snapshot, char *out, size_t outlen)
+/* The gate of a door set up but never synced: the device's name the server gave at set-up. */
+static void gate_from_device(struct admit_scan_session *s, const json_t *device)
 {
-    size_t i, used = 0;
-    const json_t *l;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(snapshot, "lists"), i, l)
-    {
-        int w = snprintf(out + used, outlen - used, "%s\"%s\"", i ? ", " : "",
-                         scan_session_str(l, "name"));
-        if (w < 0 || (size_t)w >= outlen - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
-static void set_gate(struct admit_scan_session *s, const struct admit_scan_config *cfg)
-{
-    const char *name = scan_session_str(json_object_get(s->snapshot, "device"), "name");
-    if (s->gate_given)
+    json_t *stored = NULL;
+    if (s->gate_given || s->gate[0] != '\0')
         return;
+    if (device == NULL && admit_scan_state_json_read(s->st, DEVICE_FILE, &stored) == ADMIT_OK)
+        device = stored;
+    const char *name = scan_session_str(json_object_get(device, "device"), "name");
     free(s->gate);
-    s->gate = admit_xstrdup(cfg->gate != NULL ? cfg->gate : name);
+    s->gate = admit_xstrdup(name);
+    json_decref(stored);
 }
 
 enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
@@ -149,7 +143,6 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
 {
     char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
     char token[ADMIT_TOKEN_SIZE];
-    char why[512];
     struct admit_buf root, dir;
     json_t *device = NULL;
     struct admit_checkin_client *probe = NULL;
@@ -161,14 +154,17 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     admit_buf_init(&dir, 8192);
     struct admit_scan_session *s = admit_xcalloc(1, sizeof *s);
     s->list = admit_xstrdup(cfg->list != NULL ? cfg->list : "");
+    s->list_given = admit_xstrdup(cfg->list != NULL ? cfg->list : "");
     s->gate_given = cfg->gate != NULL && cfg->gate[0] != '\0';
     s->gate = admit_xstrdup(s->gate_given ? cfg->gate : "");
     s->exit = cfg->exit;
-    s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1500;
+    s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     s->notify = cfg->notify;
     s->notify_ctx = cfg->notify_ctx;
     s->k = admit_scan_offline_new();
     s->backoff_ms = RETRY_FIRST_MS;
+    s->link = LINK_UNKNOWN;
+    s->fatal = ADMIT_OK;
 
     if (admit_checkin_client_server_key(cfg->server, key) != ADMIT_OK) {
         scan_session_set_err(err, errlen,
@@ -187,7 +183,7 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
         scan_session_set_err(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
         goto fail;
     }
-    rc = admit_checkin_client_new(cfg->server, cfg->token, &probe);
+    rc = admit_checkin_client_new(cfg->server, cfg->token, cfg->ca_file, &probe);
     if (rc != ADMIT_OK)
         goto fail;
     rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
@@ -238,7 +234,7 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
             rc = ADMIT_ERR_INVALID;
         goto fail;
     }
-    rc = admit_checkin_client_new(cfg->server, token, &s->client);
+    rc = admit_checkin_client_new(cfg->server, token, cfg->ca_file, &s->client);
     if (rc != ADMIT_OK)
         goto fail;
     if (device != NULL) {
@@ -271,52 +267,31 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
         scan_session_notify(s, ADMIT_SCAN_EVENT_WARNING, "%zu unreadable journal line%s skipped",
                             bad, bad == 1 ? "" : "s");
     scan_session_overlay(s, true);
-    set_gate(s, cfg);
+    scan_session_set_gate(s);
+    gate_from_device(s, device);
 
-    s->online = true; /* until the server fails to answer */
     if (connect) {
-        enum admit_scan_link link = admit_scan_session_sync(s, why, sizeof why);
-        if (link == ADMIT_SCAN_LINK_OK && s->pending > 0)
-            link = admit_scan_session_upload(s, NULL, NULL, why, sizeof why);
-        if (link == ADMIT_SCAN_LINK_REFUSED) {
-            rc = ADMIT_ERR_PERMISSION;
-            scan_session_set_err(err, errlen,
-                                 "the server refused this device token (unknown or revoked)");
-            goto fail;
-        }
-        if (link == ADMIT_SCAN_LINK_FAILED && !s->io_failed && s->snapshot == NULL) {
-            rc = ADMIT_ERR_INVALID;
-            scan_session_set_err(err, errlen, "cannot sync event %s from %s: %s", s->slug,
-                                 cfg->server, why);
-            goto fail;
-        }
-        if (s->io_failed) {
-            rc = ADMIT_ERR_IO;
-            scan_session_set_err(err, errlen, "%s", why);
-            goto fail;
-        }
-        if (link != ADMIT_SCAN_LINK_OK)
-            scan_session_go_offline(s, why);
-        set_gate(s, cfg);
+        /* The door is ready at once, from what is on disk; the server is asked beside it. */
+        scan_session_schedule(s);
     }
-    if (cfg->list != NULL) {
-        if (s->snapshot == NULL) {
-            rc = ADMIT_ERR_NOT_FOUND;
-            scan_session_set_err(err, errlen,
-                                 "this scanner has never synced event %s and cannot reach %s: "
-                                 "connect once first",
-                                 s->slug, cfg->server);
-            goto fail;
+    if (cfg->list != NULL && s->snapshot != NULL) {
+        rc = scan_session_resolve_list(s, err, errlen);
+        if (rc == ADMIT_ERR_NOT_FOUND && connect) {
+            /* Perhaps a list added since the last sync: wait for the first sync (a budget). */
+            long long deadline = scan_session_now_ms() + s->timeout_ms;
+            int before = s->generation;
+            bool ready;
+            while (s->generation == before && s->link != LINK_OFFLINE &&
+                   scan_session_now_ms() < deadline)
+                if (admit_scan_session_run(s, -1, (long)(deadline - scan_session_now_ms()), &ready,
+                                           NULL, 0) != ADMIT_OK)
+                    break;
+            rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err, errlen);
         }
-        if (admit_scan_offline_list_id(s->k, cfg->list) < 0) {
-            char names[400];
-            list_names(s->snapshot, names, sizeof names);
+        if (rc == ADMIT_ERR_NOT_FOUND)
             rc = ADMIT_ERR_INVALID;
-            scan_session_set_err(err, errlen,
-                                 "event %s has no check-in list \"%s\" (its lists: %s)", s->slug,
-                                 cfg->list, names);
+        if (rc != ADMIT_OK)
             goto fail;
-        }
     }
     rc = ADMIT_OK;
     *out = s;
@@ -344,9 +319,11 @@ void admit_scan_session_close(struct admit_scan_session *s)
     map_free(&s->by_nonce);
     admit_scan_offline_free(s->k);
     json_decref(s->snapshot);
+    scan_session_cancel_job(s);
     admit_checkin_client_free(s->client);
     admit_scan_state_close(s->st);
     free(s->list);
+    free(s->list_given);
     free(s->gate);
     free(s->slug);
     free(s);
@@ -354,7 +331,24 @@ void admit_scan_session_close(struct admit_scan_session *s)
 
 bool admit_scan_session_online(const struct admit_scan_session *s)
 {
-    return s->online;
+    return s->link == LINK_ONLINE;
+}
+
+bool admit_scan_session_synced(const struct admit_scan_session *s)
+{
+    return s->snapshot != NULL;
+}
+
+const char *admit_scan_session_list(const struct admit_scan_session *s)
+{
+    return s->list;
+}
+
+const char *admit_scan_session_time_zone(const struct admit_scan_session *s)
+{
+    const char *tz =
+        json_string_value(json_object_get(json_object_get(s->snapshot, "event"), "time_zone"));
+    return tz != NULL && tz[0] != '\0' ? tz : NULL;
 }
 
 size_t admit_scan_session_pending(const struct admit_scan_session *s)

@@ -15,7 +15,9 @@
  *         when it was decided without the server at once (one write for an offline scan)
  *     {"t":"local", "nonce", "answer"}   the offline answer of a scan whose online try failed
  *     {"t":"server", "nonce", "answer"}  the server's answer: the scan is uploaded
- *     {"t":"sync", "cursor"}             a sync was saved in snapshot.json
+ *     {"t":"sync", "cursor", ["answered"]}  a sync was saved in snapshot.json; "answered": the
+ *                                        server answers journaled before it was asked for (the
+ *                                        later ones may be missing from it)
  * An answer is an object with at least a valid "verdict" (admit/checkin.h) and, when present,
  * "reason", "name", "organisation", "first_at", "first_gate" (strings), "registration_id"
  * (integer), "flagged", "offline" (booleans). */

@@ -51,7 +51,7 @@ static struct admit_checkin_client *client_for(const char *token)
     char url[64];
     struct admit_checkin_client *c = NULL;
     fake_api_url(&api, url, sizeof url);
-    assert_int_equal(admit_checkin_client_new(url, token, &c), ADMIT_OK);
+    assert_int_equal(admit_checkin_client_new(url, token, NULL, &c), ADMIT_OK);
     return c;
 }
 
@@ -87,7 +87,7 @@ static void test_server_keys(void **state)
     }
     assert_int_equal(admit_checkin_client_server_key(NULL, key), ADMIT_ERR_INVALID);
     struct admit_checkin_client *c = NULL;
-    assert_int_equal(admit_checkin_client_new("gopher://x", TOKEN, &c), ADMIT_ERR_INVALID);
+    assert_int_equal(admit_checkin_client_new("gopher://x", TOKEN, NULL, &c), ADMIT_ERR_INVALID);
     assert_null(c);
 }
 
@@ -148,8 +148,8 @@ static void test_answers(void **state)
         {400, "{\"error\":{\"code\":\"invalid_value\",\"message\":\"bad nonce\"}}",
          ADMIT_CLIENT_REJECTED, "HTTP 400 invalid_value: bad nonce"},
         {413, "not json", ADMIT_CLIENT_REJECTED, "HTTP 413 error: (no message)"},
-        {503, "{\"error\":{}}", ADMIT_CLIENT_UNREACHABLE, "the server answered HTTP 503"},
-        {500, NULL, ADMIT_CLIENT_UNREACHABLE, "the server answered HTTP 500"},
+        {503, "{\"error\":{}}", ADMIT_CLIENT_UNAVAILABLE, "the server answered HTTP 503"},
+        {500, NULL, ADMIT_CLIENT_UNAVAILABLE, "the server answered HTTP 500"},
         {200, "<html>", ADMIT_CLIENT_REJECTED, "the server's answer is not JSON"},
         {0, NULL, ADMIT_CLIENT_UNREACHABLE, NULL}, /* closed without an answer */
     };
@@ -186,16 +186,93 @@ static void test_time_limits(void **state)
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_true(ms < 1200);
     assert_null(answer);
-    assert_non_null(strstr(why, "imeout")); /* "Timeout was reached" */
+    assert_non_null(strstr(why, "no answer within")); /* "no answer within 300 ms" */
     admit_checkin_client_free(c);
 
     /* Nobody listening: refused at once. */
-    assert_int_equal(admit_checkin_client_new("http://127.0.0.1:1", NULL, &c), ADMIT_OK);
+    assert_int_equal(admit_checkin_client_new("http://127.0.0.1:1", NULL, NULL, &c), ADMIT_OK);
     assert_int_equal(
         admit_checkin_client_call(c, "GET", "/x", NULL, 1000, &answer, why, sizeof why),
         ADMIT_CLIENT_UNREACHABLE);
     admit_checkin_client_free(c);
-    fake_sleep_ms(1300); /* let the slow answer drain before the next test */
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Calls run side by side and never hold the caller: a call that hangs does not delay another,
+ * and one abandoned mid-way is gone at once. */
+static void test_calls_side_by_side(void **state)
+{
+    struct admit_checkin_client *c = client_for(TOKEN);
+    json_t *answer = NULL;
+    char why[256];
+    struct timespec t0;
+    (void)state;
+    next = (struct fake_response){-1, NULL, 0}; /* this one is never answered */
+    pthread_mutex_lock(&api.lock);
+    int base = api.requests;
+    pthread_mutex_unlock(&api.lock);
+    struct admit_client_call *hung = admit_checkin_client_start(c, "GET", "/hung", NULL, 60000);
+    /* Let it reach the server, whose next answers come at once. */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int seen = base;
+    while (seen == base && ms_since(&t0) < 5000) {
+        admit_checkin_client_wait(c, -1, 10);
+        pthread_mutex_lock(&api.lock);
+        seen = api.requests;
+        pthread_mutex_unlock(&api.lock);
+    }
+    assert_int_equal(seen, base + 1);
+    next = (struct fake_response){200, "{\"verdict\":\"valid\"}", 0};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct admit_client_call *quick = admit_checkin_client_start(c, "GET", "/quick", NULL, 5000);
+    assert_false(admit_client_call_done(quick)); /* starting never waits */
+    while (!admit_client_call_done(quick) && ms_since(&t0) < 5000)
+        admit_checkin_client_wait(c, -1, 1000);
+    assert_true(admit_client_call_done(quick));
+    assert_true(ms_since(&t0) < 2000);
+    assert_int_equal(admit_client_call_result(quick, &answer, why, sizeof why), ADMIT_CLIENT_OK);
+    json_decref(answer);
+    admit_client_call_free(quick);
+    assert_false(admit_client_call_done(hung));
+    assert_int_equal(admit_client_call_result(hung, &answer, why, sizeof why),
+                     ADMIT_CLIENT_UNREACHABLE);
+    assert_null(answer);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    admit_client_call_free(hung);
+    assert_true(ms_since(&t0) < 100);
+    admit_client_call_free(NULL);
+    admit_checkin_client_free(c);
+}
+
+/* Waiting ends when the caller's descriptor has something to read, or is hung up. */
+static void test_wait_for_input(void **state)
+{
+    struct admit_checkin_client *c = client_for(TOKEN);
+    int fds[2];
+    struct timespec t0;
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_false(admit_checkin_client_wait(c, fds[0], 200)); /* nothing: the full wait */
+    assert_true(ms_since(&t0) >= 150);
+    assert_int_equal(write(fds[1], "x\n", 2), 2);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_true(admit_checkin_client_wait(c, fds[0], 5000));
+    assert_true(ms_since(&t0) < 1000);
+    char buf[8];
+    assert_int_equal(read(fds[0], buf, sizeof buf), 2);
+    close(fds[1]); /* the end of input */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_true(admit_checkin_client_wait(c, fds[0], 5000));
+    assert_true(ms_since(&t0) < 1000);
+    close(fds[0]);
+    admit_checkin_client_free(c);
 }
 
 static void test_without_token(void **state)
@@ -219,9 +296,10 @@ static void test_without_token(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_server_keys),   cmocka_unit_test(test_path_append),
-        cmocka_unit_test(test_answers),       cmocka_unit_test(test_time_limits),
-        cmocka_unit_test(test_without_token),
+        cmocka_unit_test(test_server_keys),    cmocka_unit_test(test_path_append),
+        cmocka_unit_test(test_answers),        cmocka_unit_test(test_time_limits),
+        cmocka_unit_test(test_without_token),  cmocka_unit_test(test_calls_side_by_side),
+        cmocka_unit_test(test_wait_for_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

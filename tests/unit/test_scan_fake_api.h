@@ -1,7 +1,7 @@
-/* For test_checkin_client.c and test_scan_session.c: a tiny HTTP server on 127.0.0.1 in a thread,
- * answering each request through a callback, one request per connection. It records the last
- * request's method, path, Authorization header and body. Header-only so each test stays one
- * file (like pgtest.h). */
+/* For test_checkin_client.c and test_scan_session.c: a tiny HTTP server on 127.0.0.1, answering
+ * each request through a callback, one request per connection, each connection in a thread of
+ * its own (so that a slow answer holds up no other). It records the last request's method, path,
+ * Authorization header and body. Header-only so each test stays one file (like pgtest.h). */
 #ifndef ADMIT_TEST_SCAN_FAKE_API_H
 #define ADMIT_TEST_SCAN_FAKE_API_H
 
@@ -28,17 +28,22 @@ struct fake_request {
 };
 
 struct fake_response {
-    int status;    /* 0: close the connection without answering */
+    int status;    /* 0: close the connection without answering; -1: never answer (hold the
+                      connection open until the server stops) */
     char *body;    /* malloc()ed; freed by the server; NULL for "" */
     long delay_ms; /* wait this long before answering */
 };
 
 typedef void (*fake_handler)(void *ctx, const struct fake_request *req, struct fake_response *res);
 
+#define FAKE_MAX_CONNECTIONS 512
+
 struct fake_api {
     int listen_fd;
     int port;
     pthread_t thread;
+    pthread_t connections[FAKE_MAX_CONNECTIONS];
+    size_t nconnections;
     volatile bool stop;
     fake_handler handler;
     void *ctx;
@@ -54,8 +59,19 @@ static inline void fake_sleep_ms(long ms)
         ;
 }
 
+/* read() that gives up (returns -1) once *stop is set, checking every 50 ms. */
+static inline ssize_t fake_read(int fd, void *buf, size_t n, volatile bool *stop)
+{
+    while (!*stop) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, 50) > 0)
+            return read(fd, buf, n);
+    }
+    return -1;
+}
+
 /* Reads one request from fd into req (body malloc()ed). Returns false on a short read. */
-static inline bool fake_read_request(int fd, struct fake_request *req)
+static inline bool fake_read_request(int fd, struct fake_request *req, volatile bool *stop)
 {
     char buf[65536];
     size_t len = 0;
@@ -64,7 +80,7 @@ static inline bool fake_read_request(int fd, struct fake_request *req)
     while (end == NULL) {
         if (len == sizeof buf - 1)
             return false;
-        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        ssize_t n = fake_read(fd, buf + len, sizeof buf - 1 - len, stop);
         if (n <= 0)
             return false;
         len += (size_t)n;
@@ -93,7 +109,7 @@ static inline bool fake_read_request(int fd, struct fake_request *req)
         have = content_length;
     memcpy(req->body, buf + header_len, have);
     while (have < content_length) {
-        ssize_t n = read(fd, req->body + have, content_length - have);
+        ssize_t n = fake_read(fd, req->body + have, content_length - have, stop);
         if (n <= 0)
             return false;
         have += (size_t)n;
@@ -114,6 +130,49 @@ static inline void fake_write_all(int fd, const char *p, size_t n)
     }
 }
 
+struct fake_connection {
+    struct fake_api *api;
+    int fd;
+};
+
+static inline void *fake_serve_one(void *arg)
+{
+    struct fake_connection *conn = arg;
+    struct fake_api *api = conn->api;
+    int fd = conn->fd;
+    struct fake_request req;
+    struct fake_response res = {200, NULL, 0};
+    free(conn);
+    if (fake_read_request(fd, &req, &api->stop)) {
+        api->handler(api->ctx, &req, &res);
+        pthread_mutex_lock(&api->lock);
+        free(api->last.body);
+        api->last = req;
+        api->requests++;
+        pthread_mutex_unlock(&api->lock);
+        for (long waited = 0; waited < res.delay_ms && !api->stop; waited += 10)
+            fake_sleep_ms(10);
+        while (res.status < 0 && !api->stop)
+            fake_sleep_ms(10);
+        if (res.status > 0) {
+            char head[256];
+            size_t n = res.body ? strlen(res.body) : 0;
+            int h = snprintf(head, sizeof head,
+                             "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                             res.status, n);
+            fake_write_all(fd, head, (size_t)h);
+            if (n > 0)
+                fake_write_all(fd, res.body, n);
+        }
+    } else {
+        free(req.body);
+    }
+    free(res.body);
+    close(fd);
+    return NULL;
+}
+
 static inline void *fake_serve(void *arg)
 {
     struct fake_api *api = arg;
@@ -124,34 +183,17 @@ static inline void *fake_serve(void *arg)
         int fd = accept(api->listen_fd, NULL, NULL);
         if (fd < 0)
             continue;
-        struct fake_request req;
-        struct fake_response res = {200, NULL, 0};
-        if (fake_read_request(fd, &req)) {
-            api->handler(api->ctx, &req, &res);
-            pthread_mutex_lock(&api->lock);
-            free(api->last.body);
-            api->last = req;
-            api->requests++;
-            pthread_mutex_unlock(&api->lock);
-            if (res.delay_ms > 0)
-                fake_sleep_ms(res.delay_ms);
-            if (res.status > 0) {
-                char head[256];
-                size_t n = res.body ? strlen(res.body) : 0;
-                int h = snprintf(head, sizeof head,
-                                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                                 res.status, n);
-                fake_write_all(fd, head, (size_t)h);
-                if (n > 0)
-                    fake_write_all(fd, res.body, n);
-            }
-        } else {
-            free(req.body);
+        if (api->nconnections == FAKE_MAX_CONNECTIONS) {
+            close(fd);
+            continue;
         }
-        free(res.body);
-        close(fd);
+        struct fake_connection *conn = malloc(sizeof *conn);
+        conn->api = api;
+        conn->fd = fd;
+        pthread_create(&api->connections[api->nconnections++], NULL, fake_serve_one, conn);
     }
+    for (size_t i = 0; i < api->nconnections; i++)
+        pthread_join(api->connections[i], NULL);
     return NULL;
 }
 

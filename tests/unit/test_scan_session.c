@@ -1,7 +1,9 @@
-/* A scanner session (lib/scan_session.c) against a fake check-in API in a thread: setting up from
+/* A scanner session (lib/scan_session*.c) against a fake check-in API in threads: setting up from
  * a token, online answers, going offline when the server stops answering, refusing a second
  * entry offline, finding the server again and uploading what it missed, a restart that forgets
- * nothing, and the configuration errors a door operator can make. */
+ * nothing, a server that hangs (the scan waits its budget once, then never), a scanner that
+ * never synced, list names as people type them, and the configuration errors a door operator
+ * can make. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +22,7 @@
 #define TOKEN "abcdefghijklmnopqrstuA"
 #define EVENT 7
 
-enum mode { UP, DOWN, REFUSE };
+enum mode { UP, DOWN, REFUSE, HANG };
 
 /* The fake server's world. */
 static struct {
@@ -107,6 +109,10 @@ static void handler(void *ctx, const struct fake_request *req, struct fake_respo
         res->status = 503;
         goto done;
     }
+    if (world.mode == HANG) {
+        res->status = -1; /* accepted, never answered */
+        goto done;
+    }
     if (world.mode == REFUSE || strcmp(req->authorization, "Bearer " TOKEN) != 0) {
         res->status = 401;
         out = json_pack("{s:{s:s, s:s}}", "error", "code", "unauthorized", "message", "no");
@@ -191,13 +197,14 @@ static int teardown(void **state)
 }
 
 struct events {
-    int offline, online, uploaded, warnings;
+    int connected, offline, online, uploaded, warnings;
 };
 
 static void on_event(void *ctx, enum admit_scan_event event, const char *detail)
 {
     struct events *e = ctx;
     (void)detail;
+    e->connected += event == ADMIT_SCAN_EVENT_CONNECTED;
     e->offline += event == ADMIT_SCAN_EVENT_OFFLINE;
     e->online += event == ADMIT_SCAN_EVENT_ONLINE;
     e->uploaded += event == ADMIT_SCAN_EVENT_UPLOADED;
@@ -232,6 +239,42 @@ static const char *verdict(const json_t *a)
     return json_string_value(json_object_get(a, "verdict"));
 }
 
+static long long clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Lets the background work run (as admit scan does between tickets) until done() holds or
+ * max_ms passed; returns the last result of admit_scan_session_run. */
+static enum admit_rc run_until(struct admit_scan_session *s,
+                               bool (*done)(struct admit_scan_session *), long max_ms)
+{
+    long long deadline = clock_ms() + max_ms;
+    bool ready;
+    enum admit_rc rc = ADMIT_OK;
+    while (!done(s) && clock_ms() < deadline && rc == ADMIT_OK)
+        rc = admit_scan_session_run(s, -1, 50, &ready, NULL, 0);
+    return rc;
+}
+
+static bool is_online(struct admit_scan_session *s)
+{
+    return admit_scan_session_online(s);
+}
+
+static bool is_synced(struct admit_scan_session *s)
+{
+    return admit_scan_session_synced(s);
+}
+
+static bool never(struct admit_scan_session *s)
+{
+    (void)s;
+    return false;
+}
+
 static char ticket_a[ADMIT_TICKET_TEXT_MAX], ticket_b[ADMIT_TICKET_TEXT_MAX];
 
 static void test_set_up_online(void **state)
@@ -246,7 +289,7 @@ static void test_set_up_online(void **state)
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
     assert_string_equal(admit_scan_session_event(s), "conf");
     assert_string_equal(admit_scan_session_gate(s), "Gate F"); /* the device's name */
-    assert_true(admit_scan_session_online(s));
+    assert_false(admit_scan_session_online(s));                /* not before the server answers */
     snprintf(path, sizeof path, "%s/127.0.0.1_%d_conf/token", root, api.port);
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -278,6 +321,9 @@ static void test_set_up_online(void **state)
     json_decref(a);
     assert_int_equal(admit_scan_session_pending(s), 0);
     assert_int_equal(received(), 3);
+    assert_true(admit_scan_session_online(s));
+    assert_int_equal(run_until(s, is_synced, 5000), ADMIT_OK);
+    assert_true(admit_scan_session_synced(s));
 
     /* One process per state folder. */
     struct admit_scan_session *second = NULL;
@@ -313,16 +359,13 @@ static void test_offline_and_back(void **state)
     assert_string_equal(verdict(a), "already_checked_in");
     json_decref(a);
     assert_int_equal(admit_scan_session_pending(s), 3);
-    /* Not yet time to try again: nothing is sent. */
-    assert_true(admit_scan_session_wait_ms(s) > 0);
-    assert_int_equal(admit_scan_session_tick(s), ADMIT_OK);
+    /* The background tries again while the server is down: nothing reaches it. */
+    assert_int_equal(run_until(s, never, 300), ADMIT_OK);
     assert_int_equal(received(), before);
+    assert_false(admit_scan_session_online(s));
 
     set_mode(UP);
-    for (int i = 0; i < 100 && !admit_scan_session_online(s); i++) {
-        fake_sleep_ms(admit_scan_session_wait_ms(s) + 10);
-        assert_int_equal(admit_scan_session_tick(s), ADMIT_OK);
-    }
+    assert_int_equal(run_until(s, is_online, 20000), ADMIT_OK);
     assert_true(admit_scan_session_online(s));
     assert_int_equal(events.online, 1);
     assert_int_equal(events.uploaded, 1);
@@ -370,12 +413,24 @@ static void test_restart_forgets_nothing(void **state)
     json_decref(a);
     assert_int_equal(admit_scan_session_pending(s), 2);
     char why[256];
-    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, why, sizeof why),
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, why, sizeof why),
                      ADMIT_SCAN_LINK_DOWN);
+    /* A server that hangs: the upload ends at its total time limit, and says so. */
+    set_mode(HANG);
+    long long t0 = clock_ms();
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 400, why, sizeof why),
+                     ADMIT_SCAN_LINK_DOWN);
+    assert_true(clock_ms() - t0 < 1500);
+    assert_non_null(strstr(why, "no answer within"));
+    t0 = clock_ms();
+    assert_int_equal(admit_scan_session_sync(s, 300, why, sizeof why), ADMIT_SCAN_LINK_DOWN);
+    assert_true(clock_ms() - t0 < 1500);
+    assert_int_equal(admit_scan_session_pending(s), 2);
     set_mode(UP);
-    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, why, sizeof why), ADMIT_SCAN_LINK_OK);
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, why, sizeof why),
+                     ADMIT_SCAN_LINK_OK);
     assert_int_equal(admit_scan_session_pending(s), 0);
-    assert_int_equal(admit_scan_session_sync(s, why, sizeof why), ADMIT_SCAN_LINK_OK);
+    assert_int_equal(admit_scan_session_sync(s, 5000, why, sizeof why), ADMIT_SCAN_LINK_OK);
     size_t regs = 0, adms = 0;
     admit_scan_session_counts(s, &regs, &adms);
     assert_int_equal(regs, 1);
@@ -391,8 +446,8 @@ static void test_configuration_errors(void **state)
     struct admit_scan_config cfg = config(NULL);
     cfg.list = "Day 9";
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
-    assert_string_equal(err, "event conf has no check-in list \"Day 9\" (its lists: \"Day 1\", "
-                             "\"Day 2\")");
+    assert_string_equal(err, "event conf has no check-in list \"Day 9\" (its lists: 1. \"Day 1\", "
+                             "2. \"Day 2\")");
     cfg = config(NULL);
     cfg.server = "ftp://x";
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
@@ -419,11 +474,19 @@ static void test_configuration_errors(void **state)
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_NOT_FOUND);
     assert_non_null(strstr(err, "connect once first"));
     set_mode(UP);
-    /* A revoked token at start. */
+    /* A revoked token at start: the door opens from its disk, and the first answer stops it. */
     set_mode(REFUSE);
     cfg = config(NULL);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err),
-                     ADMIT_ERR_PERMISSION);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    err[0] = '\0';
+    long long deadline = clock_ms() + 5000;
+    bool ready;
+    enum admit_rc rc = ADMIT_OK;
+    while (rc == ADMIT_OK && clock_ms() < deadline)
+        rc = admit_scan_session_run(s, -1, 50, &ready, err, sizeof err);
+    assert_int_equal(rc, ADMIT_ERR_PERMISSION);
+    assert_non_null(strstr(err, "refused this device token"));
+    admit_scan_session_close(s);
     set_mode(UP);
     /* A token refused in the middle of the day: the scan says so. */
     cfg = config(NULL);
@@ -437,6 +500,115 @@ static void test_configuration_errors(void **state)
     admit_scan_session_close(s);
 }
 
+/* A server that accepts and never answers: the first scan waits its budget, the next ones are
+ * decided at once, and the background finds the server when it is back. */
+static void test_hung_server(void **state)
+{
+    struct admit_scan_session *s = NULL;
+    char err[512], ticket[ADMIT_TICKET_TEXT_MAX];
+    (void)state;
+    struct admit_scan_config cfg = config(NULL);
+    cfg.timeout_ms = 300;
+    memset(&events, 0, sizeof events);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(run_until(s, is_online, 5000), ADMIT_OK);
+    set_mode(HANG);
+    assert_int_equal(admit_ticket_sign(&key, EVENT, 40, 0, ticket), ADMIT_OK);
+    long long t0 = clock_ms();
+    json_t *a = scan(s, ticket);
+    long first = (long)(clock_ms() - t0);
+    assert_true(json_is_true(json_object_get(a, "offline")));
+    assert_string_equal(verdict(a), "valid");
+    json_decref(a);
+    assert_true(first >= 250 && first < 1000);
+    for (unsigned i = 41; i < 51; i++) {
+        assert_int_equal(admit_ticket_sign(&key, EVENT, i, 0, ticket), ADMIT_OK);
+        t0 = clock_ms();
+        a = scan(s, ticket);
+        assert_true(clock_ms() - t0 < 200); /* local work only */
+        assert_true(json_is_true(json_object_get(a, "offline")));
+        json_decref(a);
+        /* Between tickets the background tries the server, which hangs: never long. */
+        t0 = clock_ms();
+        assert_int_equal(run_until(s, never, 100), ADMIT_OK);
+        assert_true(clock_ms() - t0 < 400);
+    }
+    assert_int_equal(admit_scan_session_pending(s), 11);
+    set_mode(UP);
+    assert_int_equal(run_until(s, is_online, 20000), ADMIT_OK);
+    assert_int_equal(admit_scan_session_pending(s), 0);
+    assert_int_equal(events.online, 1);
+    admit_scan_session_close(s);
+}
+
+/* A door set up with --event and never synced starts anyway, says every ticket cannot be
+ * checked while the server is away, and checks its list once the first sync arrives. */
+static void test_never_synced(void **state)
+{
+    struct admit_scan_session *s = NULL;
+    char err[512], other[300];
+    (void)state;
+    snprintf(other, sizeof other, "%s/never", root);
+    set_mode(DOWN);
+    struct admit_scan_config cfg = config(TOKEN);
+    cfg.state_root = other;
+    cfg.event = "conf";
+    cfg.list = "day 1"; /* as typed: checked at the first sync */
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_false(admit_scan_session_synced(s));
+    json_t *a = scan(s, ticket_a);
+    assert_string_equal(verdict(a), "invalid");
+    assert_string_equal(json_string_value(json_object_get(a, "reason")), "no_keys");
+    json_decref(a);
+    set_mode(UP);
+    assert_int_equal(run_until(s, is_online, 20000), ADMIT_OK);
+    assert_true(admit_scan_session_synced(s));
+    assert_string_equal(admit_scan_session_list(s), "Day 1");
+    assert_int_equal(admit_scan_session_pending(s), 0);
+    /* The scan journaled before the sync reached the server under the list's own name. */
+    pthread_mutex_lock(&world.lock);
+    json_t *last = json_array_get(world.received, json_array_size(world.received) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "list")), "Day 1");
+    pthread_mutex_unlock(&world.lock);
+    admit_scan_session_close(s);
+
+    /* A list the first sync does not know ends the session with the lists it has. */
+    char again[300];
+    snprintf(again, sizeof again, "%s/never2", root);
+    cfg.state_root = again;
+    cfg.list = "Day 7";
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    long long deadline = clock_ms() + 10000;
+    bool ready;
+    enum admit_rc rc = ADMIT_OK;
+    while (rc == ADMIT_OK && clock_ms() < deadline)
+        rc = admit_scan_session_run(s, -1, 50, &ready, err, sizeof err);
+    assert_int_equal(rc, ADMIT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err, "no check-in list \"Day 7\""));
+    admit_scan_session_close(s);
+}
+
+/* --list as people type it: any case, a hyphen for an en dash, or the list's number. */
+static void test_list_as_typed(void **state)
+{
+    struct admit_scan_session *s = NULL;
+    char err[512];
+    (void)state;
+    static const struct {
+        const char *typed, *list;
+    } cases[] = {{"day 1", "Day 1"}, {"  DAY   2 ", "Day 2"}, {"2", "Day 2"}, {"1", "Day 1"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct admit_scan_config cfg = config(NULL);
+        cfg.list = cases[i].typed;
+        assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+        assert_string_equal(admit_scan_session_list(s), cases[i].list);
+        admit_scan_session_close(s);
+    }
+    struct admit_scan_config cfg = config(NULL);
+    cfg.list = "3";
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +616,9 @@ int main(void)
         cmocka_unit_test(test_offline_and_back),
         cmocka_unit_test(test_restart_forgets_nothing),
         cmocka_unit_test(test_configuration_errors),
+        cmocka_unit_test(test_hung_server),
+        cmocka_unit_test(test_never_synced),
+        cmocka_unit_test(test_list_as_typed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

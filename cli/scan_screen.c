@@ -1,0 +1,175 @@
+#include "scan_screen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admit/checkin.h"
+
+struct words {
+    const char *verdict;
+    const char *reason; /* NULL: any reason */
+    const char *badge;
+    const char *text;
+};
+
+/* First match wins: specific reasons before the verdict's general line. */
+static const struct words door_words[] = {
+    {"valid", "re_entry", "✔ VALID", "(re-entry)"},
+    {"valid", NULL, "✔ VALID", ""},
+    {"already_checked_in", NULL, "✖ ALREADY CHECKED IN", "already inside"},
+    {"revoked", "cancelled", "✖ CANCELLED", "this registration was cancelled: send to the desk"},
+    {"revoked", "reissued", "✖ OLD TICKET",
+     "a newer ticket was issued to this person: ask for it, or send to the desk"},
+    {"revoked", NULL, "✖ NOT VALID", "this ticket is no longer valid: send to the desk"},
+    {"waitlisted", NULL, "✖ WAITLISTED", "on the waiting list, not admitted: send to the desk"},
+    {"not_on_list", NULL, "✖ NOT ON LIST", "not registered for this session: send to the desk"},
+    {"wrong_event", NULL, "✖ WRONG EVENT", "a ticket for another event: send to the desk"},
+    {"invalid", "not_a_ticket", "✖ NOT A TICKET", "This is not a ticket for this system"},
+    {"invalid", "unknown_version", "✖ UNREADABLE",
+     "Ticket damaged or misread: scan it again, or send to the desk"},
+    {"invalid", "wrong_length", "✖ UNREADABLE",
+     "Ticket damaged or misread: scan it again, or send to the desk"},
+    {"invalid", "malformed", "✖ UNREADABLE",
+     "Ticket damaged or misread: scan it again, or send to the desk"},
+    {"invalid", "bad_signature", "✖ FORGED OR DAMAGED",
+     "Ticket damaged or forged: send to the desk"},
+    {"invalid", "unknown_key", "✖ UNKNOWN TICKET",
+     "Ticket not signed by this event's keys: send to the desk"},
+    {"invalid", "unknown_attendee", "✖ UNKNOWN PERSON",
+     "No registration for this ticket: send to the desk"},
+    {"invalid", "unknown_reissue", "✖ UNKNOWN TICKET",
+     "Ticket newer than the registration: send to the desk"},
+    {"invalid", "unknown_list", "✖ DOOR NOT SET UP",
+     "The server does not know this door's list: call the organisers"},
+    {"invalid", "no_keys", "✖ CANNOT CHECK",
+     "This scanner has not reached the server yet: connect it, and send people to the desk "
+     "meanwhile"},
+    {"invalid", NULL, "✖ INVALID", "Ticket refused: send to the desk"},
+};
+
+void scan_screen_words(const char *verdict, const char *reason, bool exit_scan, const char **badge,
+                       const char **text)
+{
+    if (verdict == NULL)
+        verdict = "";
+    if (reason == NULL)
+        reason = "";
+    if (exit_scan && strcmp(verdict, "valid") == 0) {
+        *badge = "↩ EXIT";
+        *text = strcmp(reason, "not_inside") == 0 ? "(was not checked in)" : "";
+        return;
+    }
+    for (size_t i = 0; i < sizeof door_words / sizeof door_words[0]; i++) {
+        const struct words *w = &door_words[i];
+        if (strcmp(w->verdict, verdict) == 0 &&
+            (w->reason == NULL || strcmp(w->reason, reason) == 0)) {
+            *badge = w->badge;
+            *text = w->text;
+            return;
+        }
+    }
+    *badge = "✖ REFUSED";
+    *text = "send to the desk";
+}
+
+void scan_screen_time(const char *iso, const char *time_zone, char *out, size_t outlen)
+{
+    static char tz_set[128]; /* the TZ this process last set ("" before) */
+    struct tm tm, now_tm;
+    memset(&tm, 0, sizeof tm);
+    if (iso == NULL || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                              &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+        snprintf(out, outlen, "an unknown time");
+        return;
+    }
+    /* The door shows the times the organisers' pages show: the event's zone, whatever the
+     * laptop's clock is set to. The scanner shows no other times, so the process's TZ is it. */
+    if (time_zone != NULL && strcmp(time_zone, tz_set) != 0 && strlen(time_zone) < sizeof tz_set) {
+        snprintf(tz_set, sizeof tz_set, "%s", time_zone);
+        setenv("TZ", time_zone, 1);
+        tzset();
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    time_t now = time(NULL);
+    localtime_r(&t, &tm);
+    localtime_r(&now, &now_tm);
+    if (tm.tm_year == now_tm.tm_year && tm.tm_yday == now_tm.tm_yday)
+        strftime(out, outlen, "%H:%M", &tm);
+    else
+        strftime(out, outlen, "%d %b %H:%M", &tm);
+}
+
+static const char *field(const json_t *answer, const char *key)
+{
+    const char *v = json_string_value(json_object_get(answer, key));
+    return v != NULL ? v : "";
+}
+
+static void show_json(struct scan_screen *sc, const json_t *answer)
+{
+    if (json_dumpf(answer, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF ||
+        fflush(stdout) != 0)
+        sc->failed = true;
+}
+
+/* One verdict line: a badge (white on green or red on a terminal), who, and why:
+ *     ✔ VALID  Ada Lovelace — Analytical Engines
+ *     ✖ ALREADY CHECKED IN  at 09:12 (Gate A) — Ada Lovelace  [offline]            */
+static void show_line(struct scan_screen *sc, const json_t *answer, bool ok)
+{
+    bool exit_scan = strcmp(field(answer, "direction"), "exit") == 0;
+    bool offline = json_is_true(json_object_get(answer, "offline"));
+    const char *verdict = field(answer, "verdict");
+    const char *name = field(answer, "name");
+    const char *org = field(answer, "organisation");
+    const char *badge, *text;
+    char detail[512], when[32];
+    const char *on = !sc->color ? "" : ok ? "\033[1;97;42m " : "\033[1;97;41m ";
+    const char *off = sc->color ? " \033[0m" : "";
+    const char *bold = sc->color ? "\033[1m" : "";
+    const char *plain = sc->color ? "\033[0m" : "";
+
+    scan_screen_words(verdict, field(answer, "reason"), exit_scan, &badge, &text);
+    snprintf(detail, sizeof detail, "%s", text);
+    if (strcmp(verdict, "already_checked_in") == 0) {
+        /* The latest entry (after an exit and a re-entry, the re-entry), else the first. */
+        const char *at = field(answer, "entered_at")[0] ? field(answer, "entered_at")
+                                                        : field(answer, "first_at");
+        const char *gate = field(answer, "entered_at")[0] ? field(answer, "entered_gate")
+                                                          : field(answer, "first_gate");
+        scan_screen_time(at[0] ? at : NULL, sc->time_zone, when, sizeof when);
+        snprintf(detail, sizeof detail, "at %s (%s)", when, gate[0] ? gate : "unknown gate");
+    } else if (strcmp(verdict, "not_on_list") == 0) {
+        snprintf(detail, sizeof detail, "not registered for %s: send to the desk",
+                 field(answer, "list"));
+    }
+    if (ok)
+        printf("%s%s%s  %s%s%s%s%s%s%s%s", on, badge, off, bold,
+               name[0] ? name : "(registered since the last sync)", plain, org[0] ? " — " : "", org,
+               detail[0] ? "  " : "", detail, offline ? "  [offline]" : "");
+    else
+        printf("%s%s%s  %s%s%s%s%s%s", on, badge, off, detail, name[0] ? " — " : "", bold, name,
+               plain, offline ? "  [offline]" : "");
+    /* The bell ends the line, so that a log of the screen keeps one line per scan. */
+    fputs(!ok && sc->bell_stdout ? "\a\n" : "\n", stdout);
+    if (fflush(stdout) != 0)
+        sc->failed = true;
+    if (!ok && sc->bell_stderr)
+        fputc('\a', stderr);
+}
+
+void scan_screen_show(struct scan_screen *sc, const json_t *answer)
+{
+    bool ok = admit_verdict_parse(field(answer, "verdict")) == ADMIT_VERDICT_VALID;
+    sc->scans++;
+    sc->offline += json_is_true(json_object_get(answer, "offline"));
+    sc->refused += !ok;
+    if (sc->json)
+        show_json(sc, answer);
+    else
+        show_line(sc, answer, ok);
+}
