@@ -197,7 +197,8 @@ static void on_event(void *ctx, enum admit_scan_event event, const char *detail)
     case ADMIT_SCAN_EVENT_SYNCED:
         /* Every 30 seconds: worth a line only the first time, when the door can work offline. */
         if (!r->synced_shown && !r->was_synced)
-            cli_error(r->args, "synced (%s): tickets can be checked offline now", detail);
+            cli_error(r->args, "synced (%s): list \"%s\"; tickets can be checked offline now",
+                      detail, admit_scan_session_list(r->session));
         r->synced_shown = true;
         break;
     }

@@ -81,7 +81,7 @@ void admit_list_name_fold(const char *name, char *key, size_t keylen)
     locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     const unsigned char *p = (const unsigned char *)name;
     size_t used = 0;
-    bool space = false;
+    bool space = false, dash = false;
     if (keylen == 0)
         return;
     while (*p != '\0') {
@@ -92,12 +92,14 @@ void admit_list_name_fold(const char *name, char *key, size_t keylen)
             enc[0] = (char)*p;
             in = out = 1;
         } else if (is_space(cp)) {
-            space = true;
+            space = !dash; /* "Day 1 - Plenary" is "Day 1-Plenary" */
             p += in;
             continue;
         } else {
-            if (is_dash(cp))
+            if (is_dash(cp)) {
                 cp = '-';
+                space = false;
+            }
             else if (utf8 != (locale_t)0)
                 cp = (uint32_t)towlower_l((wint_t)cp, utf8);
             else if (cp < 0x80 && cp >= 'A' && cp <= 'Z')
@@ -110,6 +112,7 @@ void admit_list_name_fold(const char *name, char *key, size_t keylen)
         if (space && used > 0)
             key[used++] = ' ';
         space = false;
+        dash = out == 1 && enc[0] == '-';
         memcpy(key + used, enc, out);
         used += out;
         p += in;

@@ -309,6 +309,15 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     size_t n = clean_line(line, len, text, sizeof text);
     if (n == 0)
         return ADMIT_ERR_NOT_FOUND;
+    /* A door that never synced learns its list's name from the first sync, under way: it may
+     * use the budget, so that the scan goes out under the name the server knows. */
+    if (!s->list_known && s->list_given[0] != '\0' && s->link != LINK_OFFLINE) {
+        for (long long now = scan_session_now_ms();
+             s->job.kind == JOB_SYNC && !admit_client_call_done(s->job.call) && now < deadline_ms;
+             now = scan_session_now_ms())
+            admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
+        scan_session_reap(s);
+    }
     admit_token_new(nonce);
     admit_checkin_time_now(scanned_at);
     scan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "t", "scan", "nonce", nonce, "payload", text,

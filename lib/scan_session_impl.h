@@ -22,11 +22,14 @@
 /* Scans per upload request, and their JSON at most (admitd's default body limit is 64 KiB). */
 #define UPLOAD_BATCH     100
 #define UPLOAD_MAX_BYTES (32u << 10)
-/* Time limits of background calls while the server answers, and of each try while it does not
- * (a try that hangs must not hide for long that the server is back). */
-#define UPLOAD_TIMEOUT_MS 10000L
-#define SYNC_TIMEOUT_MS   30000L
-#define PROBE_TIMEOUT_MS  3000L
+/* Time limits of background calls: while the server answers; of a probe while it does not (a
+ * try that hangs must not hide for long that the server is back); and of the work that follows
+ * a probe's answer before the door is online again. The first sync, which may bring a whole
+ * event, always gets SYNC_TIMEOUT_MS. */
+#define UPLOAD_TIMEOUT_MS  10000L
+#define SYNC_TIMEOUT_MS    30000L
+#define PROBE_TIMEOUT_MS   3000L
+#define RECOVER_TIMEOUT_MS 5000L
 #define SYNC_EVERY_MS     30000LL
 /* Waits between tries while the server does not answer: doubling from the first to the last. */
 #define RETRY_FIRST_MS 500L
@@ -51,8 +54,10 @@ enum scan_link {
     LINK_OFFLINE, /* it did not: scans are decided here, and the background tries again */
 };
 
-/* The background call running, if any (one at a time, beside a scan's own call). */
-enum job_kind { JOB_NONE, JOB_UPLOAD, JOB_SYNC };
+/* The background call running, if any (one at a time, beside a scan's own call). A probe is
+ * the cheapest call there is (GET /api/v1/device): while offline, nothing else is tried before
+ * one answers. */
+enum job_kind { JOB_NONE, JOB_PROBE, JOB_UPLOAD, JOB_SYNC };
 
 struct job {
     enum job_kind kind;
@@ -87,6 +92,7 @@ struct admit_scan_session {
     size_t answers; /* server answers journaled */
 
     enum scan_link link;
+    bool reachable; /* offline, but a probe has answered since */
     struct job job;
     long long next_try_ms; /* offline: when the background may try the server again */
     long backoff_ms;

@@ -19,6 +19,7 @@
 
 void scan_session_go_offline(struct admit_scan_session *s, const char *why)
 {
+    s->reachable = false;
     if (s->link != LINK_OFFLINE) {
         s->link = LINK_OFFLINE;
         s->backoff_ms = RETRY_FIRST_MS;
@@ -185,6 +186,12 @@ static enum admit_scan_link save_sync(struct admit_scan_session *s, const json_t
     json_decref(s->snapshot);
     s->snapshot = json_incref(merged);
     scan_session_set_gate(s);
+    /* The first sync of a door that never synced names its list, or says it has none. */
+    if (!s->list_known && s->list_given[0] != '\0') {
+        enum admit_rc rc = scan_session_resolve_list(s, s->fatal_why, sizeof s->fatal_why);
+        if (rc != ADMIT_OK)
+            s->fatal = rc;
+    }
     scan_session_overlay(s, true);
     s->sync_due_ms = scan_session_now_ms() + SYNC_EVERY_MS;
     size_t regs, adms;
@@ -196,6 +203,16 @@ done:
     json_decref(marker);
     json_decref(merged);
     return link;
+}
+
+/* Probing. */
+
+static void start_probe(struct admit_scan_session *s)
+{
+    s->job.kind = JOB_PROBE;
+    s->job.n = 0;
+    s->job.call =
+        admit_checkin_client_start(s->client, "GET", "/api/v1/device", NULL, PROBE_TIMEOUT_MS);
 }
 
 /* Uploading. */
@@ -283,9 +300,10 @@ static enum admit_scan_link finish_job(struct admit_scan_session *s, char *why, 
     json_t *answer = NULL;
     enum admit_scan_link link =
         link_of(admit_client_call_result(s->job.call, &answer, why, whylen));
-    if (link == ADMIT_SCAN_LINK_OK)
-        link = s->job.kind == JOB_SYNC ? save_sync(s, answer, why, whylen)
-                                       : save_upload(s, answer, why, whylen);
+    if (link == ADMIT_SCAN_LINK_OK && s->job.kind == JOB_SYNC)
+        link = save_sync(s, answer, why, whylen);
+    else if (link == ADMIT_SCAN_LINK_OK && s->job.kind == JOB_UPLOAD)
+        link = save_upload(s, answer, why, whylen);
     json_decref(answer);
     scan_session_cancel_job(s);
     if (s->uploaded > 0 && s->pending == 0) {
@@ -296,14 +314,13 @@ static enum admit_scan_link finish_job(struct admit_scan_session *s, char *why, 
     return link;
 }
 
-/* A background call's time limit: short while the server does not answer, so that a hung try
- * does not hide for long that it is back; the first sync may bring a whole event. */
+/* A background call's time limit (see scan_session_impl.h). */
 static long job_timeout(const struct admit_scan_session *s, enum job_kind kind)
 {
     if (kind == JOB_SYNC && s->snapshot == NULL)
         return SYNC_TIMEOUT_MS;
     if (s->link != LINK_ONLINE)
-        return PROBE_TIMEOUT_MS;
+        return RECOVER_TIMEOUT_MS;
     return kind == JOB_SYNC ? SYNC_TIMEOUT_MS : UPLOAD_TIMEOUT_MS;
 }
 
@@ -314,8 +331,10 @@ void scan_session_schedule(struct admit_scan_session *s)
         return;
     if (s->link == LINK_OFFLINE && now < s->next_try_ms)
         return;
+    if (s->link == LINK_OFFLINE && !s->reachable)
+        start_probe(s);
     /* Never synced: the sync first, which names the lists the scans are uploaded with. */
-    if (s->pending > 0 && s->snapshot != NULL)
+    else if (s->pending > 0 && s->snapshot != NULL)
         start_upload(s, job_timeout(s, JOB_UPLOAD));
     else if (s->snapshot == NULL || s->link != LINK_ONLINE || now >= s->sync_due_ms)
         start_sync(s, job_timeout(s, JOB_SYNC));
@@ -341,13 +360,12 @@ void scan_session_reap(struct admit_scan_session *s)
         scan_session_go_offline(s, why);
         return;
     }
-    if (kind == JOB_SYNC && !s->list_known && s->list_given[0] != '\0') {
-        enum admit_rc rc = scan_session_resolve_list(s, s->fatal_why, sizeof s->fatal_why);
-        if (rc != ADMIT_OK) {
-            s->fatal = rc;
-            return;
-        }
+    if (kind == JOB_PROBE) {
+        s->reachable = true;
+        return;
     }
+    if (s->fatal != ADMIT_OK)
+        return;
     /* Online again only after a try answered within a scan's budget (a server that answers in
      * two seconds would make every scan wait for it) and with every scan uploaded. */
     if (kind == JOB_SYNC && s->link != LINK_ONLINE) {

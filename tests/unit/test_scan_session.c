@@ -259,6 +259,20 @@ static enum admit_rc run_until(struct admit_scan_session *s,
     return rc;
 }
 
+/* Lets the background work run until it stops the session (or max_ms pass); returns why, with
+ * the message in err. */
+static enum admit_rc run_until_error(struct admit_scan_session *s, char *err, size_t errlen,
+                                     long max_ms)
+{
+    long long deadline = clock_ms() + max_ms;
+    bool ready;
+    enum admit_rc rc = ADMIT_OK;
+    err[0] = '\0';
+    while (rc == ADMIT_OK && clock_ms() < deadline)
+        rc = admit_scan_session_run(s, -1, 50, &ready, err, errlen);
+    return rc;
+}
+
 static bool is_online(struct admit_scan_session *s)
 {
     return admit_scan_session_online(s);
@@ -478,13 +492,7 @@ static void test_configuration_errors(void **state)
     set_mode(REFUSE);
     cfg = config(NULL);
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
-    err[0] = '\0';
-    long long deadline = clock_ms() + 5000;
-    bool ready;
-    enum admit_rc rc = ADMIT_OK;
-    while (rc == ADMIT_OK && clock_ms() < deadline)
-        rc = admit_scan_session_run(s, -1, 50, &ready, err, sizeof err);
-    assert_int_equal(rc, ADMIT_ERR_PERMISSION);
+    assert_int_equal(run_until_error(s, err, sizeof err, 5000), ADMIT_ERR_PERMISSION);
     assert_non_null(strstr(err, "refused this device token"));
     admit_scan_session_close(s);
     set_mode(UP);
@@ -578,12 +586,7 @@ static void test_never_synced(void **state)
     cfg.state_root = again;
     cfg.list = "Day 7";
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
-    long long deadline = clock_ms() + 10000;
-    bool ready;
-    enum admit_rc rc = ADMIT_OK;
-    while (rc == ADMIT_OK && clock_ms() < deadline)
-        rc = admit_scan_session_run(s, -1, 50, &ready, err, sizeof err);
-    assert_int_equal(rc, ADMIT_ERR_NOT_FOUND);
+    assert_int_equal(run_until_error(s, err, sizeof err, 10000), ADMIT_ERR_NOT_FOUND);
     assert_non_null(strstr(err, "no check-in list \"Day 7\""));
     admit_scan_session_close(s);
 }
