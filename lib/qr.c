@@ -36,8 +36,8 @@ void admit_qr_free(struct admit_qr *qr)
     free(qr);
 }
 
-/* Appends prefix (unless 0) and a non-negative integer: path data is mostly digits, and vsnprintf (which
- * admit_buf_printf runs twice per call) dominated SVG rendering. */
+/* Appends prefix (unless 0) and a non-negative integer: path data is mostly digits, and vsnprintf
+ * (which admit_buf_printf runs twice per call) dominated SVG rendering. */
 static enum admit_rc put_uint(struct admit_buf *out, char prefix, unsigned v)
 {
     char digits[12];
@@ -56,10 +56,11 @@ enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out)
     int side = qr->width + 2 * ADMIT_QR_QUIET_ZONE;
     enum admit_rc rc = admit_buf_printf(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
+        "%d\" "
         "shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"Ticket QR code\">"
         "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-        side, side, side, side);
+        side * ADMIT_QR_SVG_MODULE_PX, side * ADMIT_QR_SVG_MODULE_PX, side, side, side, side);
     /* One subpath per horizontal run of dark modules keeps the path short. */
     for (int y = 0; y < qr->width && rc == ADMIT_OK; y++) {
         const unsigned char *row = qr->modules + (size_t)y * (size_t)qr->width;
@@ -184,7 +185,8 @@ enum admit_rc admit_qr_png(const struct admit_qr *qr, unsigned module_px, struct
     job.row = admit_xmalloc((side + 7) / 8);
     rc = write_png(&job, qr, module_px, &sink);
 done:
-    png_destroy_write_struct(job.png != NULL ? &job.png : NULL, job.info != NULL ? &job.info : NULL);
+    png_destroy_write_struct(job.png != NULL ? &job.png : NULL,
+                             job.info != NULL ? &job.info : NULL);
     free(job.row);
     if (rc != ADMIT_OK)
         admit_buf_truncate(out, start_len);

@@ -11,6 +11,10 @@
 
 #define ADMIT_QR_QUIET_ZONE   4
 #define ADMIT_QR_MODULE_PX_MAX 64
+/* Pixels per module of an SVG's own width and height (a version 5 code: 360 px): the size
+ * viewers and converters draw it at, large enough for a phone or webcam to read. Pages size it
+ * with CSS. */
+#define ADMIT_QR_SVG_MODULE_PX 8
 
 struct admit_qr {
     int version;             /* 1..40 */
@@ -24,7 +28,8 @@ struct admit_qr {
 enum admit_rc admit_qr_encode(const char *text, struct admit_qr **out) ADMIT_MUST_CHECK;
 void admit_qr_free(struct admit_qr *qr);
 
-/* Appends a standalone SVG document to out. */
+/* Appends a standalone SVG document to out: one module per unit of its viewBox, drawn at
+ * ADMIT_QR_SVG_MODULE_PX pixels per module (its width and height). */
 enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out) ADMIT_MUST_CHECK;
 
 /* Appends a PNG file (module_px pixels per module, 1..ADMIT_QR_MODULE_PX_MAX) to out.

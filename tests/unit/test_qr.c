@@ -60,6 +60,11 @@ static void test_svg_single_path_quiet_zone(void **state)
     const char *s = admit_buf_cstr(&svg);
     snprintf(view_box, sizeof view_box, "viewBox=\"0 0 %d %d\"", qr->width + 8, qr->width + 8);
     assert_non_null(strstr(s, view_box));
+    /* A size of its own, so that viewers and converters draw it large enough to scan. */
+    char size[64];
+    snprintf(size, sizeof size, "width=\"%d\" height=\"%d\"", (qr->width + 8) * 8,
+             (qr->width + 8) * 8);
+    assert_non_null(strstr(s, size));
     assert_non_null(strstr(s, "shape-rendering=\"crispEdges\""));
     const char *first = strstr(s, "<path");
     assert_non_null(first);

@@ -1,5 +1,7 @@
-/* Reading tickets from pictures (lib/scan_image.c): a rendered ticket QR decodes to its text;
- * files that are not PNG pictures, missing files and pictures without a code are told apart. */
+/* Reading tickets from pictures (lib/scan_image.c): a rendered ticket QR decodes to its text from
+ * PNG, from JPEG (a phone's screenshot: the code small in a larger, lossy picture) and from the
+ * ticket's own SVG; files in other formats, damaged or missing files and pictures without a code
+ * are told apart. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +12,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <png.h>
 
 #include "admit/buf.h"
 #include "admit/fileio.h"
 #include "admit/keys.h"
+#include "admit/mem.h"
 #include "admit/qr.h"
 #include "admit/scan_image.h"
 #include "admit/ticket.h"
@@ -36,24 +40,33 @@ static void write_file(const char *path, const void *data, size_t len)
     assert_int_equal(admit_file_write_atomic(path, data, len, 0644), ADMIT_OK);
 }
 
-static void test_ticket_png_round_trip(void **state)
+/* A new ticket (signed with a throwaway key) into ticket, and its QR code. */
+static struct admit_qr *ticket_qr(uint32_t event, uint32_t attendee, uint16_t reissue,
+                                  char ticket[ADMIT_TICKET_TEXT_MAX])
 {
     struct admit_signing_key key;
+    struct admit_qr *qr = NULL;
+    assert_int_equal(admit_init(), ADMIT_OK);
+    admit_key_generate(&key);
+    assert_int_equal(admit_ticket_sign(&key, event, attendee, reissue, ticket), ADMIT_OK);
+    admit_key_wipe(&key);
+    assert_int_equal(admit_qr_encode(ticket, &qr), ADMIT_OK);
+    return qr;
+}
+
+static void test_ticket_png_round_trip(void **state)
+{
     struct admit_qr *qr = NULL;
     struct admit_buf png;
     char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
     struct found f = {0};
     size_t count = 0;
     (void)state;
-    assert_int_equal(admit_init(), ADMIT_OK);
-    admit_key_generate(&key);
-    assert_int_equal(admit_ticket_sign(&key, 3, 1234, 1, ticket), ADMIT_OK);
-    admit_key_wipe(&key);
     /* The size the ticket page serves (10 pixels per module) and the CLI's smallest (2). */
     static const unsigned sizes[] = {10, 2};
     for (size_t i = 0; i < 2; i++) {
         unsigned px = sizes[i];
-        assert_int_equal(admit_qr_encode(ticket, &qr), ADMIT_OK);
+        qr = ticket_qr(3, 1234, 1, ticket);
         admit_buf_init(&png, 1u << 22);
         assert_int_equal(admit_qr_png(qr, px, &png), ADMIT_OK);
         snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.png", (long)getpid());
@@ -69,6 +82,74 @@ static void test_ticket_png_round_trip(void **state)
     }
 }
 
+/* A phone's screenshot of the ticket page: the code in the middle of a larger picture, saved as
+ * JPEG at a phone's quality. */
+static void test_ticket_jpeg_screenshot(void **state)
+{
+    struct admit_buf png;
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    struct found f = {0};
+    size_t count = 0;
+    GError *error = NULL;
+    (void)state;
+    struct admit_qr *qr = ticket_qr(3, 77, 0, ticket);
+    admit_buf_init(&png, 1u << 22);
+    assert_int_equal(admit_qr_png(qr, 6, &png), ADMIT_OK);
+    snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.png", (long)getpid());
+    write_file(path, png.data, png.len);
+    GdkPixbuf *code = gdk_pixbuf_new_from_file(path, &error);
+    assert_non_null(code);
+    GdkPixbuf *screen = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 1080, 1920);
+    gdk_pixbuf_fill(screen, 0xf4f4f4ff);
+    int side = gdk_pixbuf_get_width(code);
+    gdk_pixbuf_copy_area(code, 0, 0, side, side, screen, (1080 - side) / 2, 700);
+    snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.jpg", (long)getpid());
+    assert_true(gdk_pixbuf_save(screen, path, "jpeg", &error, "quality", "80", NULL));
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_OK);
+    assert_int_equal(count, 1);
+    assert_string_equal(f.texts[0], ticket);
+    unlink(path);
+    snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.png", (long)getpid());
+    unlink(path);
+    g_object_unref(screen);
+    g_object_unref(code);
+    admit_buf_free(&png);
+    admit_qr_free(qr);
+}
+
+/* The ticket's SVG download, with its size (as served now) and without (as cached before). */
+static void test_ticket_svg(void **state)
+{
+    struct admit_buf svg;
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    size_t count = 0;
+    (void)state;
+    struct admit_qr *qr = ticket_qr(9, 4242, 2, ticket);
+    admit_buf_init(&svg, 1u << 20);
+    assert_int_equal(admit_qr_svg(qr, &svg), ADMIT_OK);
+    snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.svg", (long)getpid());
+    for (int sized = 1; sized >= 0; sized--) {
+        struct found f = {0};
+        char *text = admit_xstrdup(admit_buf_cstr(&svg));
+        if (!sized) { /* drop ' width="…" height="…"' */
+            char *w = strstr(text, " width=");
+            char *v = strstr(text, " viewBox=");
+            assert_true(w != NULL && v != NULL && w < v);
+            memmove(w, v, strlen(v) + 1);
+        }
+        write_file(path, text, strlen(text));
+        free(text);
+        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                         ADMIT_OK);
+        assert_int_equal(count, 1);
+        assert_string_equal(f.texts[0], ticket);
+    }
+    unlink(path);
+    admit_buf_free(&svg);
+    admit_qr_free(qr);
+}
+
 static void test_not_tickets(void **state)
 {
     char path[128], why[128];
@@ -81,6 +162,15 @@ static void test_not_tickets(void **state)
                      ADMIT_ERR_INVALID);
     assert_int_equal(count, 0);
     assert_true(strlen(why) > 0);
+    assert_string_equal(why, "not a PNG, JPEG or SVG picture");
+    /* A picture in a format a door does not read (a 1x1 GIF). */
+    write_file(path,
+               "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01"
+               "\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+               43);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
+                     ADMIT_ERR_INVALID);
+    assert_string_equal(why, "not a PNG, JPEG or SVG picture");
     /* A truncated PNG: the signature and nothing else. */
     write_file(path, "\x89PNG\r\n\x1a\n", 8);
     assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
@@ -127,6 +217,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ticket_png_round_trip),
+        cmocka_unit_test(test_ticket_jpeg_screenshot),
+        cmocka_unit_test(test_ticket_svg),
         cmocka_unit_test(test_not_tickets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
