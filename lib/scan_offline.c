@@ -29,7 +29,9 @@ struct registration {
 
 struct admission {
     char first_at[ADMIT_CHECKIN_TIME_SIZE];
-    char *first_gate; /* owned */
+    char *first_gate;                         /* owned */
+    char entered_at[ADMIT_CHECKIN_TIME_SIZE]; /* the latest entry; "": the first */
+    char *entered_gate;                       /* owned; NULL: the first's */
     bool inside;
 };
 
@@ -64,8 +66,10 @@ static void clear(struct admit_scan_offline *k)
     k->regs = NULL;
     k->nregs = 0;
     map_free(&k->reg_index);
-    for (size_t i = 0; i < k->nadms; i++)
+    for (size_t i = 0; i < k->nadms; i++) {
         free(k->adms[i].first_gate);
+        free(k->adms[i].entered_gate);
+    }
     free(k->adms);
     k->adms = NULL;
     k->nadms = k->adms_cap = 0;
@@ -119,12 +123,21 @@ static bool registration_valid(const json_t *r)
     return true;
 }
 
+/* Whether obj's member key is a time of the API that fits an admission. */
+static bool field_time(const json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return admit_checkin_time_valid(v) && strlen(v) < ADMIT_CHECKIN_TIME_SIZE;
+}
+
 static bool admission_valid(const json_t *a)
 {
-    return field_id(a, "registration_id") && field_id(a, "list_id") &&
-           admit_checkin_time_valid(json_string_value(json_object_get(a, "first_at"))) &&
-           strlen(json_string_value(json_object_get(a, "first_at"))) < ADMIT_CHECKIN_TIME_SIZE &&
-           field_string(a, "first_gate") && json_is_boolean(json_object_get(a, "inside"));
+    /* The latest entry came with migration 6: a snapshot synced before has none. */
+    bool entered = json_object_get(a, "entered_at") == NULL ||
+                   (field_time(a, "entered_at") && field_string(a, "entered_gate"));
+    return field_id(a, "registration_id") && field_id(a, "list_id") && field_time(a, "first_at") &&
+           field_string(a, "first_gate") && entered &&
+           json_is_boolean(json_object_get(a, "inside"));
 }
 
 static bool key_valid(const json_t *key)
@@ -201,6 +214,16 @@ static void admission_set_first(struct admission *a, const char *first_at, const
     a->first_gate = admit_xstrdup(gate != NULL ? gate : "");
 }
 
+/* The latest entry (at, a valid API time, or NULL: none known) through gate. */
+static void admission_set_entered(struct admission *a, const char *at, const char *gate)
+{
+    if (at == NULL || !admit_checkin_time_valid(at) || strlen(at) >= sizeof a->entered_at)
+        return;
+    snprintf(a->entered_at, sizeof a->entered_at, "%s", at);
+    free(a->entered_gate);
+    a->entered_gate = admit_xstrdup(gate != NULL ? gate : "");
+}
+
 enum admit_rc admit_scan_offline_load(struct admit_scan_offline *k, json_t *snapshot)
 {
     size_t i;
@@ -241,6 +264,8 @@ enum admit_rc admit_scan_offline_load(struct admit_scan_offline *k, json_t *snap
                           (uint32_t)json_integer_value(json_object_get(item, "list_id")));
         admission_set_first(a, json_string_value(json_object_get(item, "first_at")),
                             json_string_value(json_object_get(item, "first_gate")));
+        admission_set_entered(a, json_string_value(json_object_get(item, "entered_at")),
+                              json_string_value(json_object_get(item, "entered_gate")));
         a->inside = json_is_true(json_object_get(item, "inside"));
     }
     return ADMIT_OK;
@@ -416,9 +441,17 @@ json_t *admit_scan_offline_decide(const struct admit_scan_offline *k, const char
     }
     if (a != NULL && a->inside) {
         set_verdict(answer, ADMIT_VERDICT_ALREADY_CHECKED_IN, "");
+        const char *first_gate = a->first_gate ? a->first_gate : "";
         if (a->first_at[0] != '\0')
             json_object_set_new(answer, "first_at", json_string(a->first_at));
-        json_object_set_new(answer, "first_gate", json_string(a->first_gate ? a->first_gate : ""));
+        json_object_set_new(answer, "first_gate", json_string(first_gate));
+        /* The latest entry: what the door says ("already checked in at 13:05"). */
+        if (a->entered_at[0] != '\0' || a->first_at[0] != '\0')
+            json_object_set_new(answer, "entered_at",
+                                json_string(a->entered_at[0] ? a->entered_at : a->first_at));
+        json_object_set_new(
+            answer, "entered_gate",
+            json_string(a->entered_at[0] && a->entered_gate ? a->entered_gate : first_gate));
         return answer;
     }
     set_verdict(answer, ADMIT_VERDICT_VALID, a != NULL ? "re_entry" : "");
@@ -444,6 +477,8 @@ void admit_scan_offline_apply(struct admit_scan_offline *k, const json_t *answer
         struct admission *a = admission_get(k, reg, (uint32_t)list_id);
         if (a->first_at[0] == '\0' && admit_checkin_time_valid(scanned_at))
             admission_set_first(a, scanned_at, gate);
+        else if (!a->inside) /* a re-entry: the latest entry now */
+            admission_set_entered(a, scanned_at, gate);
         a->inside = true;
     } else if (verdict == ADMIT_VERDICT_ALREADY_CHECKED_IN) {
         struct admission *a = admission_get(k, reg, (uint32_t)list_id);
@@ -452,6 +487,8 @@ void admit_scan_offline_apply(struct admit_scan_offline *k, const json_t *answer
         if (a->first_at[0] == '\0' && admit_checkin_time_valid(first_at) &&
             strlen(first_at) < ADMIT_CHECKIN_TIME_SIZE)
             admission_set_first(a, first_at, first_gate);
+        admission_set_entered(a, json_string_value(json_object_get(answer, "entered_at")),
+                              json_string_value(json_object_get(answer, "entered_gate")));
         a->inside = true;
     }
 }

@@ -51,16 +51,20 @@ static bool nonce_ok(const json_t *obj)
 
 bool admit_scan_answer_valid(const json_t *answer)
 {
-    static const char *const strings[] = {"reason", "name", "organisation", "first_gate", "list"};
+    static const char *const strings[] = {"reason",     "name",         "organisation",
+                                          "first_gate", "entered_gate", "list"};
+    static const char *const times[] = {"first_at", "entered_at"};
     if (!json_is_object(answer) ||
         admit_verdict_parse(json_string_value(json_object_get(answer, "verdict"))) < 0)
         return false;
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (!optional_string(answer, strings[i]))
             return false;
-    const json_t *first_at = json_object_get(answer, "first_at");
-    if (first_at != NULL && !admit_checkin_time_valid(json_string_value(first_at)))
-        return false;
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        const json_t *at = json_object_get(answer, times[i]);
+        if (at != NULL && !admit_checkin_time_valid(json_string_value(at)))
+            return false;
+    }
     const json_t *id = json_object_get(answer, "registration_id");
     if (id != NULL && (!json_is_integer(id) || json_integer_value(id) <= 0 ||
                        json_integer_value(id) > 0xffffffffLL))

@@ -11,7 +11,8 @@
  *     revoked       the registration is cancelled ("cancelled"), or the ticket's reissue counter
  *                   is below the registration's ("reissued")
  *     exit          valid ("not_inside" when the door did not know them inside)
- *     waitlisted, not_on_list, already_checked_in (first_at and first_gate), else valid
+ *     waitlisted, not_on_list, already_checked_in (first_at and first_gate; entered_at and
+ *     entered_gate: the latest entry, after an exit and a re-entry), else valid
  * A ticket signed by the event's key for a registration the last sync did not include (someone
  * who registered since) is valid: its signature is the proof, as pretix does offline. */
 #ifndef ADMIT_SCAN_OFFLINE_H
@@ -54,13 +55,15 @@ long admit_scan_offline_list_id(const struct admit_scan_offline *k, const char *
 
 /* The offline verdict for the scanned text (len bytes, already normalised: admit_ticket_normalize)
  * on list name, entry or exit: a new answer object as the API answers ({"verdict", "reason",
- * "registration_id", "name", "organisation", "first_at", "first_gate", "list", "direction"}). */
+ * "registration_id", "name", "organisation", "first_at", "first_gate", "entered_at",
+ * "entered_gate", "list", "direction"}). */
 json_t *admit_scan_offline_decide(const struct admit_scan_offline *k, const char *text, size_t len,
                                   const char *list, bool exit);
 
 /* Lays the effect of an answer (from the server, or decided offline) for a scan of list at
- * scanned_at through gate over k: a valid entry admits (inside), an already_checked_in answer
- * teaches the first admission, a valid exit lets out. Answers without a registration_id,
+ * scanned_at through gate over k: a valid entry admits (inside; a re-entry becomes the latest
+ * entry), an already_checked_in answer teaches the first and the latest entry, a valid exit
+ * lets out. Answers without a registration_id,
  * refusals and unknown lists change nothing. */
 void admit_scan_offline_apply(struct admit_scan_offline *k, const json_t *answer, const char *list,
                               bool exit, const char *scanned_at, const char *gate);

@@ -19,7 +19,8 @@
  *                                        server answers journaled before it was asked for (the
  *                                        later ones may be missing from it)
  * An answer is an object with at least a valid "verdict" (admit/checkin.h) and, when present,
- * "reason", "name", "organisation", "first_at", "first_gate" (strings), "registration_id"
+ * "reason", "name", "organisation", "first_at", "first_gate", "entered_at", "entered_gate"
+ * (strings; the times valid API times), "registration_id"
  * (integer), "flagged", "offline" (booleans). */
 #ifndef ADMIT_SCAN_STATE_H
 #define ADMIT_SCAN_STATE_H

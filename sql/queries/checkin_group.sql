@@ -24,7 +24,8 @@
 -- from the ticket: $6 event id, $7 registration id, $8 reissue counter, or $9 why it was
 -- refused (then $6-$8 are NULL).
 -- One row per scan decided: its position in the arrays (from 1), verdict, reason,
--- registration_id, name, organisation, first_at, first_gate.
+-- registration_id, name, organisation, first_at, first_gate, entered_at, entered_gate (the
+-- latest entry: migration 6).
 WITH i AS (
     SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
                          $6::bigint[], $7::bigint[], $8::integer[], $9::text[])
@@ -85,7 +86,8 @@ WITH i AS (
                 WHEN EXISTS (SELECT 1 FROM admitted ad WHERE ad.first_scan_id = s.scan_id)
                     THEN 'valid'
                 WHEN a.inside THEN 'already_checked_in' END AS verdict,
-           a.first_at, a.first_gate
+           a.first_at, a.first_gate, coalesce(a.entered_at, a.first_at) AS entered_at,
+           coalesce(a.entered_gate, a.first_gate) AS entered_gate
     FROM s
     LEFT JOIN admissions a ON s.decided = 'admit' AND a.registration_id = s.registration_id
                           AND a.list_id = s.list_id
@@ -99,5 +101,7 @@ WITH i AS (
 )
 SELECT ord, verdict, reason, registration_id, name, organisation,
        CASE WHEN verdict = 'already_checked_in' THEN admit_api_time(first_at) END,
-       CASE WHEN verdict = 'already_checked_in' THEN first_gate END
+       CASE WHEN verdict = 'already_checked_in' THEN first_gate END,
+       CASE WHEN verdict = 'already_checked_in' THEN admit_api_time(entered_at) END,
+       CASE WHEN verdict = 'already_checked_in' THEN entered_gate END
 FROM v WHERE verdict IS NOT NULL

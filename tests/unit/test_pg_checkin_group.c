@@ -332,12 +332,69 @@ static void test_one_group(void **state)
     admit_db_free(db);
 }
 
+/* After an exit and a re-entry at another gate, a second entry is refused with when and where
+ * the person last came in (migration 6), by both paths alike; the first entry stays known. */
+static void test_latest_entry(void **state)
+{
+    struct admit_db *db = admit_db_new(pg.dsn);
+    char a_door[ADMIT_DEVICE_HASH_SIZE], b_door[ADMIT_DEVICE_HASH_SIZE];
+    (void)state;
+    door(db, "Entrance A", a_door);
+    door(db, "Entrance B", b_door);
+    int reg = first + 20;
+    char *body = scan_body(conf_id, reg, 0, NULL, "Day 1", NULL,
+                           "\"scanned_at\": \"2027-10-29T08:00:00.000Z\"");
+    json_t *a = one(db, a_door, body);
+    assert_verdict(a, "valid", "");
+    json_decref(a);
+    free(body);
+    body = scan_body(conf_id, reg, 0, NULL, "Day 1", NULL,
+                     "\"direction\": \"exit\", \"scanned_at\": \"2027-10-29T12:00:00.000Z\"");
+    a = general(db, a_door, body);
+    assert_verdict(a, "valid", "");
+    json_decref(a);
+    free(body);
+    body = scan_body(conf_id, reg, 0, NULL, "Day 1", NULL,
+                     "\"scanned_at\": \"2027-10-29T13:05:00.000Z\"");
+    a = general(db, b_door, body);
+    assert_verdict(a, "valid", "re_entry");
+    json_decref(a);
+    free(body);
+
+    body = scan_body(conf_id, reg, 0, NULL, "Day 1", NULL,
+                     "\"scanned_at\": \"2027-10-29T13:30:00.000Z\"");
+    a = one(db, a_door, body);
+    assert_verdict(a, "already_checked_in", "");
+    assert_string_equal(json_string_value(json_object_get(a, "first_at")),
+                        "2027-10-29T08:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(a, "first_gate")), "Entrance A");
+    assert_string_equal(json_string_value(json_object_get(a, "entered_at")),
+                        "2027-10-29T13:05:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(a, "entered_gate")), "Entrance B");
+    json_t *b = general(db, b_door, body);
+    assert_same(a, b, "already_checked_in after a re-entry");
+    json_decref(a);
+    json_decref(b);
+    free(body);
+    /* What the sync sends an offline door: the same latest entry. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT a->>'entered_at' || ' ' || (a->>'entered_gate') FROM "
+             "json_array_elements((admit_sync((SELECT token_hash FROM devices WHERE name = "
+             "'Entrance A'), 'conf', NULL, '[]')).body->'admissions') a "
+             "WHERE (a->>'registration_id')::int = %d",
+             reg);
+    assert_string_equal(pgtest_value(pg.dsn, sql), "2027-10-29T13:05:00.000Z Entrance B");
+    admit_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_answers),
         cmocka_unit_test(test_left_to_the_function),
         cmocka_unit_test(test_one_group),
+        cmocka_unit_test(test_latest_entry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -199,7 +199,7 @@ static void test_own_scans(void **state)
                         "2027-10-29T09:00:00.000Z");
     assert_string_equal(json_string_value(json_object_get(a, "first_gate")), "Gate A");
     json_decref(a);
-    /* Out and in again: the first time stays. */
+    /* Out and in again: the first time stays, and the re-entry is the latest entry. */
     apply(k, decide(k, EVENT, 1, 0, "Day 1", true), true, "2027-10-29T10:00:00.000Z");
     a = decide(k, EVENT, 1, 0, "Day 1", false);
     expect(a, "valid", "re_entry");
@@ -207,6 +207,20 @@ static void test_own_scans(void **state)
     a = decide(k, EVENT, 1, 0, "Day 1", false);
     assert_string_equal(json_string_value(json_object_get(a, "first_at")),
                         "2027-10-29T09:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(a, "entered_at")),
+                        "2027-10-29T11:00:00.000Z");
+    json_decref(a);
+    /* The server's answer teaches a latest entry made at another door. */
+    json_t *later = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "verdict",
+                              "already_checked_in", "list", "Day 1", "registration_id", 1,
+                              "first_at", "2027-10-29T09:00:00.000Z", "first_gate", "Gate A",
+                              "entered_at", "2027-10-29T13:05:00.000Z", "entered_gate", "Gate Q");
+    apply(k, later, false, "2027-10-29T13:10:00.000Z");
+    a = decide(k, EVENT, 1, 0, "Day 1", false);
+    assert_string_equal(json_string_value(json_object_get(a, "entered_at")),
+                        "2027-10-29T13:05:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(a, "entered_gate")), "Gate Q");
+    assert_string_equal(json_string_value(json_object_get(a, "first_gate")), "Gate A");
     json_decref(a);
     /* An already_checked_in answer from the server teaches the first admission. */
     json_t *server = json_pack("{s:s, s:s, s:i, s:s, s:s}", "verdict", "already_checked_in", "list",
@@ -316,6 +330,12 @@ static void test_malformed_snapshots(void **state)
         "\"name\": \"\", \"organisation\": \"\", \"lists\": [0]}]}",
         "{\"admissions\": [{\"registration_id\": 1, \"list_id\": 1, \"first_at\": \"x\", "
         "\"first_gate\": \"\", \"inside\": true}]}",
+        "{\"admissions\": [{\"registration_id\": 1, \"list_id\": 1, \"first_at\": "
+        "\"2027-10-29T08:00:00Z\", \"first_gate\": \"\", \"entered_at\": \"soon\", "
+        "\"entered_gate\": \"\", \"inside\": true}]}",
+        "{\"admissions\": [{\"registration_id\": 1, \"list_id\": 1, \"first_at\": "
+        "\"2027-10-29T08:00:00Z\", \"first_gate\": \"\", \"entered_at\": "
+        "\"2027-10-29T09:00:00Z\", \"inside\": true}]}",
         "{\"admissions\": {}}",
     };
     for (size_t i = 0; i < sizeof breakers / sizeof breakers[0]; i++) {
