@@ -121,8 +121,62 @@ class Online(ScanCase):
         self.assertEqual(done.stdout.splitlines(),
                          ["↩ EXIT  Guest Number 1 — Org 1",
                           "↩ EXIT  Guest Number 6 — Org 6  (was not checked in)"])
-        done = run_scan(self.args("--timeout", SLOW), [t[0]], state=self.state)
+        done = run_scan(self.args("--timeout", SLOW, "--gate", "South"), [t[0]],
+                        state=self.state)
         self.assertIn("(re-entry)", done.stdout)
+        # In again: "already checked in" quotes the latest entry (South), not the first (North),
+        # online and offline.
+        done = run_scan(self.args("--timeout", SLOW, "--json"), [t[0]], state=self.state)
+        a = scan_answers(done.stdout)[0]
+        self.assertEqual((a["verdict"], a["offline"], a["first_gate"], a["entered_gate"]),
+                         ("already_checked_in", False, "North", "South"))
+        done = run_scan(self.args("--timeout", SLOW), [t[0]], state=self.state)
+        self.assertRegex(done.stdout, r"^✖ ALREADY CHECKED IN  at \d\d:\d\d \(South\) — ")
+        self.assertEqual(self.server.stop(), 0)
+        done = run_scan(self.args(), [t[0]], state=self.state)
+        self.assertRegex(done.stdout, r"^✖ ALREADY CHECKED IN  at \d\d:\d\d \(South\) — .*"
+                                      r"\[offline\]$")
+
+    def test_list_as_typed_and_times_in_the_event_zone(self):
+        """--list as a volunteer types it (any case, a hyphen for an en dash, the list's number);
+        the time of a first entry as the organisers' pages show it: in the event's zone
+        (Brussels), whatever the laptop's clock says (UTC here)."""
+        import datetime
+        import zoneinfo
+        t = self.tickets
+        psql(self.dsn, "UPDATE checkin_lists SET name = 'Day 2 – plenary' WHERE id = %d"
+             % self.lists["Day 2"])
+        psql(self.dsn, "INSERT INTO registration_lists (registration_id, list_id) "
+                       "SELECT id, %d FROM registrations" % self.lists["Day 2"])
+        env = dict(os.environ, TZ="UTC")
+        for typed in ["day 2 - PLENARY", "2", "  Day 2  –  Plenary "]:
+            done = run_scan(["--server", self.server_url(), "--list", typed, "--token",
+                             self.token, "--color", "never", "--timeout", SLOW, "--json"],
+                            [t[0]], state=self.state, env=env)
+            self.assertIn(done.returncode, (0, 1), done.stderr)
+            self.assertIn('list "Day 2 – plenary"', done.stderr)
+            self.assertEqual(scan_answers(done.stdout)[0]["list"], "Day 2 – plenary")
+        done = run_scan(["--server", self.server_url(), "--list", "day 2-plenary", "--color",
+                         "never", "--timeout", SLOW], [t[0]], state=self.state, env=env)
+        first = psql(self.dsn, "SELECT to_char(first_at AT TIME ZONE 'UTC', "
+                               "'YYYY-MM-DD\"T\"HH24:MI:SS') FROM admissions WHERE list_id = %d"
+                     % self.lists["Day 2"]).strip()
+        utc = datetime.datetime.fromisoformat(first).replace(tzinfo=datetime.timezone.utc)
+        brussels = utc.astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).strftime("%H:%M")
+        self.assertEqual(done.stdout.strip(), "✖ ALREADY CHECKED IN  at %s (Gate A) — Guest "
+                                              "Number 1" % brussels, done.stderr)
+        self.assertNotEqual(brussels, utc.strftime("%H:%M"))
+        # Two lists that look alike: only the number or the exact name chooses.
+        psql(self.dsn, "UPDATE checkin_lists SET name = 'Day 2 - plenary' WHERE id = %d"
+             % self.lists["Day 1"])
+        subprocess.run([harness.ADMIT_BIN, "sync", "--server", self.server_url()],
+                       env=dict(os.environ, XDG_STATE_HOME=self.state), check=True,
+                       capture_output=True, timeout=60)
+        done = run_scan(["--server", self.server_url(), "--list", "DAY 2 - PLENARY"], ["x"],
+                        state=self.state)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("could be several check-in lists", done.stderr)
+        self.assertIn('1. "Day 2 - plenary", 2. "Day 2 – plenary"', done.stderr)
 
     def test_terminal_colours_and_bell(self):
         """On a terminal: colours by default, the bell on a rejection only; NO_COLOR drops the
@@ -419,6 +473,18 @@ class Images(ScanCase):
         done = run_scan(self.args("--image", png, "--json", "--timeout", SLOW),
                         state=self.state)
         self.assertEqual(scan_answers(done.stdout)[0]["verdict"], "already_checked_in")
+        # The ticket's SVG download, with the size viewers draw it at.
+        token = psql(self.dsn, "SELECT token FROM registrations WHERE id = %d"
+                     % self.regs[1]).strip()
+        r = self.server.get("/tickets/%s/qr.svg" % token)
+        self.assertEqual(r.status, 200)
+        self.assertRegex(r.text, r'^<svg [^>]*width="\d+" height="\d+"')
+        svg = os.path.join(self.work, "ticket.svg")
+        with open(svg, "wb") as f:
+            f.write(r.body)
+        done = run_scan(self.args("--image", svg, "--timeout", SLOW), state=self.state)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, "✔ VALID  Guest Number 2 — Org 2\n")
 
     def test_pictures_without_a_ticket(self):
         run_scan(self.args("--timeout", SLOW, token=self.token), [], state=self.state,
