@@ -68,6 +68,9 @@ const char *admit_checkin_reason_text(const char *code)
     return code;
 }
 
+/* PostgreSQL refuses a UTC offset of 16 hours or more ("time zone displacement out of range"). */
+#define ADMIT_CHECKIN_OFFSET_MAX_HOURS 15
+
 /* n decimal digits at s into *v; false if any is not a digit. */
 static bool digits(const char *s, int n, int *v)
 {
@@ -115,7 +118,7 @@ bool admit_checkin_time_valid(const char *s)
     if ((p[0] != '+' && p[0] != '-') || !digits(p + 1, 2, &oh) || p[3] != ':' ||
         !digits(p + 4, 2, &om) || p[6] != '\0')
         return false;
-    return oh <= 23 && om <= 59;
+    return oh <= ADMIT_CHECKIN_OFFSET_MAX_HOURS && om <= 59;
 }
 
 void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE])
@@ -256,7 +259,7 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
                !admit_checkin_time_valid(scanned_at)) {
         return refuse(err, 400, "invalid_value",
                       "\"scanned_at\" of %s must be an RFC 3339 time like "
-                      "\"2027-10-29T09:12:03.120Z\"",
+                      "\"2027-10-29T09:12:03.120Z\", at most 15:59 from UTC",
                       label);
     } else {
         memcpy(scan->scanned_at, scanned_at, strlen(scanned_at) + 1);
@@ -322,15 +325,43 @@ enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_che
     }
     out->scans = admit_xcalloc(out->count, sizeof *out->scans);
     for (size_t i = 0; i < out->count; i++) {
+        struct admit_checkin_scan *scan = &out->scans[i];
         json_t *obj = out->batch ? json_array_get(items, i) : out->root;
-        rc = parse_scan(obj, out->batch, i, &out->scans[i], err);
-        if (rc != ADMIT_OK)
-            goto fail;
+        if (!out->batch) {
+            rc = parse_scan(obj, false, i, scan, err);
+            if (rc != ADMIT_OK)
+                goto fail;
+        } else if (parse_scan(obj, true, i, scan, &scan->refused) != ADMIT_OK) {
+            /* That scan alone: its answer says why, the others are decided. */
+            struct admit_checkin_error why = scan->refused;
+            const char *nonce = json_string_value(json_object_get(obj, "nonce"));
+            memset(scan, 0, sizeof *scan);
+            scan->refused = why;
+            scan->nonce = nonce != NULL && nonce_valid(nonce) ? nonce : NULL;
+        }
     }
     return ADMIT_OK;
 fail:
     admit_checkin_request_free(out);
     return rc;
+}
+
+json_t *admit_checkin_error_json(const struct admit_checkin_error *err, const char *nonce)
+{
+    json_t *answer = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)err->status, "code",
+                               err->code, "message", err->message);
+    if (answer == NULL)
+        abort(); /* jansson fails only without memory */
+    if (nonce != NULL)
+        json_object_set_new(answer, "nonce", json_string(nonce));
+    return answer;
+}
+
+unsigned admit_checkin_answer_status(const json_t *answer)
+{
+    json_int_t status =
+        json_integer_value(json_object_get(json_object_get(answer, "error"), "status"));
+    return status >= 400 && status <= 599 ? (unsigned)status : 200;
 }
 
 void admit_checkin_request_free(struct admit_checkin_request *req)

@@ -63,7 +63,8 @@ json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
 {
     json_t *scans = json_array();
     for (size_t i = 0; i < req->count; i++)
-        json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
+        if (req->scans[i].refused.code == NULL)
+            json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
     return scans;
 }
 
@@ -219,7 +220,10 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
         if (rc != ADMIT_ERR_NOT_FOUND)
             return rc;
     }
+    /* Refused scans of a batch stay out of the database; with none left, the call still
+     * checks the token (and answers []). */
     json_t *scans = admit_checkin_prepare(req, ring);
+    size_t decided = json_array_size(scans);
     scans_text = json_dumps(scans, JSON_COMPACT);
     json_decref(scans);
     if (scans_text == NULL)
@@ -237,12 +241,21 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
         goto done;
     }
     json_error_t jerr;
-    *answers = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-    if (!json_is_array(*answers) || json_array_size(*answers) != req->count) {
-        json_decref(*answers);
-        *answers = NULL;
+    json_t *verdicts = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+    if (!json_is_array(verdicts) || json_array_size(verdicts) != decided) {
+        json_decref(verdicts);
         rc = ADMIT_ERR_DB;
+        goto done;
     }
+    *answers = json_array();
+    for (size_t i = 0, next = 0; i < req->count; i++) {
+        const struct admit_checkin_scan *scan = &req->scans[i];
+        if (scan->refused.code != NULL)
+            json_array_append_new(*answers, admit_checkin_error_json(&scan->refused, scan->nonce));
+        else
+            json_array_append(*answers, json_array_get(verdicts, next++));
+    }
+    json_decref(verdicts);
 done:
     PQclear(res);
     free(scans_text);

@@ -77,7 +77,8 @@ static void answer(struct pending_checkin *p)
     else if (p->scans.batch)
         http_respond_json(req, 200, json_pack("{s:O}", "results", job->answers));
     else
-        http_respond_json(req, 200, json_incref(json_array_get(job->answers, 0)));
+        http_respond_json(req, admit_checkin_answer_status(json_array_get(job->answers, 0)),
+                          json_incref(json_array_get(job->answers, 0)));
     json_decref(job->answers);
     admit_checkin_request_free(&p->scans);
     sodium_memzero(p->hash, sizeof p->hash);
