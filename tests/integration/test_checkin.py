@@ -285,6 +285,49 @@ class BatchesAndNonces(CheckinCase):
         self.assertEqual(self.count("SELECT count(*) FROM scans WHERE client_nonce = '%s'"
                                     % nonce), 1)
 
+    def test_nonce_reused_for_another_scan_is_409(self):
+        """Issue 14, item 5: the same nonce with another ticket, list or direction was answered
+        with the earlier scan (the door would show the wrong person). Now 409 nonce_reused,
+        nothing stored; an honest retry of the same scan is still replayed."""
+        ada, bob = register_sql(self.dsn, "conf", 2, [self.lists["Day 1"]])
+        nonce = new_nonce()
+        first = self.scan(self.ticket(ada), nonce=nonce)
+        self.assertEqual(first["verdict"], "valid")
+        name = first["name"]
+        for other in [dict(payload=self.ticket(bob)), dict(list="Day 2"),
+                      dict(direction="exit"), dict(payload=self.ticket(ada, reissue=1)),
+                      dict(payload="NOT A TICKET", offline=True)]:
+            body = {"payload": self.ticket(ada), "list": "Day 1", "nonce": nonce}
+            body.update(other)
+            r, answer = api_call(self.server, "POST", CHECKINS, self.token, body)
+            self.assertEqual(r.status, 409, (other, r.text))
+            self.assertEqual(r.header("Content-Type"), "application/json")
+            self.assertEqual(set(answer), {"nonce", "error"})
+            self.assertEqual(answer["nonce"], nonce)
+            self.assertEqual(answer["error"]["status"], 409)
+            self.assertEqual(answer["error"]["code"], "nonce_reused")
+            self.assertIn("nonce of its own", answer["error"]["message"])
+            self.assertNotIn(name, r.text)
+        self.assertEqual(self.count("SELECT count(*) FROM scans"), 1)
+        self.assertEqual(self.count("SELECT count(*) FROM admissions WHERE registration_id = %d"
+                                    % bob), 0)
+        # In a batch, that scan alone is refused.
+        fresh = {"payload": self.ticket(bob), "list": "Day 1", "nonce": new_nonce()}
+        results = self.batch([fresh, {"payload": self.ticket(bob), "list": "Day 1",
+                                      "nonce": nonce}])
+        self.assertEqual(results[0]["verdict"], "valid")
+        self.assertEqual(results[1], {"nonce": nonce, "error": {
+            "status": 409, "code": "nonce_reused", "message": results[1]["error"]["message"]}})
+        self.assertIn("scan 2", results[1]["error"]["message"])
+        # The same scan again, alone, in a batch, or uploaded as offline: replayed.
+        again = self.scan(self.ticket(ada), nonce=nonce)
+        self.assertEqual((again["verdict"], again["replayed"], again["name"]),
+                         ("valid", True, name))
+        self.assertTrue(self.batch([{"payload": self.ticket(ada), "list": "Day 1",
+                                     "nonce": nonce, "offline": True}])[0]["replayed"])
+        self.assertEqual(self.count("SELECT count(*) FROM scans"), 2)
+        self.assertIn("note=scan-refused", self.server.log_text())
+
     def test_batch_reconciled_in_scan_time_order(self):
         reg = register_sql(self.dsn, "conf", 1, [self.lists["Day 1"]])[0]
         t = self.ticket(reg)
