@@ -171,3 +171,82 @@ BEGIN
                                 p_direction, p_list, v_reg, v_name, v_organisation,
                                 v_first_at, v_first_gate);
 END $$;
+
+-- Login throttling: the wait checked and the attempt counted in one step (issue 14).
+--
+-- Migration 3 checked the wait (admit_admin_login_check), then admitd checked the password,
+-- then counted the failure (admit_admin_login_finish): guesses sent at once all passed the check
+-- before any was counted, so 60 of them got 20 password checks where one after the other gets 4.
+-- Now an attempt that may go ahead is counted as a failure at once, under the lock of the
+-- account's and the address's rows, before admitd checks the password; a success takes it back.
+-- Concurrent attempts on one account or one address queue on those locks for the length of one
+-- statement, never of a password check, and each sees the ones before it counted. The rules
+-- (admit_login_rule, admit_login_wait) are those of migration 3.
+
+-- Before a password is checked, one transaction: how long the client must still wait (0: go
+-- ahead, and the attempt is counted against the account and the address as a failure now), the
+-- admin's id and hash (NULL when no admin has this email: admitd checks a dummy hash), and for a
+-- success to take the count back, when this attempt was counted and the address's last failure
+-- before it (NULL if none counts). A refused attempt counts nothing.
+CREATE FUNCTION admit_admin_login_begin(p_email text, p_ip text, OUT retry_after integer,
+                                        OUT admin_id integer, OUT password_hash text,
+                                        OUT attempt_at timestamptz,
+                                        OUT ip_failure_before timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_account text := lower(p_email);
+BEGIN
+    -- The two rows, made if missing, locked in one order (the account's first, as VALUES lists
+    -- them): every attempt on this account or from this address waits here for the one before
+    -- it to be counted, and two attempts never wait for each other crosswise.
+    INSERT INTO admin_login_throttle AS t (kind, key, failures, last_failure_at)
+    VALUES ('account', v_account, 0, now()), ('ip', p_ip, 0, now())
+    ON CONFLICT (kind, key) DO UPDATE SET failures = t.failures;
+    retry_after := greatest(admit_login_wait('account', v_account), admit_login_wait('ip', p_ip));
+    IF retry_after > 0 THEN
+        DELETE FROM admin_login_throttle
+        WHERE failures = 0 AND (kind, key) IN (('account', v_account), ('ip', p_ip));
+        RETURN;
+    END IF;
+    SELECT t.last_failure_at INTO ip_failure_before FROM admin_login_throttle t
+    WHERE t.kind = 'ip' AND t.key = p_ip AND t.failures > 0
+      AND t.last_failure_at >= now() - (admit_login_rule('ip')).window_;
+    attempt_at := now();
+    UPDATE admin_login_throttle t
+    SET failures = CASE WHEN t.last_failure_at < now() - (admit_login_rule(t.kind)).window_
+                        THEN 1 ELSE t.failures + 1 END,
+        last_failure_at = now()
+    WHERE (t.kind, t.key) IN (('account', v_account), ('ip', p_ip));
+    SELECT a.id, a.password_hash INTO admin_id, password_hash
+    FROM admins a WHERE lower(a.email) = v_account;
+END $$;
+
+-- After the right password: the account's failures are forgotten, the address's count of this
+-- attempt (made at p_attempt_at) is taken back, with its last failure back to the one before
+-- (p_ip_failure_before) unless another came since; the session the browser came with (if any)
+-- ends and a new one opens. Expired sessions are swept on the way. A wrong password needs no
+-- second step: admit_admin_login_begin counted it.
+CREATE FUNCTION admit_admin_login_succeeded(p_email text, p_ip text, p_admin_id integer,
+                                            p_session_hash bytea, p_old_session_hash bytea,
+                                            p_attempt_at timestamptz,
+                                            p_ip_failure_before timestamptz)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM admin_login_throttle WHERE kind = 'account' AND key = lower(p_email);
+    UPDATE admin_login_throttle
+    SET failures = failures - 1,
+        last_failure_at = CASE WHEN last_failure_at = p_attempt_at
+                               THEN coalesce(p_ip_failure_before, last_failure_at)
+                               ELSE last_failure_at END
+    WHERE kind = 'ip' AND key = p_ip AND failures > 0;
+    DELETE FROM admin_login_throttle WHERE kind = 'ip' AND key = p_ip AND failures = 0;
+    DELETE FROM admin_sessions WHERE id_hash = p_old_session_hash;
+    DELETE FROM admin_sessions WHERE expires_at < now()
+        OR last_seen_at < now() - admit_admin_session_idle();
+    INSERT INTO admin_sessions (id_hash, admin_id, expires_at)
+    VALUES (p_session_hash, p_admin_id, now() + admit_admin_session_lifetime());
+END $$;
+
+-- The pair of migration 3 let parallel guesses through: gone, so that nothing calls it.
+DROP FUNCTION admit_admin_login_check(text, text);
+DROP FUNCTION admit_admin_login_finish(text, text, integer, boolean, bytea, bytea);
