@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "admit/country.h"
+#include "admit/email.h"
 
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message)
 {
@@ -80,22 +81,10 @@ const char *admit_form_valid_paragraph(const char *value, size_t max_chars)
 
 const char *admit_form_valid_email(const char *value, size_t max_chars)
 {
-    const char *at = strchr(value, '@');
-    size_t len = strlen(value);
-    const char *msg = check_text(value, max_chars, 0);
-    if (msg != NULL)
-        return msg;
-    /* Deliberately permissive about what mail servers accept, strict about what is clearly not
-     * an address: one @, something before it, a dotted domain after it, no spaces. */
-    if (at == NULL || at == value || strchr(at + 1, '@') != NULL || (size_t)(at - value) > 64 ||
-        strpbrk(value, " ,;<>()[]\\\"") != NULL)
-        return "Enter an email address like name@example.org";
-    const char *domain = at + 1;
-    const char *dot = strrchr(domain, '.');
-    if (dot == NULL || dot == domain || dot[1] == '\0' || domain[0] == '.' ||
-        strstr(domain, "..") != NULL || value[len - 1] == '.')
-        return "Enter an email address like name@example.org";
-    return NULL;
+    const char *problem = admit_email_problem(value);
+    if (problem == NULL && strlen(value) > max_chars)
+        problem = "This is too long";
+    return problem;
 }
 
 const char *admit_form_valid_country(const char *value, size_t max_chars)

@@ -49,7 +49,7 @@ long admit_form_text_chars(const char *s, int multiline);
 /* Validators for the common kinds of field. */
 const char *admit_form_valid_line(const char *value, size_t max_chars);      /* one line */
 const char *admit_form_valid_paragraph(const char *value, size_t max_chars); /* newlines ok */
-const char *admit_form_valid_email(const char *value, size_t max_chars);
+const char *admit_form_valid_email(const char *value, size_t max_chars);     /* admit/email.h */
 const char *admit_form_valid_country(const char *value, size_t max_chars);
 
 #endif
