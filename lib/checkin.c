@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "admit/form.h"
 #include "admit/mem.h"
+#include "admit/text.h"
 #include "admit/ticket.h"
 
 /* Longest sync cursor: xmin, xmax and up to a few hundred transactions in progress. */
@@ -173,11 +173,24 @@ static bool nonce_valid(const char *s)
     return true;
 }
 
-/* One line of at most ADMIT_CHECKIN_NAME_MAX characters (empty allowed when allow_empty). */
-static bool name_valid(const char *s, bool allow_empty)
+/* Why a list or gate name is refused ("" when empty is allowed: the device's name), or NULL:
+ * one line of at most ADMIT_CHECKIN_NAME_MAX characters of text (admit/text.h) that shows
+ * something. */
+static const char *name_problem(const char *s, bool allow_empty)
 {
-    long n = admit_form_text_chars(s, 0);
-    return n >= (allow_empty ? 0 : 1) && n <= ADMIT_CHECKIN_NAME_MAX;
+    switch (admit_text_check(s, 0, ADMIT_CHECKIN_NAME_MAX, NULL)) {
+    case ADMIT_TEXT_OK:
+        break;
+    case ADMIT_TEXT_INVISIBLE:
+        return "holds invisible characters (bidirectional controls, zero-width or other format "
+               "characters)";
+    case ADMIT_TEXT_NOT_TEXT:
+    case ADMIT_TEXT_TOO_LONG:
+        return "is not one line of at most 100 characters";
+    }
+    if (!(allow_empty && s[0] == '\0') && !admit_text_visible(s))
+        return "shows nothing";
+    return NULL;
 }
 
 enum field_kind { F_STRING, F_BOOL };
@@ -234,18 +247,21 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
     scan->offline = json_is_true(json_object_get(obj, "offline"));
     scan->door_verdict = -1;
 
-    if (!name_valid(scan->list, false))
+    const char *problem = name_problem(scan->list, false);
+    if (problem != NULL)
         return refuse(err, 400, "invalid_value",
-                      "\"list\" of %s must be a list name of 1 to %d characters on one line", label,
-                      ADMIT_CHECKIN_NAME_MAX);
+                      "\"list\" of %s must be a list name of 1 to %d characters on one line: "
+                      "it %s",
+                      label, ADMIT_CHECKIN_NAME_MAX, problem);
     if (!nonce_valid(scan->nonce))
         return refuse(err, 400, "invalid_value",
                       "\"nonce\" of %s must be %d to %d letters, digits, '-' or '_'", label,
                       ADMIT_CHECKIN_NONCE_MIN, ADMIT_CHECKIN_NONCE_MAX);
-    if (scan->gate != NULL && !name_valid(scan->gate, true))
+    problem = scan->gate != NULL ? name_problem(scan->gate, true) : NULL;
+    if (problem != NULL)
         return refuse(err, 400, "invalid_value",
-                      "\"gate\" of %s must be at most %d characters on one line", label,
-                      ADMIT_CHECKIN_NAME_MAX);
+                      "\"gate\" of %s must be at most %d characters on one line: it %s", label,
+                      ADMIT_CHECKIN_NAME_MAX, problem);
     if (direction == NULL || strcmp(direction, "entry") == 0)
         scan->exit = false;
     else if (strcmp(direction, "exit") == 0)

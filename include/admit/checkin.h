@@ -10,6 +10,7 @@
  *     direction     "entry" (default) or "exit"
  *     scanned_at    RFC 3339 time ("2027-10-29T09:12:03.120Z", "...+02:00"); default: now
  *     gate          string, at most 100 characters; default: the device's name
+ * (list and gate are text as admit/text.h has it: no invisible characters, and not blank)
  *     offline       boolean (default false): the door decided without the server
  *     door_verdict  a verdict name: what the door showed for an offline scan (default "valid")
  * Any other field, a field of the wrong type or an out-of-range value is refused with a stable
