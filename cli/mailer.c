@@ -30,6 +30,7 @@
 
 #include "admit/buf.h"
 #include "admit/db.h"
+#include "admit/email.h"
 #include "admit/keys.h"
 #include "admit/mail.h"
 #include "admit/mail_outbox.h"
@@ -136,7 +137,7 @@ struct mailer {
     struct admit_mail_sender sender;
     struct admit_mail_backoff backoff;
     char from_name[256];
-    char from_addr[ADMIT_MIME_ADDRESS_MAX + 1];
+    char from_addr[ADMIT_EMAIL_MAX + 1];
     char *public_url;
     unsigned lease;
 };

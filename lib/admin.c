@@ -76,19 +76,25 @@ static bool email_ok(const char *email)
     return n > 0 && n <= ADMIT_ADMIN_EMAIL_MAX;
 }
 
+/* Bytes of a timestamptz as PostgreSQL writes it, with its terminator. */
+#define TIMESTAMP_TEXT_SIZE 64
+
 enum admit_rc admit_admin_login(struct admit_db *db, const char *email, const char *password,
                                 const char *client, const char *old_session_id,
                                 struct admit_login_result *out)
 {
     PGresult *res = NULL;
     char new_hash[ADMIT_ADMIN_SESSION_HASH_SIZE], old_hash[ADMIT_ADMIN_SESSION_HASH_SIZE];
+    char admin_id[16] = "", attempt_at[TIMESTAMP_TEXT_SIZE], ip_failure_before[TIMESTAMP_TEXT_SIZE];
     sodium_memzero(out, sizeof *out);
     out->outcome = ADMIT_LOGIN_FAILED;
     if (!email_ok(email) || client == NULL || client[0] == '\0')
         return ADMIT_ERR_INVALID;
 
-    const char *check[2] = {email, client};
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_ADMIN_LOGIN_CHECK, 2, check, &res);
+    /* The wait checked and, when there is none, this attempt counted as a failure in the same
+     * statement, before the password is: parallel guesses queue there, not here. */
+    const char *begin[2] = {email, client};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_ADMIN_LOGIN_BEGIN, 2, begin, &res);
     if (rc != ADMIT_OK)
         return rc;
     int retry_after = atoi(PQgetvalue(res, 0, 0));
@@ -100,34 +106,37 @@ enum admit_rc admit_admin_login(struct admit_db *db, const char *email, const ch
         return ADMIT_OK;
     }
     bool known = !PQgetisnull(res, 0, 1);
-    char admin_id[16] = "";
     if (known)
         snprintf(admin_id, sizeof admin_id, "%s", PQgetvalue(res, 0, 1));
+    snprintf(attempt_at, sizeof attempt_at, "%s", PQgetvalue(res, 0, 3));
+    bool had_failure = !PQgetisnull(res, 0, 4);
+    snprintf(ip_failure_before, sizeof ip_failure_before, "%s", PQgetvalue(res, 0, 4));
     bool ok = admit_admin_password_verify(known ? PQgetvalue(res, 0, 2) : NULL, password);
     PQclear(res);
     res = NULL;
+    if (!ok)
+        return ADMIT_OK; /* counted already */
 
-    if (ok) {
-        admit_token_new(out->session_id);
-        admit_admin_session_hash(out->session_id, new_hash);
-    }
-    bool had_old = ok && old_session_id != NULL && admit_token_valid(old_session_id);
+    admit_token_new(out->session_id);
+    admit_admin_session_hash(out->session_id, new_hash);
+    bool had_old = old_session_id != NULL && admit_token_valid(old_session_id);
     if (had_old)
         admit_admin_session_hash(old_session_id, old_hash);
-    const char *finish[6] = {email,
-                             client,
-                             known ? admin_id : NULL,
-                             ok ? "t" : "f",
-                             ok ? new_hash : NULL,
-                             had_old ? old_hash : NULL};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_LOGIN_FINISH, 6, finish, &res);
+    const char *succeeded[7] = {email,
+                                client,
+                                admin_id,
+                                new_hash,
+                                had_old ? old_hash : NULL,
+                                attempt_at,
+                                had_failure ? ip_failure_before : NULL};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_LOGIN_SUCCEEDED, 7, succeeded, &res);
     PQclear(res);
     if (rc != ADMIT_OK) {
         sodium_memzero(out, sizeof *out);
         out->outcome = ADMIT_LOGIN_FAILED;
         return rc;
     }
-    out->outcome = ok ? ADMIT_LOGIN_OK : ADMIT_LOGIN_FAILED;
+    out->outcome = ADMIT_LOGIN_OK;
     return ADMIT_OK;
 }
 

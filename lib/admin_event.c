@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admit/buf.h"
+#include "admit/text.h"
 
 static const char *valid_slug(const char *value, size_t max_chars)
 {
@@ -92,9 +93,16 @@ static void check_lists(const char *const *ids, const char *const *names, const 
             admit_form_add_error(errs, "lists", "This form was changed: reload the page");
             return;
         }
-        if (name[0] != '\0' && admit_form_valid_line(name, 100) != NULL) {
+        enum admit_text_verdict verdict = admit_text_check(name, 0, 100, NULL);
+        if (name[0] != '\0' && verdict != ADMIT_TEXT_OK) {
             admit_form_add_error(errs, "lists",
-                                 "List names are one line of at most 100 characters");
+                                 verdict == ADMIT_TEXT_INVISIBLE
+                                     ? admit_text_message(verdict, 0)
+                                     : "List names are one line of at most 100 characters");
+            return;
+        }
+        if (name[0] != '\0' && !admit_text_visible(name)) {
+            admit_form_add_error(errs, "lists", "A check-in list's name cannot be blank");
             return;
         }
         if (day[0] != '\0' && !admit_event_date_valid(day)) {

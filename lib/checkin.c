@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "admit/form.h"
 #include "admit/mem.h"
+#include "admit/text.h"
 #include "admit/ticket.h"
 
 /* Longest sync cursor: xmin, xmax and up to a few hundred transactions in progress. */
@@ -68,6 +68,9 @@ const char *admit_checkin_reason_text(const char *code)
     return code;
 }
 
+/* PostgreSQL refuses a UTC offset of 16 hours or more ("time zone displacement out of range"). */
+#define ADMIT_CHECKIN_OFFSET_MAX_HOURS 15
+
 /* n decimal digits at s into *v; false if any is not a digit. */
 static bool digits(const char *s, int n, int *v)
 {
@@ -115,7 +118,7 @@ bool admit_checkin_time_valid(const char *s)
     if ((p[0] != '+' && p[0] != '-') || !digits(p + 1, 2, &oh) || p[3] != ':' ||
         !digits(p + 4, 2, &om) || p[6] != '\0')
         return false;
-    return oh <= 23 && om <= 59;
+    return oh <= ADMIT_CHECKIN_OFFSET_MAX_HOURS && om <= 59;
 }
 
 void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE])
@@ -170,11 +173,24 @@ static bool nonce_valid(const char *s)
     return true;
 }
 
-/* One line of at most ADMIT_CHECKIN_NAME_MAX characters (empty allowed when allow_empty). */
-static bool name_valid(const char *s, bool allow_empty)
+/* Why a list or gate name is refused ("" when empty is allowed: the device's name), or NULL:
+ * one line of at most ADMIT_CHECKIN_NAME_MAX characters of text (admit/text.h) that shows
+ * something. */
+static const char *name_problem(const char *s, bool allow_empty)
 {
-    long n = admit_form_text_chars(s, 0);
-    return n >= (allow_empty ? 0 : 1) && n <= ADMIT_CHECKIN_NAME_MAX;
+    switch (admit_text_check(s, 0, ADMIT_CHECKIN_NAME_MAX, NULL)) {
+    case ADMIT_TEXT_OK:
+        break;
+    case ADMIT_TEXT_INVISIBLE:
+        return "holds invisible characters (bidirectional controls, zero-width or other format "
+               "characters)";
+    case ADMIT_TEXT_NOT_TEXT:
+    case ADMIT_TEXT_TOO_LONG:
+        return "is not one line of at most 100 characters";
+    }
+    if (!(allow_empty && s[0] == '\0') && !admit_text_visible(s))
+        return "shows nothing";
+    return NULL;
 }
 
 enum field_kind { F_STRING, F_BOOL };
@@ -231,18 +247,21 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
     scan->offline = json_is_true(json_object_get(obj, "offline"));
     scan->door_verdict = -1;
 
-    if (!name_valid(scan->list, false))
+    const char *problem = name_problem(scan->list, false);
+    if (problem != NULL)
         return refuse(err, 400, "invalid_value",
-                      "\"list\" of %s must be a list name of 1 to %d characters on one line", label,
-                      ADMIT_CHECKIN_NAME_MAX);
+                      "\"list\" of %s must be a list name of 1 to %d characters on one line: "
+                      "it %s",
+                      label, ADMIT_CHECKIN_NAME_MAX, problem);
     if (!nonce_valid(scan->nonce))
         return refuse(err, 400, "invalid_value",
                       "\"nonce\" of %s must be %d to %d letters, digits, '-' or '_'", label,
                       ADMIT_CHECKIN_NONCE_MIN, ADMIT_CHECKIN_NONCE_MAX);
-    if (scan->gate != NULL && !name_valid(scan->gate, true))
+    problem = scan->gate != NULL ? name_problem(scan->gate, true) : NULL;
+    if (problem != NULL)
         return refuse(err, 400, "invalid_value",
-                      "\"gate\" of %s must be at most %d characters on one line", label,
-                      ADMIT_CHECKIN_NAME_MAX);
+                      "\"gate\" of %s must be at most %d characters on one line: it %s", label,
+                      ADMIT_CHECKIN_NAME_MAX, problem);
     if (direction == NULL || strcmp(direction, "entry") == 0)
         scan->exit = false;
     else if (strcmp(direction, "exit") == 0)
@@ -256,7 +275,7 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
                !admit_checkin_time_valid(scanned_at)) {
         return refuse(err, 400, "invalid_value",
                       "\"scanned_at\" of %s must be an RFC 3339 time like "
-                      "\"2027-10-29T09:12:03.120Z\"",
+                      "\"2027-10-29T09:12:03.120Z\", at most 15:59 from UTC",
                       label);
     } else {
         memcpy(scan->scanned_at, scanned_at, strlen(scanned_at) + 1);
@@ -322,15 +341,43 @@ enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_che
     }
     out->scans = admit_xcalloc(out->count, sizeof *out->scans);
     for (size_t i = 0; i < out->count; i++) {
+        struct admit_checkin_scan *scan = &out->scans[i];
         json_t *obj = out->batch ? json_array_get(items, i) : out->root;
-        rc = parse_scan(obj, out->batch, i, &out->scans[i], err);
-        if (rc != ADMIT_OK)
-            goto fail;
+        if (!out->batch) {
+            rc = parse_scan(obj, false, i, scan, err);
+            if (rc != ADMIT_OK)
+                goto fail;
+        } else if (parse_scan(obj, true, i, scan, &scan->refused) != ADMIT_OK) {
+            /* That scan alone: its answer says why, the others are decided. */
+            struct admit_checkin_error why = scan->refused;
+            const char *nonce = json_string_value(json_object_get(obj, "nonce"));
+            memset(scan, 0, sizeof *scan);
+            scan->refused = why;
+            scan->nonce = nonce != NULL && nonce_valid(nonce) ? nonce : NULL;
+        }
     }
     return ADMIT_OK;
 fail:
     admit_checkin_request_free(out);
     return rc;
+}
+
+json_t *admit_checkin_error_json(const struct admit_checkin_error *err, const char *nonce)
+{
+    json_t *answer = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)err->status, "code",
+                               err->code, "message", err->message);
+    if (answer == NULL)
+        abort(); /* jansson fails only without memory */
+    if (nonce != NULL)
+        json_object_set_new(answer, "nonce", json_string(nonce));
+    return answer;
+}
+
+unsigned admit_checkin_answer_status(const json_t *answer)
+{
+    json_int_t status =
+        json_integer_value(json_object_get(json_object_get(answer, "error"), "status"));
+    return status >= 400 && status <= 599 ? (unsigned)status : 200;
 }
 
 void admit_checkin_request_free(struct admit_checkin_request *req)

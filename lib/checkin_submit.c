@@ -63,8 +63,32 @@ json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
 {
     json_t *scans = json_array();
     for (size_t i = 0; i < req->count; i++)
-        json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
+        if (req->scans[i].refused.code == NULL)
+            json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
     return scans;
+}
+
+/* A scan's answer from admit_checkin for the API: the answer itself, or for a scan the
+ * database refused ({"nonce", "error": CODE}) the API's error object (code, status, message).
+ * New reference; NULL for an answer that is neither (a broken function). */
+static json_t *api_answer(json_t *answer, bool batch, size_t index)
+{
+    const char *code = json_string_value(json_object_get(answer, "error"));
+    if (code == NULL)
+        return json_is_object(answer) ? json_incref(answer) : NULL;
+    if (strcmp(code, "nonce_reused") != 0)
+        return NULL;
+    char label[32];
+    struct admit_checkin_error err = {.status = 409, .code = "nonce_reused"};
+    if (batch)
+        snprintf(label, sizeof label, "scan %zu", index + 1);
+    else
+        snprintf(label, sizeof label, "the scan");
+    snprintf(err.message, sizeof err.message,
+             "the nonce of %s was already used by this device for another scan (another ticket, "
+             "list or direction): nothing was recorded. Give every scan a nonce of its own.",
+             label);
+    return admit_checkin_error_json(&err, json_string_value(json_object_get(answer, "nonce")));
 }
 
 static bool retryable(const struct admit_db *db)
@@ -220,7 +244,10 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
         if (rc != ADMIT_ERR_NOT_FOUND)
             return rc;
     }
+    /* Refused scans of a batch stay out of the database; with none left, the call still
+     * checks the token (and answers []). */
     json_t *scans = admit_checkin_prepare(req, ring);
+    size_t decided = json_array_size(scans);
     scans_text = json_dumps(scans, JSON_COMPACT);
     json_decref(scans);
     if (scans_text == NULL)
@@ -238,11 +265,27 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
         goto done;
     }
     json_error_t jerr;
-    *answers = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-    if (!json_is_array(*answers) || json_array_size(*answers) != req->count) {
+    json_t *verdicts = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+    if (!json_is_array(verdicts) || json_array_size(verdicts) != decided) {
+        json_decref(verdicts);
+        rc = ADMIT_ERR_DB;
+        goto done;
+    }
+    *answers = json_array();
+    for (size_t i = 0, next = 0; i < req->count && rc == ADMIT_OK; i++) {
+        const struct admit_checkin_scan *scan = &req->scans[i];
+        json_t *answer = scan->refused.code != NULL
+                             ? admit_checkin_error_json(&scan->refused, scan->nonce)
+                             : api_answer(json_array_get(verdicts, next++), req->batch, i);
+        if (answer == NULL)
+            rc = ADMIT_ERR_DB;
+        else
+            json_array_append_new(*answers, answer);
+    }
+    json_decref(verdicts);
+    if (rc != ADMIT_OK) {
         json_decref(*answers);
         *answers = NULL;
-        rc = ADMIT_ERR_DB;
     }
 done:
     PQclear(res);

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "admit/form.h"
+#include "admit/text.h"
 #include "admit/mem.h"
 
 void admit_device_token_hash(const char *token, char out[ADMIT_DEVICE_HASH_SIZE])
@@ -37,13 +37,19 @@ int admit_device_bearer(const char *header, char out[ADMIT_TOKEN_SIZE])
 
 const char *admit_device_name_problem(const char *name)
 {
-    long n = admit_form_text_chars(name, 0);
-    if (n < 0)
+    switch (admit_text_check(name, 0, ADMIT_DEVICE_NAME_MAX, NULL)) {
+    case ADMIT_TEXT_OK:
+        break;
+    case ADMIT_TEXT_NOT_TEXT:
         return "a device name is one line of ordinary text (no control characters)";
-    if (n == 0)
-        return "a device name cannot be empty";
-    if (n > ADMIT_DEVICE_NAME_MAX)
+    case ADMIT_TEXT_INVISIBLE:
+        return "a device name cannot hold invisible characters (right-to-left marks, zero-width "
+               "spaces and the like): type it again";
+    case ADMIT_TEXT_TOO_LONG:
         return "a device name has at most 100 characters";
+    }
+    if (!admit_text_visible(name))
+        return "a device name cannot be empty (nor only blanks)";
     return NULL;
 }
 

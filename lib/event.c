@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admit/buf.h"
+#include "admit/text.h"
 
 static int is_digit(char c)
 {
@@ -47,6 +48,25 @@ int admit_event_time_valid(const char *text)
     return shaped(text + 11, n == 16 ? "99:99" : "99:99:99", n - 11);
 }
 
+/* Whether value (NULL: absent) is text of at most max characters (admit/text.h, with flags)
+ * that shows something when required; else one line for the command line in err (without the
+ * value: it may hold characters that garble a terminal). */
+static bool text_ok(const char *label, const char *value, size_t max, unsigned flags, bool required,
+                    char *err, size_t errlen)
+{
+    const char *text = value != NULL ? value : "";
+    enum admit_text_verdict verdict = admit_text_check(text, flags, max, NULL);
+    if (verdict == ADMIT_TEXT_TOO_LONG)
+        snprintf(err, errlen, "%s: at most %zu characters", label, max);
+    else if (verdict != ADMIT_TEXT_OK)
+        snprintf(err, errlen, "%s: %s", label, admit_text_message(verdict, flags));
+    else if (required && !admit_text_visible(text))
+        snprintf(err, errlen, "%s: 1 to %zu characters, not only blanks", label, max);
+    else
+        return true;
+    return false;
+}
+
 static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, size_t errlen)
 {
     if (!admit_event_slug_valid(s->slug)) {
@@ -54,10 +74,13 @@ static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, siz
                  s->slug);
         return ADMIT_ERR_INVALID;
     }
-    if (s->name == NULL || strlen(s->name) < 1 || strlen(s->name) > 200) {
-        snprintf(err, errlen, "name: 1 to 200 characters");
+    /* The limits of the organisers' event form (lib/admin_event.c). */
+    if (!text_ok("name", s->name, 200, 0, true, err, errlen) ||
+        !text_ok("venue", s->venue, 200, 0, false, err, errlen) ||
+        !text_ok("address", s->venue_address, 300, 0, false, err, errlen) ||
+        !text_ok("organiser", s->organiser, 200, 0, false, err, errlen) ||
+        !text_ok("description", s->description, 4000, ADMIT_TEXT_MULTILINE, false, err, errlen))
         return ADMIT_ERR_INVALID;
-    }
     const char *times[4] = {s->starts, s->ends, s->opens, s->closes};
     const char *labels[4] = {"starts", "ends", "opens", "closes"};
     for (int i = 0; i < 4; i++) {
@@ -82,10 +105,8 @@ static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, siz
         return ADMIT_ERR_INVALID;
     }
     for (size_t i = 0; i < s->nlists; i++) {
-        if (strlen(s->lists[i].name) < 1 || strlen(s->lists[i].name) > 100) {
-            snprintf(err, errlen, "check-in list names: 1 to 100 characters");
+        if (!text_ok("check-in list name", s->lists[i].name, 100, 0, true, err, errlen))
             return ADMIT_ERR_INVALID;
-        }
         if (s->lists[i].day != NULL && !admit_event_date_valid(s->lists[i].day)) {
             snprintf(err, errlen, "list \"%s\": day \"%s\" is not a date like 2027-10-29",
                      s->lists[i].name, s->lists[i].day);

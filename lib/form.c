@@ -1,8 +1,12 @@
 #include "admit/form.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "admit/country.h"
+#include "admit/email.h"
+#include "admit/text.h"
 
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message)
 {
@@ -15,57 +19,17 @@ void admit_form_add_error(struct admit_form_errors *errs, const char *field, con
 
 long admit_form_text_chars(const char *s, int multiline)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    long chars = 0;
-    while (*p != '\0') {
-        unsigned c = *p;
-        size_t extra;
-        unsigned min;
-        if (c < 0x80) {
-            if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
-                return -1;
-            p++;
-            chars++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1;
-            min = 0x80;
-            c &= 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2;
-            min = 0x800;
-            c &= 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3;
-            min = 0x10000;
-            c &= 0x07;
-        } else {
-            return -1;
-        }
-        for (size_t i = 1; i <= extra; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return -1;
-            c = (c << 6) | (p[i] & 0x3f);
-        }
-        /* Overlong forms, surrogates, beyond U+10FFFF, and C1 controls are refused. */
-        if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || (c >= 0x80 && c < 0xa0))
-            return -1;
-        p += extra + 1;
-        chars++;
-    }
-    return chars;
+    size_t chars = 0;
+    unsigned flags = ADMIT_TEXT_ANY | (multiline ? ADMIT_TEXT_MULTILINE : 0);
+    if (admit_text_check(s, flags, SIZE_MAX, &chars) != ADMIT_TEXT_OK || chars > LONG_MAX)
+        return -1;
+    return (long)chars;
 }
 
 static const char *check_text(const char *value, size_t max_chars, int multiline)
 {
-    long n = admit_form_text_chars(value, multiline);
-    if (n < 0)
-        return multiline ? "Use ordinary text (no control characters)"
-                         : "Use ordinary text on one line (no control characters)";
-    if ((size_t)n > max_chars)
-        return "This is too long";
-    return NULL;
+    unsigned flags = multiline ? ADMIT_TEXT_MULTILINE : 0;
+    return admit_text_message(admit_text_check(value, flags, max_chars, NULL), flags);
 }
 
 const char *admit_form_valid_line(const char *value, size_t max_chars)
@@ -80,22 +44,10 @@ const char *admit_form_valid_paragraph(const char *value, size_t max_chars)
 
 const char *admit_form_valid_email(const char *value, size_t max_chars)
 {
-    const char *at = strchr(value, '@');
-    size_t len = strlen(value);
-    const char *msg = check_text(value, max_chars, 0);
-    if (msg != NULL)
-        return msg;
-    /* Deliberately permissive about what mail servers accept, strict about what is clearly not
-     * an address: one @, something before it, a dotted domain after it, no spaces. */
-    if (at == NULL || at == value || strchr(at + 1, '@') != NULL || (size_t)(at - value) > 64 ||
-        strpbrk(value, " ,;<>()[]\\\"") != NULL)
-        return "Enter an email address like name@example.org";
-    const char *domain = at + 1;
-    const char *dot = strrchr(domain, '.');
-    if (dot == NULL || dot == domain || dot[1] == '\0' || domain[0] == '.' ||
-        strstr(domain, "..") != NULL || value[len - 1] == '.')
-        return "Enter an email address like name@example.org";
-    return NULL;
+    const char *problem = admit_email_problem(value);
+    if (problem == NULL && strlen(value) > max_chars)
+        problem = "This is too long";
+    return problem;
 }
 
 const char *admit_form_valid_country(const char *value, size_t max_chars)
@@ -116,6 +68,9 @@ size_t admit_form_validate(const struct admit_form_field *fields, size_t n, admi
             continue;
         }
         const char *msg = fields[i].validate(value, fields[i].max_chars);
+        /* Only blanks or invisible characters: not filled in. */
+        if (msg == NULL && fields[i].missing != NULL && !admit_text_visible(value))
+            msg = fields[i].missing;
         if (msg != NULL)
             admit_form_add_error(errs, fields[i].name, msg);
     }

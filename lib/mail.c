@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admit/email.h"
 #include "admit/ics.h"
 #include "admit/mime.h"
 
@@ -179,7 +180,7 @@ static json_t *context_for(const struct admit_mail_sender *s, const json_t *payl
         json_object_set_new(calendar, "is_cancel", json_boolean(strcmp(method, "CANCEL") == 0));
         json_object_set_new(calendar, "sequence", json_deep_copy(json_object_get(ctx, "revision")));
         const char *contact = json_string_value(json_object_get(event, "contact_email"));
-        if (contact != NULL && admit_mime_address_valid(contact))
+        if (contact != NULL && admit_email_problem(contact) == NULL)
             json_object_set_new(calendar, "organizer", json_string(contact));
     }
     return ctx;
@@ -202,10 +203,9 @@ static enum admit_rc write_headers(const struct admit_mail_sender *s, const json
 
     if (given != NULL && family != NULL)
         snprintf(name, sizeof name, "%s %s", given, family);
-    if (recipient == NULL || !admit_mime_address_valid(recipient)) {
-        set_error(err, errlen,
-                  "the recipient's address is not a plain ASCII address (SMTPUTF8 is not "
-                  "supported)");
+    const char *problem = recipient != NULL ? admit_email_problem(recipient) : "there is none";
+    if (problem != NULL) {
+        set_error(err, errlen, "the recipient's address cannot be written to: %s", problem);
         return ADMIT_ERR_INVALID;
     }
     rc = admit_buf_puts(out, "Date: ");
@@ -218,7 +218,7 @@ static enum admit_rc write_headers(const struct admit_mail_sender *s, const json
         rc = admit_mime_header_address(out, "From", s->from_name, s->from_addr);
     if (rc == ADMIT_OK)
         rc = admit_mime_header_address(out, "To", name, recipient);
-    if (rc == ADMIT_OK && contact != NULL && admit_mime_address_valid(contact))
+    if (rc == ADMIT_OK && contact != NULL && admit_email_problem(contact) == NULL)
         rc = admit_mime_header_address(out, "Reply-To", NULL, contact);
     if (rc == ADMIT_OK)
         rc = admit_mime_header_text(out, "Subject", subject);

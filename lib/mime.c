@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit/email.h"
+
 static const char base64_digits[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char hex_digits[] = "0123456789ABCDEF";
@@ -296,30 +298,12 @@ static int phrase_form(const char *s, size_t len)
     return atoms ? 0 : 1;
 }
 
-int admit_mime_address_valid(const char *addr)
-{
-    size_t len = strlen(addr);
-    const char *at = strchr(addr, '@');
-    if (len == 0 || len > ADMIT_MIME_ADDRESS_MAX || at == NULL || at == addr ||
-        strchr(at + 1, '@') != NULL || at - addr > 64)
-        return 0;
-    for (const char *p = addr; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7F || strchr("()<>[],;:\\\"", c) != NULL)
-            return 0;
-    }
-    const char *domain = at + 1;
-    const char *dot = strrchr(domain, '.');
-    return dot != NULL && dot != domain && dot[1] != '\0' && domain[0] != '.' &&
-           strstr(domain, "..") == NULL;
-}
-
 enum admit_rc admit_mime_header_address(struct admit_buf *out, const char *name,
                                         const char *display, const char *addr)
 {
     size_t len = display != NULL ? strlen(display) : 0;
     size_t addr_len = strlen(addr);
-    if (!header_name_valid(name) || !admit_mime_address_valid(addr) ||
+    if (!header_name_valid(name) || admit_email_problem(addr) != NULL ||
         (len > 0 && !utf8_valid(display, len)))
         return ADMIT_ERR_INVALID;
     size_t col = strlen(name) + 2;
@@ -411,7 +395,7 @@ enum admit_rc admit_mime_parse_mailbox(const char *text, char *name, size_t name
     rc = copy_span(name_start, name_end, name, namelen);
     if (rc == ADMIT_OK)
         rc = copy_span(start, end, addr, addrlen);
-    if (rc == ADMIT_OK && !admit_mime_address_valid(addr))
+    if (rc == ADMIT_OK && admit_email_problem(addr) != NULL)
         rc = ADMIT_ERR_INVALID;
     if (rc == ADMIT_OK && !utf8_valid(name, strlen(name)))
         rc = ADMIT_ERR_INVALID;

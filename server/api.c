@@ -65,6 +65,15 @@ struct pending_checkin {
     char hash[ADMIT_DEVICE_HASH_SIZE];
 };
 
+/* A single scan's answer: its verdict (200), or why it was refused (409 nonce_reused). */
+static void answer_single(struct http_request *req, json_t *answer)
+{
+    unsigned status = admit_checkin_answer_status(answer);
+    if (status != 200)
+        http_log_note(req, "scan-refused");
+    http_respond_json(req, status, json_incref(answer));
+}
+
 /* Answers the outcome of p's job and frees p. */
 static void answer(struct pending_checkin *p)
 {
@@ -77,7 +86,7 @@ static void answer(struct pending_checkin *p)
     else if (p->scans.batch)
         http_respond_json(req, 200, json_pack("{s:O}", "results", job->answers));
     else
-        http_respond_json(req, 200, json_incref(json_array_get(job->answers, 0)));
+        answer_single(req, json_array_get(job->answers, 0));
     json_decref(job->answers);
     admit_checkin_request_free(&p->scans);
     sodium_memzero(p->hash, sizeof p->hash);

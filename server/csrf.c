@@ -7,13 +7,19 @@
 #include "admit/mem.h"
 #include "http_internal.h"
 
+/* The name of the CSRF cookie on this server (admit/csrf.h). */
+static const char *cookie_name(const struct http_request *req)
+{
+    return req->server->secure_cookies ? ADMIT_CSRF_COOKIE_NAME_SECURE : ADMIT_CSRF_COOKIE_NAME;
+}
+
 /* The browser's CSRF cookie, creating one for this response when it has none (or a forged,
  * malformed one). */
 static const char *browser_cookie(struct http_request *req)
 {
     if (req->csrf_cookie[0] != '\0')
         return req->csrf_cookie;
-    const char *sent = http_cookie(req, ADMIT_CSRF_COOKIE_NAME);
+    const char *sent = http_cookie(req, cookie_name(req));
     if (sent != NULL && admit_token_valid(sent)) {
         memcpy(req->csrf_cookie, sent, ADMIT_TOKEN_SIZE);
     } else {
@@ -47,11 +53,11 @@ bool http_csrf_check(struct http_request *req, const char *form_id)
         http_log_note(req, "csrf-origin");
         message = "This form was sent from another site. Open the form on this site and send it "
                   "again.";
-    } else if (http_cookie(req, ADMIT_CSRF_COOKIE_NAME) == NULL) {
+    } else if (http_cookie(req, cookie_name(req)) == NULL) {
         http_log_note(req, "csrf-no-cookie");
         message = "Your browser did not send this site's security cookie with the form. Allow "
                   "cookies for this site, reload the form and send it again.";
-    } else if (!admit_csrf_verify(&req->server->csrf_key, http_cookie(req, ADMIT_CSRF_COOKIE_NAME),
+    } else if (!admit_csrf_verify(&req->server->csrf_key, http_cookie(req, cookie_name(req)),
                                   form_id, http_form(req, HTTP_CSRF_FIELD))) {
         http_log_note(req, "csrf-token");
         message = "This form has expired or was changed. Reload the page and send the form "
@@ -68,8 +74,7 @@ bool http_csrf_set_cookie(const struct http_request *req, char *out, size_t outl
     if (!req->csrf_cookie_new)
         return false;
     /* A session cookie: the browser forgets it when it closes, the next form page sets another. */
-    int n =
-        snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", ADMIT_CSRF_COOKIE_NAME,
-                 req->csrf_cookie, req->server->secure_cookies ? "; Secure" : "");
+    int n = snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", cookie_name(req),
+                     req->csrf_cookie, req->server->secure_cookies ? "; Secure" : "");
     return n > 0 && (size_t)n < outlen;
 }

@@ -333,6 +333,7 @@ static int serve(struct startup *s, const struct cli_args *args)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cli_get_uint(args, "connection-memory"),
         MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &s->server,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_UNESCAPE_CALLBACK, router_unescape, NULL,
         MHD_OPTION_END);
     /* clang-format on */
     if (d == NULL) {

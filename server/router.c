@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "admit/formdata.h"
 #include "admit/mem.h"
 
@@ -195,6 +197,30 @@ static void fill_params(struct router_match *m, char *const *segments)
     }
 }
 
+size_t router_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    for (const char *p = strchr(s, '%'); p != NULL; p = strchr(p + 1, '%')) {
+        if (p[1] == '0' && p[2] == '0') {
+            s[0] = '\0';
+            return 0;
+        }
+    }
+    return MHD_http_unescape(s);
+}
+
+static void nul_in_path(struct http_request *req)
+{
+    http_log_note(req, "nul-in-path");
+    http_respond_error(req, 400, "Bad request",
+                       "This address holds an encoded NUL character (%00), which no address of "
+                       "this site has. Check the link you followed.");
+}
+
+/* What a path emptied by router_unescape matches, whatever the method. */
+static const struct http_route nul_route = {HTTP_GET, "/%00", nul_in_path, HTTP_ROUTE_NO_CSRF};
+
 void router_match(const struct http_route *const *tables, enum http_method method, const char *path,
                   struct router_match *m)
 {
@@ -204,6 +230,10 @@ void router_match(const struct http_route *const *tables, enum http_method metho
     enum http_method want = method == HTTP_HEAD ? HTTP_GET : method;
 
     memset(m, 0, sizeof *m);
+    if (path != NULL && path[0] == '\0') {
+        m->route = &nul_route; /* router_unescape found %00: no request has an empty path */
+        return;
+    }
     if (path == NULL || path[0] != '/')
         return;
     m->path = admit_xstrdup(path);

@@ -52,10 +52,18 @@ struct router_match {
 enum admit_rc router_check(const struct http_route *const *tables, char *err,
                            size_t errlen) ADMIT_MUST_CHECK;
 
+/* libmicrohttpd's unescape callback (MHD_OPTION_UNESCAPE_CALLBACK) for paths and query
+ * arguments: decodes %HH escapes in s in place as libmicrohttpd does (MHD_http_unescape), except
+ * that a value holding %00 becomes "" (a C string would end at the NUL: /events/x%00y would be
+ * served as /events/x). Returns the decoded length. */
+struct MHD_Connection;
+size_t router_unescape(void *cls, struct MHD_Connection *conn, char *s);
+
 /* Matches path (as libmicrohttpd gives it: decoded, without the query) against tables for
  * method (HEAD is served by GET routes). Among the routes of the method whose pattern matches,
- * the most specific wins: comparing segment by segment, a literal beats a parameter. Fills
- * *m; free it with router_match_free. */
+ * the most specific wins: comparing segment by segment, a literal beats a parameter. An empty
+ * path (router_unescape's %00) matches a route of its own, whatever the method, that answers
+ * 400. Fills *m; free it with router_match_free. */
 void router_match(const struct http_route *const *tables, enum http_method method, const char *path,
                   struct router_match *m);
 void router_match_free(struct router_match *m);

@@ -5,12 +5,16 @@
  * 19 MiB, so that a login costs a server thread tens of milliseconds and bounded memory); the
  * parameters are stored in the hash, so raising them later only affects new hashes.
  *
- * A login is two round trips around the password check: admit_admin_login_check (how long this
- * account and this address must still wait after recent failures; the admin's hash) and
- * admit_admin_login_finish (the failure counted, or the session opened). An unknown email is
- * checked against a dummy hash with the same parameters, so the answer takes as long and says
- * the same thing whether or not the account exists. The rules (free attempts, the delay that
- * doubles, its cap: a minute per account, ten per address) are in sql/migrations/003_admin.sql.
+ * A login starts with one round trip, admit_admin_login_begin: how long this account and this
+ * address must still wait after recent failures and, when there is no wait, the attempt counted
+ * as a failure there and then, under the lock of both counters, before the password is checked
+ * (so guesses sent at once are counted one after the other, exactly as sequential ones), with
+ * the admin's hash. A wrong password needs nothing more; the right one a second round trip,
+ * admit_admin_login_succeeded, which takes the count back and opens the session. An unknown
+ * email is checked against a dummy hash with the same parameters, so the answer takes as long
+ * and says the same thing whether or not the account exists. The rules (free attempts, the
+ * delay that doubles, its cap: a minute per account, ten per address) are in
+ * sql/migrations/003_admin.sql; counting before checking in 007_issue14.sql.
  *
  * Sessions: a fresh 128-bit id (admit/token.h) at each login, in a cookie; the database keeps
  * only its SHA-256, with an idle timeout and an absolute lifetime; logging out deletes it. */

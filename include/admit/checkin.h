@@ -10,11 +10,14 @@
  *     direction     "entry" (default) or "exit"
  *     scanned_at    RFC 3339 time ("2027-10-29T09:12:03.120Z", "...+02:00"); default: now
  *     gate          string, at most 100 characters; default: the device's name
+ * (list and gate are text as admit/text.h has it: no invisible characters, and not blank)
  *     offline       boolean (default false): the door decided without the server
  *     door_verdict  a verdict name: what the door showed for an offline scan (default "valid")
  * Any other field, a field of the wrong type or an out-of-range value is refused with a stable
- * error code (struct admit_checkin_error). A payload that is not a valid ticket is not a request
- * error: that scan's verdict is "invalid" with the ticket's error code as reason. */
+ * error code (struct admit_checkin_error): the whole request when it is one scan, only that scan
+ * when it is in a batch (its answer is an error object, the others are decided). A payload that
+ * is not a valid ticket is not a request error: that scan's verdict is "invalid" with the
+ * ticket's error code as reason. */
 #ifndef ADMIT_CHECKIN_H
 #define ADMIT_CHECKIN_H
 
@@ -62,12 +65,28 @@ const char *admit_checkin_reason_text(const char *code);
 
 /* Whether text is an RFC 3339 date-time with a real calendar date: "YYYY-MM-DDTHH:MM:SS", an
  * optional fraction of 1 to 9 digits, and "Z" or "+HH:MM"/"-HH:MM" ('T' and 'Z' in either case,
- * a space allowed for 'T'); years 1900 to 9999; no leap seconds. */
+ * a space allowed for 'T'); years 1900 to 9999; no leap seconds; offsets up to 15:59 either way
+ * (PostgreSQL refuses more, and no place on Earth is more than 14 hours from UTC). */
 bool admit_checkin_time_valid(const char *text);
 /* The current time as an API time, "2027-10-29T09:12:03.120Z". */
 void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE]);
 
+/* Why a request, or one scan of a batch, was refused: an HTTP status, a stable code and a
+ * message for a person. */
+struct admit_checkin_error {
+    unsigned status;  /* 400, 409 or 413 */
+    const char *code; /* "invalid_json", "not_an_object", "unknown_field", "wrong_type",
+                         "missing_field", "invalid_value", "empty_batch", "too_many_scans";
+                         for one scan as the database decides it, "nonce_reused" (409);
+                         NULL: no error */
+    char message[200];
+};
+
 struct admit_checkin_scan {
+    /* In a batch: code set when this scan was refused; then nonce is its nonce when that is a
+     * valid one (else NULL) and the other fields are unset. Never set for a single scan (the
+     * request is refused instead). */
+    struct admit_checkin_error refused;
     const char *payload; /* points into the request's JSON */
     size_t payload_len;
     const char *list;
@@ -87,26 +106,30 @@ struct admit_checkin_request {
     bool batch; /* sent as {"scans": [...]}: answer {"results": [...]} */
 };
 
-/* Why a request was refused: an HTTP status, a stable code and a message for a person. */
-struct admit_checkin_error {
-    unsigned status;  /* 400 or 413 */
-    const char *code; /* "invalid_json", "not_an_object", "unknown_field", "wrong_type",
-                         "missing_field", "invalid_value", "empty_batch", "too_many_scans" */
-    char message[200];
-};
-
 /* Parses len bytes of body (need not be NUL-terminated) as a check-in request into *out.
- * ADMIT_ERR_INVALID with *err filled (and *out empty) when it is not one; never reads past
- * len. Free *out with admit_checkin_request_free in either case. */
+ * ADMIT_ERR_INVALID with *err filled (and *out empty) when it is not one: not JSON, not a scan
+ * or a batch, a batch that is empty or too long, or a single scan that is refused. A scan of a
+ * batch that is refused does not refuse the request: its refused member says why. Never reads
+ * past len. Free *out with admit_checkin_request_free in either case. */
 enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_checkin_request *out,
                                   struct admit_checkin_error *err) ADMIT_MUST_CHECK;
 void admit_checkin_request_free(struct admit_checkin_request *req);
 
-/* Builds the scans argument of the SQL function admit_checkin for req: each payload normalised
- * (admit_ticket_normalize, on a copy) and verified against ring, then the fields the ticket
- * carries or the reason it was refused. Returns a new JSON array the caller decrefs. */
+/* Builds the scans argument of the SQL function admit_checkin for req, one element per scan
+ * not refused, in order: each payload normalised (admit_ticket_normalize, on a copy) and
+ * verified against ring, then the fields the ticket carries or the reason it was refused.
+ * Returns a new JSON array the caller decrefs. */
 json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
                               const struct admit_keyring *ring);
+
+/* The answer to a refused scan (or the body of a refused request):
+ * {"nonce": nonce, "error": {"status": N, "code": "...", "message": "..."}}, without "nonce"
+ * when nonce is NULL. New reference. */
+json_t *admit_checkin_error_json(const struct admit_checkin_error *err, const char *nonce);
+
+/* The HTTP status of a single scan's answer object: 200 for a verdict, the error's status for
+ * an error object (admit_checkin_error_json). */
+unsigned admit_checkin_answer_status(const json_t *answer);
 
 /* Online entry scans (not offline, not exits) of any doors decided together, one statement
  * and one transaction for the lot (sql/queries/checkin_group.sql): what admitd does with the

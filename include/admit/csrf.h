@@ -18,7 +18,12 @@
 #include "admit/keys.h"
 #include "admit/rc.h"
 
-#define ADMIT_CSRF_COOKIE_NAME "admit_csrf"
+/* The browser's cookie: "__Host-admit_csrf" (with Secure) when admitd's public URL is https, as
+ * the admin session cookie: the prefix makes browsers refuse it unless it was set by this host,
+ * over https, for Path=/, so a sibling domain or a plain-http page cannot plant one. Over plain
+ * http (a venue network) the prefix is impossible (it requires Secure): "admit_csrf". */
+#define ADMIT_CSRF_COOKIE_NAME        "admit_csrf"
+#define ADMIT_CSRF_COOKIE_NAME_SECURE "__Host-admit_csrf"
 /* Characters of a form token, and the size of a buffer holding one with its terminator. */
 #define ADMIT_CSRF_TOKEN_LEN  43
 #define ADMIT_CSRF_TOKEN_SIZE (ADMIT_CSRF_TOKEN_LEN + 1)

@@ -24,8 +24,9 @@ void admit_device_token_hash(const char *token, char out[ADMIT_DEVICE_HASH_SIZE]
  * returns 0 (out set to "") for NULL or anything else. */
 int admit_device_bearer(const char *header, char out[ADMIT_TOKEN_SIZE]);
 
-/* NULL when name is a valid device name (one line of 1 to ADMIT_DEVICE_NAME_MAX characters),
- * else why not, for a person (static storage). */
+/* NULL when name is a valid device name (one line of 1 to ADMIT_DEVICE_NAME_MAX characters of
+ * text as admit/text.h has it, showing something), else why not, for a person (static
+ * storage). */
 const char *admit_device_name_problem(const char *name);
 
 enum admit_device_outcome {

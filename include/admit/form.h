@@ -35,7 +35,9 @@ struct admit_form_errors {
 typedef const char *(*admit_form_lookup)(void *ctx, const char *name);
 
 /* Validates every field of the table (n entries) against the submitted values, in table order,
- * and appends one error per bad field to errs. Returns the number of errors added. */
+ * and appends one error per bad field to errs: a required field (missing set) that is absent,
+ * empty or shows nothing (admit_text_visible) gets its missing message. Returns the number of
+ * errors added. */
 size_t admit_form_validate(const struct admit_form_field *fields, size_t n, admit_form_lookup get,
                            void *ctx, struct admit_form_errors *errs);
 
@@ -43,13 +45,14 @@ size_t admit_form_validate(const struct admit_form_field *fields, size_t n, admi
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message);
 
 /* The number of Unicode characters in s if it is valid UTF-8 without control characters
- * (newline and tab allowed only when multiline), else -1. */
+ * (newline and tab allowed only when multiline), else -1. Invisible characters are not refused
+ * here: text people see is checked with admit_text_check (admit/text.h). */
 long admit_form_text_chars(const char *s, int multiline);
 
-/* Validators for the common kinds of field. */
+/* Validators for the common kinds of field; text is checked by the rule of admit/text.h. */
 const char *admit_form_valid_line(const char *value, size_t max_chars);      /* one line */
 const char *admit_form_valid_paragraph(const char *value, size_t max_chars); /* newlines ok */
-const char *admit_form_valid_email(const char *value, size_t max_chars);
+const char *admit_form_valid_email(const char *value, size_t max_chars);     /* admit/email.h */
 const char *admit_form_valid_country(const char *value, size_t max_chars);
 
 #endif

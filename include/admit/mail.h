@@ -32,7 +32,7 @@
 
 struct admit_mail_sender {
     const char *from_name;  /* display name, "" for none */
-    const char *from_addr;  /* plain address (admit_mime_address_valid) */
+    const char *from_addr;  /* an address admit sends from (admit_email_problem) */
     const char *public_url; /* "https://tickets.example.org", no trailing slash */
     const struct admit_tmpl_set *templates;
 };

@@ -21,8 +21,6 @@
 
 #define ADMIT_MIME_LINE_MAX   78
 #define ADMIT_MIME_LINE_LIMIT 998
-/* Longest addr-spec accepted (RFC 5321's path limit less the brackets). */
-#define ADMIT_MIME_ADDRESS_MAX 254
 
 enum admit_mime_encoding {
     ADMIT_MIME_QUOTED_PRINTABLE, /* text: readable, lines of at most 76 characters */
@@ -49,19 +47,15 @@ enum admit_rc admit_mime_header_text(struct admit_buf *out, const char *name,
 
 /* Appends "name: display <addr>" CRLF (From, To, Reply-To). display (UTF-8, may be NULL or "")
  * is written as an atom phrase, a quoted string or encoded words, whichever it needs.
- * ADMIT_ERR_INVALID when addr is not admit_mime_address_valid or display is not UTF-8. */
+ * ADMIT_ERR_INVALID when addr is not an address admit sends to (admit_email_problem) or display
+ * is not UTF-8. */
 enum admit_rc admit_mime_header_address(struct admit_buf *out, const char *name,
                                         const char *display, const char *addr) ADMIT_MUST_CHECK;
 
-/* 1 when addr is an address admit can put in a header and an SMTP envelope as it is: at most
- * ADMIT_MIME_ADDRESS_MAX printable ASCII characters, one '@' with a non-empty local part and a
- * dotted domain, none of space ( ) < > [ ] , ; : \ ". Non-ASCII addresses would need SMTPUTF8
- * (RFC 6531), which admit does not speak: they are refused. */
-int admit_mime_address_valid(const char *addr);
-
 /* Splits "Display Name <addr>" (or a bare "addr") as an operator writes it in --from. name gets
  * the display name without surrounding quotes and spaces ("" when none); both are
- * NUL-terminated. ADMIT_ERR_INVALID when the address is not admit_mime_address_valid or the text
+ * NUL-terminated. ADMIT_ERR_INVALID when the address is not one admit sends to
+ * (admit_email_problem) or the text
  * is malformed; ADMIT_ERR_TOO_LARGE when a part does not fit its buffer. */
 enum admit_rc admit_mime_parse_mailbox(const char *text, char *name, size_t namelen, char *addr,
                                        size_t addrlen) ADMIT_MUST_CHECK;

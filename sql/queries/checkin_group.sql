@@ -7,7 +7,8 @@
 -- gets no row and nothing written for it, and the caller asks admit_checkin:
 --   - the token is unknown or revoked, or the device was last seen over a minute ago (the
 --     function records when);
---   - the nonce was seen before (a retry: the function answers what was answered);
+--   - the nonce was seen before (a retry: the function answers what was answered, or refuses
+--     a nonce reused for another scan: each scan keeps its key, admit_scan_key);
 --   - the function or another group is working on this nonce or this ticket's admission (it
 --     holds their locks), or an earlier scan of this group has the same nonce or ticket and list;
 --   - the person already has this list's admission but is not inside (a re-entry updates it),
@@ -41,6 +42,8 @@ WITH i AS (
            l.id AS list_id, r.id AS registration_id,
            r.given_name || ' ' || r.family_name AS name, r.organisation,
            nextval('scans_id') AS scan_id,
+           admit_scan_key(d.event_id, d.registration_id, d.reissue, d.invalid, d.list,
+                          'entry') AS scan_key,
            CASE WHEN d.invalid IS NOT NULL THEN 'invalid'
                 WHEN d.event_id IS DISTINCT FROM d.device_event THEN 'wrong_event'
                 WHEN l.id IS NULL OR r.id IS NULL THEN 'invalid'
@@ -93,10 +96,11 @@ WITH i AS (
                           AND a.list_id = s.list_id
 ), logged AS (
     INSERT INTO scans (id, event_id, registration_id, list_id, device_id, gate, direction,
-                       scanned_at, offline, verdict, reason, flagged, client_nonce, source)
+                       scanned_at, offline, verdict, reason, flagged, client_nonce, source,
+                       client_scan_key)
     OVERRIDING SYSTEM VALUE
     SELECT scan_id, event_id, registration_id, list_id, device_id, gate, 'entry',
-           scanned_at, false, verdict, reason, false, nonce, 'scanner'
+           scanned_at, false, verdict, reason, false, nonce, 'scanner', scan_key
     FROM v WHERE verdict IS NOT NULL
 )
 SELECT ord, verdict, reason, registration_id, name, organisation,

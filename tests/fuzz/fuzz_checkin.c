@@ -3,12 +3,13 @@
  *
  * Each input is parsed as a request body. Properties: a refusal comes with a 400 or 413, a
  * stable code from the header's list and a message, and leaves the request empty; an accepted
- * request has between 1 and ADMIT_CHECKIN_MAX_SCANS scans whose fields hold what the header
+ * request has between 1 and ADMIT_CHECKIN_MAX_SCANS scans, each either refused alone (only in a
+ * batch: a 400 with a known code, no fields kept but a valid nonce) or holding what the header
  * promises (a valid nonce, list and time, a known door verdict), and admit_checkin_prepare (the
- * signature checks, on a keyring of one fixed key) turns each into an SQL argument that is either
- * what a genuine ticket says or a known refusal reason. The seed corpus (corpus/checkin/) holds
- * single scans, batches and near misses of each refusal; some carry a real ticket signed with
- * the seed below. */
+ * signature checks, on a keyring of one fixed key) turns each scan not refused into an SQL
+ * argument that is either what a genuine ticket says or a known refusal reason. The seed corpus
+ * (corpus/checkin/) holds single scans, batches and near misses of each refusal; some carry a real
+ * ticket signed with the seed below. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +116,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(req.count >= 1 && req.count <= ADMIT_CHECKIN_MAX_SCANS);
     json_t *args = admit_checkin_prepare(&req, &ring);
-    CHECK(json_array_size(args) == req.count);
-    for (size_t i = 0; i < req.count; i++)
-        check_scan(&req.scans[i], json_array_get(args, i));
+    size_t next = 0;
+    for (size_t i = 0; i < req.count; i++) {
+        const struct admit_checkin_scan *scan = &req.scans[i];
+        if (scan->refused.code == NULL) {
+            check_scan(scan, json_array_get(args, next++));
+            continue;
+        }
+        /* A scan of a batch refused alone: a known code and a message, nothing else kept. */
+        CHECK(req.batch);
+        CHECK(scan->refused.status == 400 && known_code(scan->refused.code));
+        CHECK(scan->refused.message[0] != '\0');
+        CHECK(scan->list == NULL && scan->payload == NULL);
+        CHECK(scan->nonce == NULL || (strlen(scan->nonce) >= ADMIT_CHECKIN_NONCE_MIN &&
+                                      strlen(scan->nonce) <= ADMIT_CHECKIN_NONCE_MAX));
+        json_t *answer = admit_checkin_error_json(&scan->refused, scan->nonce);
+        CHECK(admit_checkin_answer_status(answer) == 400);
+        json_decref(answer);
+    }
+    CHECK(json_array_size(args) == next);
     char *text = json_dumps(args, JSON_COMPACT); /* what goes to PostgreSQL: valid JSON */
     CHECK(text != NULL);
     free(text);

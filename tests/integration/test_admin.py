@@ -234,6 +234,29 @@ class Throttling(ServerTestCase):
             self.assertEqual(r.status, 429, email)
             self.age_failures(3600)
 
+    def test_a_success_is_not_a_failure(self):
+        """Each attempt is counted before its password is checked (issue 14); a success takes
+        its count back: the address keeps exactly its failures and the time of the last one,
+        the account's are forgotten, and a throttled attempt counts nothing."""
+        for email in ["a@example.org", "b@example.org", "boss@example.org"]:
+            _, r = login(self.server, email, "not the password")
+            self.assertEqual(r.status, 401)
+        ip = "SELECT failures || '|' || last_failure_at FROM admin_login_throttle WHERE kind = 'ip'"
+        before = self.db.sql(ip).strip()
+        self.assertTrue(before.startswith("3|"), before)
+        browser, r = login(self.server, "boss@example.org")
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.db.sql(ip).strip(), before)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM admin_login_throttle"
+                                     " WHERE key = 'boss@example.org'").strip(), "0")
+        self.db.sql("UPDATE admin_login_throttle SET failures = 12 WHERE kind = 'ip'")
+        _, r = login(self.server, "fresh@example.org", "not the password")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM admin_login_throttle"
+                                     " WHERE key = 'fresh@example.org'").strip(), "0")
+        self.assertEqual(self.db.sql("SELECT failures FROM admin_login_throttle"
+                                     " WHERE kind = 'ip'").strip(), "12")
+
     def test_per_address_is_harsher(self):
         server = self.server
         # One address trying many accounts: ten failures are free, then everything from that
@@ -254,6 +277,88 @@ class Throttling(ServerTestCase):
         self.age_failures(601)
         _, r = login(server, "boss@example.org")
         self.assertEqual(r.status, 303)
+
+
+class ParallelGuesses(ServerTestCase):
+    """Issue 14, item 3: the wait check and the counting of a failure were two round trips with
+    the password check between them, so 60 guesses sent at once against one account got 20
+    checked where sequential guessing gets 4. Now the attempt is counted in the same statement
+    that checks the wait, before the password is: parallel guesses are checked exactly as
+    sequential ones, per account and per address."""
+
+    GUESSES = 60
+
+    def setUp(self):
+        super().setUp()
+        add_admin(self.db.dsn, "boss@example.org")
+        # Threads enough for the guesses to overlap inside admitd, where the race was.
+        self.server = self.start_admitd("--threads", "8", "--per-ip-connections", "256")
+
+    def burst(self, emails):
+        """Posts one wrong guess per email, all at once (released together), with one browser's
+        cookie and token; returns (statuses, seconds from the first to the last answer)."""
+        import threading
+        from urllib.parse import urlencode
+        browser = Browser(self.server)
+        token = csrf_of(browser.get("/admin/login"))
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Cookie": "; ".join("%s=%s" % kv for kv in browser.cookies.items())}
+        start = threading.Barrier(len(emails))
+        statuses = [None] * len(emails)
+        times = [None] * len(emails)
+
+        def guess(i):
+            body = urlencode({"csrf_token": token, "email": emails[i],
+                              "password": "not the password %d" % i})
+            conn = self.server.connection(timeout=120)
+            conn.connect()  # connected before the barrier: the requests leave together
+            start.wait()
+            try:
+                conn.request("POST", "/admin/login", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                statuses[i] = response.status
+                times[i] = time.monotonic()
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(len(emails))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return statuses, max(times) - min(times)
+
+    def assertCheckedAsSequential(self, statuses, duration, free):
+        """free failures pass, then one more (the wait is counted from it): each further one
+        waits 1, 2, 4 ... seconds. A burst longer than those waits may have one more per wait
+        that ran out meanwhile (a slow build); never the race's dozens."""
+        self.assertEqual(set(statuses) - {401, 429}, set(), statuses)
+        checked = statuses.count(401)
+        allowed = free + 1 + sum(1 for total in (1, 3, 7, 15, 31) if duration >= total)
+        self.assertGreaterEqual(checked, free + 1, statuses)
+        self.assertLessEqual(checked, allowed, "%d checked in %.2f s" % (checked, duration))
+
+    def test_one_account(self):
+        statuses, duration = self.burst(["boss@example.org"] * self.GUESSES)
+        self.assertCheckedAsSequential(statuses, duration, free=3)
+        self.assertEqual(int(self.db.sql("SELECT failures FROM admin_login_throttle"
+                                         " WHERE kind = 'account'")), statuses.count(401))
+        # The real user waits as told (at most a minute) and gets in.
+        _, r = login(self.server, "boss@example.org")
+        self.assertEqual(r.status, 429)
+        retry = int(r.header("Retry-After"))
+        self.assertLessEqual(retry, 60)
+        time.sleep(retry + 0.5)
+        _, r = login(self.server, "boss@example.org")
+        self.assertEqual(r.status, 303, r.text[:200])
+
+    def test_one_address_many_accounts(self):
+        emails = ["user%d@example.org" % i for i in range(self.GUESSES)]
+        statuses, duration = self.burst(emails)
+        self.assertCheckedAsSequential(statuses, duration, free=10)
+        self.assertEqual(int(self.db.sql("SELECT failures FROM admin_login_throttle"
+                                         " WHERE kind = 'ip'")), statuses.count(401))
 
 
 class BehindAProxy(ServerTestCase):

@@ -94,7 +94,9 @@ class Events(ServerTestCase):
             ({"ends": base["starts"]}, "ends", "The event must end after it starts"),
             ({"time_zone": "Mars/Olympus"}, "time_zone", "Choose a time zone from the list"),
             ({"name": ""}, "name", "Enter the event"),
-            ({"contact_email": "not an email"}, "contact_email", "Enter an email address"),
+            ({"contact_email": "not-an-email"}, "contact_email", "Enter an email address"),
+            ({"contact_email": "k\u00f6nig@example.org"}, "contact_email",
+             "Our emails cannot reach an address with accents"),
             ({"list_name": [names[0], names[0], names[2]]}, "lists", "same name"),
             # Day 1 has registrations: it cannot be removed.
             ({"list_name": ["", names[1], names[2]]}, "lists", "cannot be removed"),

@@ -25,6 +25,18 @@ def run_import(dsn, slug, path, *extra, stderr=subprocess.PIPE):
                           stderr=stderr, timeout=300)
 
 
+def refused_import(test, slug, rows):
+    """Imports HEADER and rows (CSV text) into event slug for test (a ServerTestCase), expecting
+    the file to be refused whole: exit status 1, no registration stored. Returns stderr."""
+    path = os.path.join(test.work, "refused-%d.csv" % len(os.listdir(test.work)))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(HEADER + "\r\n" + rows)
+    done = run_import(test.db.dsn, slug, path)
+    test.assertEqual(done.returncode, 1, done.stderr)
+    test.assertEqual(test.db.sql("SELECT count(*) FROM registrations").strip(), "0")
+    return done.stderr.decode()
+
+
 class Import(ServerTestCase):
 
     def setUp(self):

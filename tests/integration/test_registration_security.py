@@ -137,6 +137,30 @@ class Csrf(SecurityCase):
         self.assertEqual(self.db.sql("SELECT status FROM registrations WHERE token = '%s'"
                                      % their_ticket).strip(), "confirmed")
 
+    def test_host_prefix_under_https(self):
+        """Issue 14, item 9: under an https --public-url the CSRF cookie is __Host-admit_csrf
+        (Secure, Path=/, no Domain), as the session cookie is; a plain admit_csrf cookie (which
+        a sibling domain or a plain-http page could have planted) counts for nothing."""
+        server = self.start_admitd("--public-url", "https://tickets.example.org")
+        browser = Browser(server)
+        page = browser.get("/events/" + self.event.slug)
+        self.assertEqual(page.status, 200)
+        cookie = page.header("Set-Cookie")
+        self.assertRegex(cookie, r"^__Host-admit_csrf=[A-Za-z0-9_-]{22}; Path=/; HttpOnly; "
+                                 r"SameSite=Strict; Secure$")
+        self.assertNotIn("admit_csrf", browser.cookies)
+        form = harness.RegistrationForm(page.text).fields()
+        planted = Browser(server)
+        planted.cookies["admit_csrf"] = browser.cookies["__Host-admit_csrf"]
+        self.assertForbidden(planted.post(self.register_path, form), "the plain cookie name")
+        self.assertEqual(self.stored()[0], 0)
+        done = browser.post(self.register_path, form)
+        ticket_token(done)
+        # The admin login form uses the same cookie.
+        login = Browser(server)
+        self.assertRegex(login.get("/admin/login").header("Set-Cookie") or "",
+                         r"^__Host-admit_csrf=")
+
 
 class BodyLimit(SecurityCase):
     """admitd's default --body-limit is 65536 bytes."""

@@ -306,6 +306,113 @@ static void test_sync(void **state)
     admit_db_free(db);
 }
 
+/* One scan of the ticket of registration reg (reissue counter reissue) with this nonce, alone
+ * or as the second scan of a batch after a fresh one; returns its answer (decref it). */
+static json_t *scan_once(struct admit_db *db, const char *hash, int reg, int reissue,
+                         const char *list, const char *direction, const char *nonce, bool offline,
+                         bool in_batch)
+{
+    char ticket[ADMIT_TICKET_TEXT_MAX], fresh[ADMIT_TOKEN_SIZE];
+    assert_int_equal(
+        admit_ticket_sign(&key, (uint32_t)event_id, (uint32_t)reg, (uint16_t)reissue, ticket),
+        ADMIT_OK);
+    json_t *scan = json_pack("{s:s, s:s, s:s, s:s, s:b}", "payload", ticket, "list", list,
+                             "direction", direction, "nonce", nonce, "offline", offline);
+    json_t *body = scan;
+    if (in_batch) {
+        admit_token_new(fresh);
+        json_t *other =
+            json_pack("{s:s, s:s, s:s}", "payload", ticket, "list", "Day 2", "nonce", fresh);
+        body = json_pack("{s:[o, o]}", "scans", other, scan);
+    }
+    char *text = json_dumps(body, 0);
+    json_t *answers = submit_text(db, hash, text, ADMIT_OK);
+    json_t *answer = json_incref(json_array_get(answers, in_batch ? 1 : 0));
+    json_decref(answers);
+    json_decref(body);
+    free(text);
+    return answer;
+}
+
+/* The error code of an answer, or "" when it is a verdict. */
+static const char *error_code(const json_t *answer)
+{
+    const char *code = json_string_value(json_object_get(json_object_get(answer, "error"), "code"));
+    return code != NULL ? code : "";
+}
+
+static void test_nonce_reused(void **state)
+{
+    struct admit_db *db = admit_db_new(pg.dsn);
+    char hash[ADMIT_DEVICE_HASH_SIZE], sql[256], before[32];
+    int ada = first_registration + 140, bob = first_registration + 141;
+    (void)state;
+    new_device(db, "conf", "Reuse", hash);
+
+    /* Two first scans: an online entry (decided by the group statement) and an exit (by the
+     * SQL function admit_checkin): both paths keep what the scan was about. */
+    const char *paths[2] = {"entry", "exit"};
+    for (int p = 0; p < 2; p++) {
+        char nonce[ADMIT_TOKEN_SIZE];
+        const char *direction = paths[p];
+        const char *other_direction = p == 0 ? "exit" : "entry";
+        admit_token_new(nonce);
+        json_t *first = scan_once(db, hash, ada, 0, "Day 1", direction, nonce, false, false);
+        assert_string_equal(error_code(first), "");
+        json_decref(first);
+        snprintf(before, sizeof before, "%s", pgtest_value(pg.dsn, "SELECT count(*) FROM scans"));
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM admissions WHERE registration_id = %d",
+                 bob);
+        /* The same nonce with another ticket, list, direction or reissue, alone or in a batch:
+         * refused with nothing written, never the earlier scan's answer. */
+        for (int batch = 0; batch < 2; batch++) {
+            json_t *tries[4] = {
+                scan_once(db, hash, bob, 0, "Day 1", direction, nonce, false, batch),
+                scan_once(db, hash, ada, 0, "Day 2", direction, nonce, false, batch),
+                scan_once(db, hash, ada, 0, "Day 1", other_direction, nonce, true, batch),
+                scan_once(db, hash, ada, 1, "Day 1", direction, nonce, false, batch),
+            };
+            for (int t = 0; t < 4; t++) {
+                assert_string_equal(error_code(tries[t]), "nonce_reused");
+                assert_int_equal(admit_checkin_answer_status(tries[t]), 409);
+                assert_string_equal(json_string_value(json_object_get(tries[t], "nonce")), nonce);
+                assert_null(json_object_get(tries[t], "verdict"));
+                assert_null(json_object_get(tries[t], "name"));
+                const char *message = json_string_value(
+                    json_object_get(json_object_get(tries[t], "error"), "message"));
+                assert_non_null(strstr(message, batch ? "scan 2" : "the scan"));
+                json_decref(tries[t]);
+            }
+            if (batch) /* the batch's other scan was decided */
+                snprintf(before, sizeof before, "%d", atoi(before) + 4);
+            assert_string_equal(pgtest_value(pg.dsn, "SELECT count(*) FROM scans"), before);
+            assert_string_equal(pgtest_value(pg.dsn, sql), "0");
+        }
+        /* An honest retry, online or as the offline upload of the same scan: replayed. */
+        for (int offline = 0; offline < 2; offline++) {
+            json_t *again = scan_once(db, hash, ada, 0, "Day 1", direction, nonce, offline, true);
+            assert_string_equal(error_code(again), "");
+            assert_true(json_is_true(json_object_get(again, "replayed")));
+            assert_int_equal(json_integer_value(json_object_get(again, "registration_id")), ada);
+            json_decref(again);
+        }
+    }
+
+    /* A scan stored before migration 7 has no key: its nonce is replayed as before. */
+    char nonce[ADMIT_TOKEN_SIZE];
+    admit_token_new(nonce);
+    json_decref(scan_once(db, hash, bob, 0, "Day 1", "entry", nonce, false, false));
+    snprintf(sql, sizeof sql,
+             "WITH u AS (UPDATE scans SET client_scan_key = NULL WHERE client_nonce = '%s' "
+             "RETURNING 1) SELECT count(*) FROM u",
+             nonce);
+    assert_string_equal(pgtest_value(pg.dsn, sql), "1");
+    json_t *legacy = scan_once(db, hash, ada, 0, "Day 1", "entry", nonce, false, false);
+    assert_true(json_is_true(json_object_get(legacy, "replayed")));
+    json_decref(legacy);
+    admit_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_answers_in_order_and_unknown_devices),
         cmocka_unit_test(test_many_doors_one_valid_each),
         cmocka_unit_test(test_sync),
+        cmocka_unit_test(test_nonce_reused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -312,7 +312,8 @@ static void test_one_group(void **state)
                         "Group door A,Group door B,Group door A");
 
     /* What was left, asked again now that the group committed: the ticket is a duplicate
-     * (the group's admission is visible), the nonce a retry for the function. */
+     * (the group's admission is visible), the nonce one for the function, which refuses it
+     * (reused for another ticket, issue 14) and replays the scan the group decided with it. */
     json_t *again = NULL;
     assert_int_equal(admit_checkin_one(db, b, &reqs[2].scans[0], &ring, &again), ADMIT_OK);
     assert_verdict(again, "already_checked_in", "");
@@ -321,6 +322,12 @@ static void test_one_group(void **state)
     assert_int_equal(admit_checkin_one(db, a, &reqs[4].scans[0], &ring, &again),
                      ADMIT_ERR_NOT_FOUND);
     json_t *general_answer = general(db, a, scans[4].body);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(general_answer, "error"), "code")),
+        "nonce_reused");
+    assert_null(json_object_get(general_answer, "verdict"));
+    json_decref(general_answer);
+    general_answer = general(db, a, scans[3].body);
     assert_verdict(general_answer, "valid", "");
     assert_true(json_is_true(json_object_get(general_answer, "replayed")));
     json_decref(general_answer);
