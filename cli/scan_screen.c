@@ -162,14 +162,30 @@ static void show_line(struct scan_screen *sc, const json_t *answer, bool ok)
         fputc('\a', stderr);
 }
 
+/* The server refused the scan itself (not the ticket): an error, not a verdict. */
+static void show_error(struct scan_screen *sc)
+{
+    /* Its code ("nonce_reused", ...) is for --json and the journal. */
+    printf("%s✖ NOT CHECKED%s  the server could not take this scan: scan the ticket again%s\n",
+           sc->color ? "\033[1;97;41m " : "", sc->color ? " \033[0m" : "",
+           sc->bell_stdout ? "\a" : "");
+    if (fflush(stdout) != 0)
+        sc->failed = true;
+    if (sc->bell_stderr)
+        fputc('\a', stderr);
+}
+
 void scan_screen_show(struct scan_screen *sc, const json_t *answer)
 {
-    bool ok = admit_verdict_parse(field(answer, "verdict")) == ADMIT_VERDICT_VALID;
+    bool error = json_object_get(answer, "error") != NULL;
+    bool ok = !error && admit_verdict_parse(field(answer, "verdict")) == ADMIT_VERDICT_VALID;
     sc->scans++;
     sc->offline += json_is_true(json_object_get(answer, "offline"));
     sc->refused += !ok;
     if (sc->json)
         show_json(sc, answer);
+    else if (error)
+        show_error(sc);
     else
         show_line(sc, answer, ok);
 }

@@ -222,7 +222,8 @@ json_t *scan_session_api_scan(const struct admit_scan_session *s, const struct e
 
 bool scan_session_answer_matches(const json_t *answer, const char *nonce)
 {
-    return admit_scan_answer_valid(answer) && strcmp(scan_session_str(answer, "nonce"), nonce) == 0;
+    return (admit_scan_answer_valid(answer) || admit_scan_error_answer_valid(answer)) &&
+           strcmp(scan_session_str(answer, "nonce"), nonce) == 0;
 }
 
 /* Scanning. */
@@ -276,6 +277,11 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
         bool finished = admit_client_call_done(call);
         status = admit_client_call_result(call, answer, why, whylen);
         admit_client_call_free(call);
+        /* The server refusing the scan itself (a 4xx with its JSON error: a nonce reused for
+         * another scan) is its final answer, shown as an error; a 4xx without one (a captive
+         * portal's page) is no answer. */
+        if (status == ADMIT_CLIENT_REJECTED && admit_scan_error_answer_valid(*answer))
+            status = ADMIT_CLIENT_OK;
         if (status == ADMIT_CLIENT_OK) {
             if (!scan_session_answer_matches(*answer, nonce)) {
                 scan_session_set_err(why, whylen, "the server's answer is malformed");

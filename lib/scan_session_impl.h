@@ -131,7 +131,8 @@ void scan_session_synced(struct admit_scan_session *s, long long answered);
 void scan_session_entry_answered(struct admit_scan_session *s, struct entry *e, json_t *answer);
 /* The API scan of a journal entry, for an upload or an online check. */
 json_t *scan_session_api_scan(const struct admit_scan_session *s, const struct entry *e);
-/* Whether answer is the server's well-formed answer to the scan with nonce. */
+/* Whether answer is the server's well-formed answer, or error answer (admit/scan_state.h), to
+ * the scan with nonce. */
 bool scan_session_answer_matches(const json_t *answer, const char *nonce);
 
 /* The link (lib/scan_session_link.c). */

@@ -75,6 +75,14 @@ bool admit_scan_answer_valid(const json_t *answer)
            (offline == NULL || json_is_boolean(offline));
 }
 
+bool admit_scan_error_answer_valid(const json_t *answer)
+{
+    const json_t *error = json_object_get(answer, "error");
+    return json_is_object(answer) && json_object_get(answer, "verdict") == NULL &&
+           json_is_object(error) && json_is_string(json_object_get(error, "code")) &&
+           optional_string(error, "message") && optional_string(answer, "nonce");
+}
+
 static bool scan_record_ok(const json_t *r)
 {
     const char *payload = json_string_value(json_object_get(r, "payload"));
@@ -97,7 +105,9 @@ static int record_kind(const json_t *r)
     if (strcmp(t, "scan") == 0)
         return scan_record_ok(r) ? ADMIT_JOURNAL_SCAN : -1;
     if (strcmp(t, "local") == 0 || strcmp(t, "server") == 0) {
-        if (!nonce_ok(r) || !admit_scan_answer_valid(json_object_get(r, "answer")))
+        const json_t *answer = json_object_get(r, "answer");
+        if (!nonce_ok(r) || !(admit_scan_answer_valid(answer) ||
+                              (t[0] == 's' && admit_scan_error_answer_valid(answer))))
             return -1;
         return t[0] == 'l' ? ADMIT_JOURNAL_LOCAL : ADMIT_JOURNAL_SERVER;
     }

@@ -80,7 +80,9 @@ void admit_scan_session_close(struct admit_scan_session *s);
 /* Checks one scanned line (len bytes, as typed: it is normalised here), within the budget. On
  * ADMIT_OK *answer is a new object the caller decrefs: the API's answer fields (verdict, reason,
  * name, organisation, first_at, first_gate, registration_id, flagged, ...) plus "offline"
- * (decided without the server), "nonce", "scanned_at", "list" and "direction".
+ * (decided without the server), "nonce", "scanned_at", "list" and "direction"; or, when the
+ * server refused the scan itself (a nonce reused for another scan), no verdict but "error"
+ * ({"code", "message"}): not a verdict, to show as an error (admit/scan_state.h).
  * ADMIT_ERR_NOT_FOUND (and no answer) for a blank line, which is not a scan. ADMIT_ERR_IO when
  * the journal cannot be written (no verdict may be shown then); ADMIT_ERR_PERMISSION when the
  * server refused the token (the scan stays journaled). */

@@ -14,7 +14,9 @@
  *         a scan, written before anything else happens to it; "local" is the offline answer
  *         when it was decided without the server at once (one write for an offline scan)
  *     {"t":"local", "nonce", "answer"}   the offline answer of a scan whose online try failed
- *     {"t":"server", "nonce", "answer"}  the server's answer: the scan is uploaded
+ *     {"t":"server", "nonce", "answer"}  the server's answer: the scan is uploaded; the answer
+ *                                        may be an error answer (see below): the server will
+ *                                        never take the scan, which is not tried again
  *     {"t":"sync", "cursor", ["answered"]}  a sync was saved in snapshot.json; "answered": the
  *                                        server answers journaled before it was asked for (the
  *                                        later ones may be missing from it)
@@ -57,6 +59,9 @@ void admit_scan_journal_parse(const char *text, size_t len, admit_journal_fn fn,
 
 /* Whether answer is a well-formed answer object (see above). */
 bool admit_scan_answer_valid(const json_t *answer);
+/* Whether answer is the server's refusal of one scan as a request (a nonce reused for another
+ * scan, a value it does not take): {"nonce", "error": {"code", "message", ...}}, no "verdict". */
+bool admit_scan_error_answer_valid(const json_t *answer);
 
 /* The state root: override when not NULL, else $XDG_STATE_HOME/admit when that is an absolute
  * path, else $HOME/.local/state/admit. Appended to out. ADMIT_ERR_NOT_FOUND when neither

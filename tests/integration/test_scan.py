@@ -432,6 +432,33 @@ class Offline(ScanCase):
         self.assertEqual(rows, ["revoked|cancelled|f", "revoked|reissued|f", "valid||f",
                                 "valid||f", "valid||f"])
 
+    def test_a_scan_the_server_refuses_is_not_sent_again(self):
+        """An offline scan whose nonce the server knows for another scan (here: used meanwhile
+        by a client with the same token) is refused as a request when uploaded: the door
+        journals the refusal and never sends it again."""
+        t = self.tickets
+        run_scan(self.args("--timeout", SLOW, token=self.token), [], state=self.state,
+                 check=True)
+        self.assertEqual(self.server.stop(), 0)
+        done = run_scan(self.args("--json"), [t[1]], state=self.state)
+        self.assertEqual(scan_answers(done.stdout)[0]["offline"], True)
+        nonce = [r["nonce"] for r in self.journal() if r["t"] == "scan"][-1]
+        self.restart_admitd()
+        r, body = harness.api_call(self.server, "POST", "/api/v1/checkins", token=self.token,
+                                   body={"payload": t[2], "list": "Day 1", "nonce": nonce})
+        self.assertEqual((r.status, body["verdict"]), (200, "valid"))
+        sync = [harness.ADMIT_BIN, "sync", "--server", self.server_url()]
+        env = dict(os.environ, XDG_STATE_HOME=self.state)
+        done = subprocess.run(sync, env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("1 scan uploaded", done.stdout)
+        refused = [r for r in self.journal() if r["t"] == "server" and r["nonce"] == nonce]
+        self.assertEqual(refused[0]["answer"]["error"]["code"], "nonce_reused")
+        done = subprocess.run(sync, env=env, capture_output=True, text=True, timeout=120)
+        self.assertIn("0 scans uploaded", done.stdout)
+        self.assertEqual(self.count("SELECT count(*) FROM scans WHERE client_nonce = '%s'"
+                                    % nonce), 1)
+
     def test_two_doors_offline_one_ticket_is_flagged(self):
         t = self.tickets
         other_token = add_device(self.dsn, "conf", "Gate B")

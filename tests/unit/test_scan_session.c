@@ -125,6 +125,16 @@ static void handler(void *ctx, const struct fake_request *req, struct fake_respo
         out = snapshot_json();
     } else if (strcmp(req->path, "/api/v1/checkins") == 0) {
         json_t *body = json_loads(req->body, 0, &jerr);
+        const char *payload = json_string_value(json_object_get(body, "payload"));
+        /* A scan the server refuses as a request (as admitd refuses a nonce reused for
+         * another scan): 409 and its error, nothing recorded. */
+        if (payload != NULL && strcmp(payload, "REUSED") == 0) {
+            res->status = 409;
+            out = json_pack("{s:O, s:{s:i, s:s, s:s}}", "nonce", json_object_get(body, "nonce"),
+                            "error", "status", 409, "code", "nonce_reused", "message", "no");
+            json_decref(body);
+            goto done;
+        }
         json_t *scans = json_object_get(body, "scans");
         if (scans != NULL) {
             size_t i;
@@ -335,6 +345,15 @@ static void test_set_up_online(void **state)
     json_decref(a);
     assert_int_equal(admit_scan_session_pending(s), 0);
     assert_int_equal(received(), 3);
+    assert_true(admit_scan_session_online(s));
+    /* A scan the server refuses as a request: an error, not a verdict, and never sent again. */
+    a = scan(s, "REUSED");
+    assert_null(json_object_get(a, "verdict"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "error"), "code")),
+                        "nonce_reused");
+    assert_true(json_is_false(json_object_get(a, "offline")));
+    json_decref(a);
+    assert_int_equal(admit_scan_session_pending(s), 0);
     assert_true(admit_scan_session_online(s));
     assert_int_equal(run_until(s, is_synced, 5000), ADMIT_OK);
     assert_true(admit_scan_session_synced(s));
