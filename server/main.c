@@ -269,13 +269,52 @@ done:
     return status;
 }
 
-/* libmicrohttpd's own error messages, one line each. */
+/* Kinds of libmicrohttpd message whose repeats mhd_log counts; more kinds are all logged. */
+#define MHD_LOG_KINDS 16
+/* Each kind at most once this often. */
+#define MHD_LOG_INTERVAL_S 10
+
+/* libmicrohttpd's own error messages, one line each. Under a flood the same message comes for
+ * every connection ("Connection was closed by remote side with incomplete request."): each
+ * kind (its format string) is logged at most once per MHD_LOG_INTERVAL_S, with the number of
+ * repeats left out. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        const char *fmt;
+        time_t logged;
+        unsigned long left_out;
+    } kinds[MHD_LOG_KINDS];
     char message[512];
+    unsigned long left_out = 0;
+    bool log = true;
+    time_t now = time(NULL);
     (void)cls;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < MHD_LOG_KINDS; i++) {
+        if (kinds[i].fmt != NULL && kinds[i].fmt != fmt)
+            continue;
+        if (kinds[i].fmt == fmt && now - kinds[i].logged < MHD_LOG_INTERVAL_S) {
+            kinds[i].left_out++;
+            log = false;
+        } else {
+            left_out = kinds[i].left_out;
+            kinds[i].fmt = fmt;
+            kinds[i].logged = now;
+            kinds[i].left_out = 0;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&lock);
+    if (!log)
+        return;
     vsnprintf(message, sizeof message, fmt, ap);
-    http_log("libmicrohttpd: %s", message);
+    if (left_out > 0)
+        http_log("libmicrohttpd: %s (and %lu more like it since the last such line)", message,
+                 left_out);
+    else
+        http_log("libmicrohttpd: %s", message);
 }
 
 /* Waits for the requests in flight, at most DRAIN_SECONDS; a second signal cuts it short. */
