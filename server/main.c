@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -317,6 +318,36 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
         http_log("libmicrohttpd: %s", message);
 }
 
+/* Descriptors admitd needs beside its connections: database connections, the listening socket,
+ * the log, files being read. */
+#define FD_RESERVE 64
+
+/* Raises the soft limit of open files to the hard one, and returns how many connections fit
+ * under it (at most max_connections), saying so in the log when that is fewer. */
+static unsigned fit_connections(unsigned max_connections, unsigned db_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_connections;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t soft = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = soft;
+    }
+    unsigned long long needed = (unsigned long long)max_connections + db_connections + FD_RESERVE;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= needed)
+        return max_connections;
+    unsigned long long room = rl.rlim_cur > db_connections + FD_RESERVE + 1
+                                  ? rl.rlim_cur - db_connections - FD_RESERVE
+                                  : 1;
+    http_log("open files limit (RLIMIT_NOFILE) is %llu: serving at most %llu connections instead "
+             "of --max-connections %u, which needs %llu (raise it: ulimit -n, systemd "
+             "LimitNOFILE=)",
+             (unsigned long long)rl.rlim_cur, room, max_connections, needed);
+    return (unsigned)room;
+}
+
 /* Waits for the requests in flight, at most DRAIN_SECONDS; a second signal cuts it short. */
 static void drain(const sigset_t *signals)
 {
@@ -358,6 +389,12 @@ static int serve(struct startup *s, const struct cli_args *args)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    unsigned threads = (unsigned)cli_get_uint(args, "threads");
+    unsigned db_connections = threads + (unsigned)cli_get_uint(args, "checkin-workers");
+    unsigned max_connections =
+        fit_connections((unsigned)cli_get_uint(args, "max-connections"), db_connections);
+    if (max_connections < threads)
+        max_connections = threads;
     /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
      * One option and its value per line: */
     /* clang-format off */
@@ -365,8 +402,8 @@ static int serve(struct startup *s, const struct cli_args *args)
         flags, 0, NULL, NULL, http_on_request, &s->server,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cli_get_uint(args, "threads"),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "max-connections"),
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "per-ip-connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cli_get_uint(args, "timeout"),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cli_get_uint(args, "connection-memory"),
