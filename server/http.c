@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "admit/mem.h"
+#include "conn_guard.h"
 
 /* Fields of a form body at most. */
 #define MAX_FORM_FIELDS 256
@@ -362,6 +363,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
                      framing);
             http_log_note(req, "bad-framing");
             http_respond_error(req, 400, "Bad request", message);
+            conn_guard_busy(conn);
             return queue(req);
         }
         const char *length = http_header(req, "Content-Length");
@@ -369,8 +371,15 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
             /* Answering now, before the body, makes libmicrohttpd close the connection after
              * the answer instead of reading (and us counting) the whole body. */
             respond_too_large(req);
+            conn_guard_busy(conn);
             return queue(req);
         }
+        /* The body's deadline starts with the end of the headers (conn_guard.h). */
+        if (http_header(req, "Transfer-Encoding") != NULL ||
+            (length != NULL && strtoull(length, NULL, 10) > 0))
+            conn_guard_receiving_body(conn);
+        else
+            conn_guard_busy(conn);
         /* Answer on a later call: an answer queued on this first call makes libmicrohttpd
          * close the connection (no keep-alive). */
         return MHD_YES;
@@ -406,6 +415,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
             abort();
         return MHD_YES;
     }
+    conn_guard_busy(conn); /* the whole request is in */
     if (req->too_large) {
         respond_too_large(req);
     } else {
@@ -452,7 +462,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct http_request *req = *req_cls;
     (void)cls;
-    (void)conn;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_guard_idle(conn); /* kept alive: the idle limit applies until the next request */
     if (req == NULL)
         return;
     *req_cls = NULL;
@@ -475,6 +486,9 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         used += n > 0 ? (size_t)n : 0;
     }
     const char *end = termination_name(toe);
+    const char *guard_end = end != NULL ? conn_guard_closed_why(conn) : NULL;
+    if (guard_end != NULL)
+        end = guard_end; /* "header-deadline", "body-deadline", "idle", "shed" */
     if (end != NULL && used < sizeof extra)
         snprintf(extra + used, sizeof extra - used, " end=%s", end);
     /* The route pattern, never the path: paths carry ticket tokens. */
