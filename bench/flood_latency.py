@@ -22,6 +22,7 @@ probe share the machine's cores. Python 3 standard library only.
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -38,12 +39,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def quantile(values, q):
-    v = sorted(values)
-    pos = q * (len(v) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+def p99(values):
+    """The 99th percentile, interpolated between the two nearest values."""
+    return statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 \
+        else values[0]
 
 
 def main():
@@ -103,7 +102,7 @@ def main():
                 t = probe.times(what)
                 if t:
                     print("  %-13s %4d answers  median %.3f s  p99 %.3f s  worst %.3f s" % (
-                        what, len(t), quantile(t, 0.5), quantile(t, 0.99), t[-1]))
+                        what, len(t), statistics.median(t), p99(t), t[-1]))
             for what, status, text in probe.wrong[:5]:
                 print("  wrong answer: %s %s %s" % (what, status, text[:100]))
             healthz = probe.times("/healthz")
