@@ -289,7 +289,7 @@ static const char *framing_problem(struct MHD_Connection *conn, const char *vers
         return "it has both Transfer-Encoding and Content-Length";
     if (f.transfer_encodings > 1 || f.other_coding)
         return "the only transfer coding accepted is a single \"chunked\"";
-    if (f.transfer_encodings > 0 && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+    if (f.transfer_encodings > 0 && version != NULL && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
         return "HTTP/1.0 has no Transfer-Encoding";
     if (f.lengths_differ)
         return "its Content-Length values differ";
