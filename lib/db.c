@@ -99,8 +99,9 @@ static enum admit_rc prepare_all(struct admit_db *db)
             snprintf(message, sizeof message, "cannot prepare %s: %s", admit_queries[i].name,
                      primary ? primary : PQerrorMessage(db->conn));
             set_error(db, PQresultErrorField(res, PG_DIAG_SQLSTATE), message);
+            enum admit_rc rc = admit_db_failure(db->conn, res);
             PQclear(res);
-            return PQstatus(db->conn) == CONNECTION_OK ? ADMIT_ERR_DB : ADMIT_ERR_DB_UNAVAILABLE;
+            return rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
         }
         PQclear(res);
     }
@@ -151,15 +152,24 @@ enum admit_rc admit_db_ready(struct admit_db *db)
     return rc;
 }
 
-/* Errors that mean the connection, not the statement, failed: retry on a new connection. */
-static int connection_lost(const struct admit_db *db, const PGresult *res)
+enum admit_rc admit_db_failure(PGconn *conn, const PGresult *res)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (PQstatus(db->conn) != CONNECTION_OK)
-        return 1;
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+        return ADMIT_ERR_DB_UNAVAILABLE;
+    /* Every error the server sends carries a SQLSTATE; one without was made by libpq itself,
+     * because the server never answered. libpq 15 reports "server closed the connection
+     * unexpectedly" that way with the connection still CONNECTION_OK: the first statement
+     * sent on a connection whose server was stopped with -m immediate meanwhile. */
+    if (state == NULL || state[0] == '\0')
+        return ADMIT_ERR_DB_UNAVAILABLE;
     /* 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, class 08. */
-    return state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-                             strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return ADMIT_ERR_DB_UNAVAILABLE;
+    if (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0)
+        return ADMIT_ERR_CONFLICT;
+    return ADMIT_ERR_DB;
 }
 
 enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparams,
@@ -182,17 +192,14 @@ enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparam
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         set_error(db, state, primary ? primary : PQerrorMessage(db->conn));
-        if (connection_lost(db, res)) {
-            PQclear(res);
+        rc = admit_db_failure(db->conn, res);
+        PQclear(res);
+        if (rc == ADMIT_ERR_DB_UNAVAILABLE) {
             disconnect(db);
             db->failed_at_ns = 0; /* reconnect at once for the retry */
             continue;
         }
-        PQclear(res);
-        /* state pointed into the result just freed: set_error kept a copy. */
-        if (strcmp(db->sqlstate, "23505") == 0 || strcmp(db->sqlstate, "23P01") == 0)
-            return ADMIT_ERR_CONFLICT;
-        return ADMIT_ERR_DB;
+        return rc;
     }
     db->failed_at_ns = now_ns();
     return ADMIT_ERR_DB_UNAVAILABLE;

@@ -97,6 +97,7 @@ struct admit_export {
     size_t pending_off;
     bool header_done, rows_done, flushed;
     unsigned long rows;
+    PGresult *first; /* the query's first result, read by admit_export_open; NULL once used */
 };
 
 static enum admit_rc pending_sink(void *ctx, const char *data, size_t len)
@@ -133,10 +134,10 @@ static size_t column_count(enum admit_export_kind kind)
                : sizeof scans_header / sizeof scans_header[0];
 }
 
-static enum admit_rc db_failure(struct admit_export *x)
+static enum admit_rc db_failure(struct admit_export *x, const PGresult *res)
 {
-    return PQstatus(admit_db_conn(x->db)) == CONNECTION_OK ? ADMIT_ERR_DB
-                                                           : ADMIT_ERR_DB_UNAVAILABLE;
+    enum admit_rc rc = admit_db_failure(admit_db_conn(x->db), res);
+    return rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
 }
 
 enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
@@ -173,7 +174,17 @@ enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
         !PQsetSingleRowMode(conn)) {
         snprintf(err, errlen, "%s", PQerrorMessage(conn));
         err[strcspn(err, "\n")] = '\0';
-        rc = db_failure(x);
+        rc = db_failure(x, NULL);
+        goto fail;
+    }
+    /* Waits for the first row (or the end of none): a query that fails at its start is
+     * answered as such (a 503 when the database went away), not as a truncated file. */
+    x->first = PQgetResult(conn);
+    ExecStatusType st = PQresultStatus(x->first);
+    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+        rc = db_failure(x, x->first);
         goto fail;
     }
     *out = x;
@@ -187,8 +198,9 @@ fail:
 static enum admit_rc next_row(struct admit_export *x)
 {
     PGconn *conn = admit_db_conn(x->db);
-    PGresult *res = PQgetResult(conn);
+    PGresult *res = x->first != NULL ? x->first : PQgetResult(conn);
     enum admit_rc rc = ADMIT_OK;
+    x->first = NULL;
     ExecStatusType st = PQresultStatus(res);
     if (res != NULL && st == PGRES_SINGLE_TUPLE) {
         int n = PQnfields(res);
@@ -207,7 +219,7 @@ static enum admit_rc next_row(struct admit_export *x)
         goto done;
     }
     if (res != NULL && st != PGRES_TUPLES_OK) {
-        rc = db_failure(x);
+        rc = db_failure(x, res);
         goto done;
     }
     /* The end: PGRES_TUPLES_OK (no more rows), then NULL. */
@@ -255,6 +267,7 @@ void admit_export_close(struct admit_export *x)
 {
     if (x == NULL)
         return;
+    PQclear(x->first);
     admit_db_free(x->db);
     admit_buf_free(&x->pending);
     free(x);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "admit/mem.h"
+#include "conn_guard.h"
 
 /* Fields of a form body at most. */
 #define MAX_FORM_FIELDS 256
@@ -247,6 +248,54 @@ static void respond_too_large(struct http_request *req)
     http_respond_error(req, 413, "Request too large", message);
 }
 
+/* The framing headers of a request, counted (framing_problem). */
+struct framing {
+    unsigned transfer_encodings; /* Transfer-Encoding field lines */
+    bool other_coding;           /* one of them is not exactly "chunked" */
+    unsigned content_lengths;    /* Content-Length field lines */
+    const char *content_length;  /* the last one's value */
+    bool lengths_differ;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (value == NULL)
+        value = "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encodings++;
+        f->other_coding |= strcasecmp(value, "chunked") != 0;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->lengths_differ |= f->content_length != NULL && strcmp(f->content_length, value) != 0;
+        f->content_length = value;
+        f->content_lengths++;
+    }
+    return MHD_YES;
+}
+
+/* Why the body of this request is framed ambiguously, or NULL when it is not (RFC 9112 §6.1 and
+ * §6.3, RFC 9110 §8.6). libmicrohttpd 0.9.75 frames a body by chunked encoding when
+ * Transfer-Encoding is present and ignores Content-Length, takes the first of several
+ * Content-Length values, and reads a body of any other transfer coding until the client closes:
+ * behind a proxy that frames the body the other way, the difference is a smuggled request.
+ * Identical repeated Content-Length values are one length (RFC 9110 §8.6 allows that). */
+static const char *framing_problem(struct MHD_Connection *conn, const char *version)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.transfer_encodings > 0 && f.content_lengths > 0)
+        return "it has both Transfer-Encoding and Content-Length";
+    if (f.transfer_encodings > 1 || f.other_coding)
+        return "the only transfer coding accepted is a single \"chunked\"";
+    if (f.transfer_encodings > 0 && version != NULL && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+        return "HTTP/1.0 has no Transfer-Encoding";
+    if (f.lengths_differ)
+        return "its Content-Length values differ";
+    return NULL;
+}
+
 /* Everything between the last byte of the body and the handler's answer. */
 static void dispatch(struct http_request *req)
 {
@@ -302,17 +351,35 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 {
     const struct http_server *server = cls;
     struct http_request *req = *req_cls;
-    (void)version;
     if (req == NULL) {
         req = request_new(server, conn, url, method);
         *req_cls = req;
+        const char *framing = framing_problem(conn, version);
+        if (framing != NULL) {
+            /* Answered before the body, like the 413 below: libmicrohttpd then reads none of
+             * it and closes the connection after the answer. */
+            char message[160];
+            snprintf(message, sizeof message, "The length of the request is ambiguous: %s.",
+                     framing);
+            http_log_note(req, "bad-framing");
+            http_respond_error(req, 400, "Bad request", message);
+            conn_guard_busy(conn);
+            return queue(req);
+        }
         const char *length = http_header(req, "Content-Length");
         if (length != NULL && strtoull(length, NULL, 10) > server->body_limit) {
             /* Answering now, before the body, makes libmicrohttpd close the connection after
              * the answer instead of reading (and us counting) the whole body. */
             respond_too_large(req);
+            conn_guard_busy(conn);
             return queue(req);
         }
+        /* The body's deadline starts with the end of the headers (conn_guard.h). */
+        if (http_header(req, "Transfer-Encoding") != NULL ||
+            (length != NULL && strtoull(length, NULL, 10) > 0))
+            conn_guard_receiving_body(conn);
+        else
+            conn_guard_busy(conn);
         /* Answer on a later call: an answer queued on this first call makes libmicrohttpd
          * close the connection (no keep-alive). */
         return MHD_YES;
@@ -348,6 +415,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
             abort();
         return MHD_YES;
     }
+    conn_guard_busy(conn); /* the whole request is in */
     if (req->too_large) {
         respond_too_large(req);
     } else {
@@ -394,7 +462,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct http_request *req = *req_cls;
     (void)cls;
-    (void)conn;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_guard_idle(conn); /* kept alive: the idle limit applies until the next request */
     if (req == NULL)
         return;
     *req_cls = NULL;
@@ -417,6 +486,9 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         used += n > 0 ? (size_t)n : 0;
     }
     const char *end = termination_name(toe);
+    const char *guard_end = end != NULL ? conn_guard_closed_why(conn) : NULL;
+    if (guard_end != NULL)
+        end = guard_end; /* "header-deadline", "body-deadline", "idle", "shed" */
     if (end != NULL && used < sizeof extra)
         snprintf(extra + used, sizeof extra - used, " end=%s", end);
     /* The route pattern, never the path: paths carry ticket tokens. */

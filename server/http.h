@@ -8,8 +8,10 @@
  * the request and stay valid until the handler returns; strings and JSON it passes in are
  * copied or taken as documented per function.
  *
- * The framework around the handler (server/http.c) has already: matched the route and decoded
- * its parameters; answered 404, 405 (with Allow), 413 (body over --body-limit), 400 (a form
+ * The framework around the handler (server/http.c) has already: refused a body whose length is
+ * ambiguous (Transfer-Encoding with Content-Length, a transfer coding other than one "chunked",
+ * Content-Length values that differ: 400, and the connection closes); matched the route and
+ * decoded its parameters; answered 404, 405 (with Allow), 413 (body over --body-limit), 400 (a form
  * body that is not valid application/x-www-form-urlencoded UTF-8: see admit/formdata.h) and,
  * for routes flagged HTTP_ROUTE_DB, 503 when PostgreSQL is unreachable. After the handler it
  * adds the security headers (CSP without inline script, nosniff, Referrer-Policy: same-origin,

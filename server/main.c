@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "admit/mem.h"
 #include "admit/migrate.h"
 #include "admit/tmpl.h"
+#include "conn_guard.h"
 #include "http_internal.h"
 #include "opts.h"
 #include "router.h"
@@ -58,13 +60,24 @@ static const struct cli_opt admitd_opts[] = {
     {"checkin-workers", 0, CLI_UINT, "N", "ADMIT_CHECKIN_WORKERS", "1", 1, 256, 0,
      "threads (each with its own database connection) deciding door scans; scans arriving "
      "while all are busy wait and go together in one transaction"},
-    {"max-connections", 0, CLI_UINT, "N", "ADMIT_MAX_CONNECTIONS", "1024", 1, 1000000, 0,
-     "open connections at most; more are refused"},
+    /* What two cores hold under slow-connection floods, measured (bench/README.md, "Slow
+     * connections"); each connection is a file descriptor (RLIMIT_NOFILE, raised at start). */
+    {"max-connections", 0, CLI_UINT, "N", "ADMIT_MAX_CONNECTIONS", "2048", 1, 1000000, 0,
+     "open connections at most; near the limit the oldest idle keep-alive connection, or else "
+     "the oldest incomplete request, is closed for a new one"},
     {"per-ip-connections", 0, CLI_UINT, "N", "ADMIT_PER_IP_CONNECTIONS", "256", 1, 1000000, 0,
      "open connections from one client address at most (behind a proxy, all clients share its "
      "address)"},
+    {"header-timeout", 0, CLI_UINT, "SECONDS", "ADMIT_HEADER_TIMEOUT", "10", 1, 3600, 0,
+     "a request's line and headers must arrive within this, counted from the connect (or, on a "
+     "kept-alive connection, from the request line), however steadily the bytes come"},
+    {"body-timeout", 0, CLI_UINT, "SECONDS", "ADMIT_BODY_TIMEOUT", "30", 1, 3600, 0,
+     "a request's body must arrive within this, counted from the end of its headers"},
+    {"keepalive-timeout", 0, CLI_UINT, "SECONDS", "ADMIT_KEEPALIVE_TIMEOUT", "5", 1, 3600, 0,
+     "close a kept-alive connection that starts no new request within this"},
     {"timeout", 0, CLI_UINT, "SECONDS", "ADMIT_TIMEOUT", "30", 1, 86400, 0,
-     "close a connection idle this long"},
+     "close a connection that neither sends nor reads anything this long (a client that stops "
+     "reading its answer)"},
     {"body-limit", 0, CLI_UINT, "BYTES", "ADMIT_BODY_LIMIT", "65536", 1024, 67108864, 0,
      "largest request body; larger ones get 413"},
     /* libmicrohttpd clears this pool after every request: at 64 KiB that was 17% of the CPU of
@@ -269,13 +282,82 @@ done:
     return status;
 }
 
-/* libmicrohttpd's own error messages, one line each. */
+/* Kinds of libmicrohttpd message whose repeats mhd_log counts; more kinds are all logged. */
+#define MHD_LOG_KINDS 16
+/* Each kind at most once this often. */
+#define MHD_LOG_INTERVAL_S 10
+
+/* libmicrohttpd's own error messages, one line each. Under a flood the same message comes for
+ * every connection ("Connection was closed by remote side with incomplete request."): each
+ * kind (its format string) is logged at most once per MHD_LOG_INTERVAL_S, with the number of
+ * repeats left out. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        const char *fmt;
+        time_t logged;
+        unsigned long left_out;
+    } kinds[MHD_LOG_KINDS];
     char message[512];
+    unsigned long left_out = 0;
+    bool log = true;
+    time_t now = time(NULL);
     (void)cls;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < MHD_LOG_KINDS; i++) {
+        if (kinds[i].fmt != NULL && kinds[i].fmt != fmt)
+            continue;
+        if (kinds[i].fmt == fmt && now - kinds[i].logged < MHD_LOG_INTERVAL_S) {
+            kinds[i].left_out++;
+            log = false;
+        } else {
+            left_out = kinds[i].left_out;
+            kinds[i].fmt = fmt;
+            kinds[i].logged = now;
+            kinds[i].left_out = 0;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&lock);
+    if (!log)
+        return;
     vsnprintf(message, sizeof message, fmt, ap);
-    http_log("libmicrohttpd: %s", message);
+    if (left_out > 0)
+        http_log("libmicrohttpd: %s (and %lu more like it since the last such line)", message,
+                 left_out);
+    else
+        http_log("libmicrohttpd: %s", message);
+}
+
+/* Descriptors admitd needs beside its connections: database connections, the listening socket,
+ * the log, files being read. */
+#define FD_RESERVE 64
+
+/* Raises the soft limit of open files to the hard one, and returns how many connections fit
+ * under it (at most max_connections), saying so in the log when that is fewer. */
+static unsigned fit_connections(unsigned max_connections, unsigned db_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_connections;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t soft = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = soft;
+    }
+    unsigned long long needed = (unsigned long long)max_connections + db_connections + FD_RESERVE;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= needed)
+        return max_connections;
+    unsigned long long room = rl.rlim_cur > db_connections + FD_RESERVE + 1
+                                  ? rl.rlim_cur - db_connections - FD_RESERVE
+                                  : 1;
+    http_log("open files limit (RLIMIT_NOFILE) is %llu: serving at most %llu connections instead "
+             "of --max-connections %u, which needs %llu (raise it: ulimit -n, systemd "
+             "LimitNOFILE=)",
+             (unsigned long long)rl.rlim_cur, room, max_connections, needed);
+    return (unsigned)room;
 }
 
 /* Waits for the requests in flight, at most DRAIN_SECONDS; a second signal cuts it short. */
@@ -319,6 +401,21 @@ static int serve(struct startup *s, const struct cli_args *args)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    unsigned threads = (unsigned)cli_get_uint(args, "threads");
+    unsigned db_connections = threads + (unsigned)cli_get_uint(args, "checkin-workers");
+    struct conn_guard_limits limits = {
+        .max_connections =
+            fit_connections((unsigned)cli_get_uint(args, "max-connections"), db_connections),
+        .threads = threads,
+        .header_seconds = (unsigned)cli_get_uint(args, "header-timeout"),
+        .body_seconds = (unsigned)cli_get_uint(args, "body-timeout"),
+        .idle_seconds = (unsigned)cli_get_uint(args, "keepalive-timeout"),
+    };
+    if (limits.max_connections < threads)
+        limits.max_connections = threads;
+    struct conn_guard *guard = conn_guard_new(&limits);
+    if (guard == NULL)
+        return EXIT_START_FAILED;
     /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
      * One option and its value per line: */
     /* clang-format off */
@@ -326,24 +423,32 @@ static int serve(struct startup *s, const struct cli_args *args)
         flags, 0, NULL, NULL, http_on_request, &s->server,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cli_get_uint(args, "threads"),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "max-connections"),
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "per-ip-connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cli_get_uint(args, "timeout"),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cli_get_uint(args, "connection-memory"),
         MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &s->server,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_on_connection, guard,
+        MHD_OPTION_URI_LOG_CALLBACK, conn_guard_on_request_line, guard,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_UNESCAPE_CALLBACK, router_unescape, NULL,
         MHD_OPTION_END);
     /* clang-format on */
     if (d == NULL) {
         http_log("cannot listen on %s (see the line above)", listen);
+        conn_guard_free(guard);
         return EXIT_START_FAILED;
     }
     if (addr.ss_family == AF_INET6)
         http_log("listening on http://[%s]:%d", host, bound_port(d));
     else
         http_log("listening on http://%s:%d", host, bound_port(d));
+    http_log("connections: at most %u (%u from one address), shed from %u a worker thread; "
+             "headers within %u s, bodies within %u s, kept alive %u s idle",
+             limits.max_connections, (unsigned)cli_get_uint(args, "per-ip-connections"),
+             conn_guard_worker_threshold(guard), limits.header_seconds, limits.body_seconds,
+             limits.idle_seconds);
 
     while (sigwait(&signals, &sig) != 0)
         ;
@@ -366,6 +471,7 @@ static int serve(struct startup *s, const struct cli_args *args)
         http_log("door scans: %lu in %lu groups (%.2f a group, at most %lu)", groups.scans,
                  groups.groups, (double)groups.scans / (double)groups.groups, groups.largest);
     MHD_stop_daemon(d);
+    conn_guard_free(guard); /* after the daemon: every connection is closed */
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     http_log("stopped");

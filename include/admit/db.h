@@ -38,6 +38,14 @@ enum admit_rc admit_db_connect(struct admit_db *db) ADMIT_MUST_CHECK;
 enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparams,
                              const char *const *params, PGresult **out) ADMIT_MUST_CHECK;
 
+/* What a failed result res of conn means (res may be NULL): ADMIT_ERR_DB_UNAVAILABLE when the
+ * connection, not the statement, failed (the connection is bad, the server is shutting down or
+ * crashed, or libpq made the error itself because the server never answered: then a retry on a
+ * new connection is the remedy, and a client may retry after a 503); ADMIT_ERR_CONFLICT for a
+ * unique or exclusion violation; ADMIT_ERR_DB for every other error. For code that runs
+ * statements on admit_db_conn itself (streamed exports); admit_db_query uses it. */
+enum admit_rc admit_db_failure(PGconn *conn, const PGresult *res) ADMIT_MUST_CHECK;
+
 /* Appends a PostgreSQL array literal of the n items, each quoted and escaped; a NULL item is
  * NULL. For array parameters of prepared statements (text[], date[], integer[], ...). */
 struct admit_buf;

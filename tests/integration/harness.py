@@ -340,6 +340,11 @@ class PrivateCluster:
     def stop(self):
         self._pg("stop")
 
+    def crash(self):
+        """Stops PostgreSQL as a crash would (pg_ctl stop -m immediate): every backend is
+        killed at once, clients see their connections break, the next start recovers."""
+        self._pg("crash")
+
     def destroy(self):
         self._pg("destroy")
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -232,20 +232,6 @@ class Limits(ServerTestCase):
 
         self.assertTrue(wait_until(new_connection_served))
 
-    def test_connection_limit(self):
-        server = self.start_admitd("--max-connections", "3", "--threads", "1")
-        held = self.hold_connections(server, 3)
-        # At the limit libmicrohttpd stops accepting: a fourth client waits in the backlog...
-        with server.socket() as s:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            self.assertEqual(read_until_close(s, 1, timeout_ok=True), b"")
-            for conn in held:
-                conn.request("GET", "/healthz")
-                self.assertEqual(harness.Response(conn.getresponse()).status, 200)
-            # ...until a connection closes.
-            held.pop().close()
-            self.assertTrue(read_until_close(s, 10).startswith(b"HTTP/1.1 200 OK"))
-
     def test_idle_connection_timeout(self):
         server = self.start_admitd("--timeout", "1")
         with server.socket() as s:
