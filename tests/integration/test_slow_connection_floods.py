@@ -10,7 +10,7 @@ libmicrohttpd's 1,024 connections and these requests waited until the flood ende
 Each flood lasts about 25 seconds, long enough for the header (10 s) and keep-alive (5 s)
 deadlines to close the whole flood at least once and for it to connect again; the body shape
 is shed near the limit (2,000 connections are more than the 1,920 the defaults keep). This test
-runs alone (RUN_SERIAL) and only in the normal build (label "flood": scripts/test leaves it out
+runs alone (RUN_SERIAL) and only in the normal build (label "slow": scripts/test leaves it out
 of the sanitizer run), and the worst latencies it prints are a measurement, not the target:
 bench/README.md ("Slow-connection floods") has the figures and bench/flood_latency.py reruns
 them.
