@@ -19,11 +19,11 @@
 
 #include <sodium.h>
 
-#include "admit/base45.h"
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/scan_offline.h"
-#include "admit/ticket.h"
+#include "admit/core/base45.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/door/scan_offline.h"
+#include "admit/core/ticket.h"
 
 #define EVENT_ID 42u
 #define LIST_ID  7

@@ -32,11 +32,11 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "admit/buf.h"
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/ticket.h"
-#include "admit/token.h"
+#include "admit/core/buf.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/core/ticket.h"
+#include "admit/core/token.h"
 
 #define MAX_THREADS 256
 

@@ -20,12 +20,12 @@
 
 #include <sodium.h>
 
-#include "admit/base45.h"
-#include "admit/buf.h"
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/qr.h"
-#include "admit/ticket.h"
+#include "admit/core/base45.h"
+#include "admit/core/buf.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/core/qr.h"
+#include "admit/core/ticket.h"
 
 #define EVENT_ID      42u
 #define ATTENDEE_ID   1337u
@@ -35,7 +35,7 @@
 #define VERIFY_TARGET 0.90
 
 /* The message a version-1 ticket signs: "admit/ticket/v1" with its NUL, then 14 bytes of
- * fields (lib/ticket.c). 30 bytes. */
+ * fields (lib/core/ticket.c). 30 bytes. */
 #define DOMAIN      "admit/ticket/v1"
 #define FIELDS_LEN  14
 #define MESSAGE_LEN (sizeof DOMAIN + FIELDS_LEN)

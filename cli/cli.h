@@ -4,21 +4,22 @@
 
 #include <stdio.h>
 
-#include "opts.h"
+#include "admit/core/opts.h"
+#include "admit/core/rc.h"
 
 extern const struct cli_cmd cli_keygen_cmd;
 extern const struct cli_cmd cli_ticket_cmd;
 extern const struct cli_cmd cli_verify_cmd;
 extern const struct cli_cmd cli_migrate_cmd;
 extern const struct cli_cmd cli_event_create_cmd;
-/* Organisers (cli/admins.c) and CSV exports and imports (cli/export.c). */
+/* Organisers (cli/admin.c) and CSV exports and imports (cli/export.c). */
 extern const struct cli_cmd cli_admin_add_cmd;
 extern const struct cli_cmd cli_admin_password_cmd;
 extern const struct cli_cmd cli_admin_remove_cmd;
 extern const struct cli_cmd cli_admin_list_cmd;
 extern const struct cli_cmd cli_export_cmd;
 extern const struct cli_cmd cli_import_cmd;
-/* Door check-in (cli/devices.c, cli/scan.c, cli/sync.c). */
+/* Door check-in (cli/device.c, cli/scan.c, cli/sync.c). */
 extern const struct cli_cmd cli_device_add_cmd;
 extern const struct cli_cmd cli_device_revoke_cmd;
 extern const struct cli_cmd cli_device_list_cmd;
@@ -51,6 +52,11 @@ extern const struct cli_cmd cli_mailer_cmd;
     {"state-dir", 0, CLI_STRING, "DIR", "ADMIT_STATE_DIR", NULL, 0, 0, 0,                       \
      "where the scanner keeps its state (default: $XDG_STATE_HOME/admit, else "                 \
      "~/.local/state/admit)"}
+
+/* One line on stderr saying why the key file at path (what: "signing key", "public key") could
+ * not be used, from the rc of admit_key_*_read (cli/keygen.c). */
+void cli_key_error(const struct cli_args *args, const char *what, const char *path,
+                   enum admit_rc rc);
 
 /* Reads one line of at most cap - 1 bytes (without its newline) into buf. Returns 1 when a line
  * was read, 0 at end of input. A longer line is consumed whole and reported with *too_long. */

@@ -28,17 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admit/buf.h"
-#include "admit/db.h"
-#include "admit/email.h"
-#include "admit/keys.h"
-#include "admit/mail.h"
-#include "admit/mail_outbox.h"
-#include "admit/mail_smtp.h"
-#include "admit/mem.h"
-#include "admit/migrate.h"
-#include "admit/mime.h"
-#include "admit/tmpl.h"
+#include "admit/core/buf.h"
+#include "admit/core/db.h"
+#include "admit/core/email.h"
+#include "admit/core/keys.h"
+#include "admit/mail/mail.h"
+#include "admit/mail/mail_outbox.h"
+#include "admit/mail/mail_smtp.h"
+#include "admit/core/mem.h"
+#include "admit/core/migrate.h"
+#include "admit/mail/mime.h"
+#include "admit/core/tmpl.h"
 #include "cli.h"
 
 #ifndef ADMIT_DEFAULT_TEMPLATES

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "admit/keys.h"
+#include "admit/core/keys.h"
 #include "cli.h"
 
 static const struct cli_cmd *const commands[] = {

@@ -15,11 +15,11 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "admit/checkin.h"
-#include "admit/device.h"
-#include "admit/scan_image.h"
-#include "admit/scan_session.h"
-#include "admit/token.h"
+#include "admit/checkin/checkin.h"
+#include "admit/checkin/device.h"
+#include "admit/door/scan_image.h"
+#include "admit/door/scan_session.h"
+#include "admit/core/token.h"
 #include "cli.h"
 #include "scan_screen.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "admit/checkin.h"
+#include "admit/checkin/checkin.h"
 
 struct words {
     const char *verdict;

@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "admit/scan_session.h"
+#include "admit/door/scan_session.h"
 #include "cli.h"
 
 static const struct cli_opt sync_opts[] = {

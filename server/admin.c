@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "admit/event.h"
+#include "admit/register/event.h"
 #include "pages.h"
 #include "router.h"
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "admit/admin.h"
+#include "admit/register/admin.h"
 #include "http.h"
 
 /* The form id of every admin form's CSRF token (one token serves every form of a page). */

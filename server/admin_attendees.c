@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "admin.h"
-#include "admit/admin_actions.h"
-#include "admit/form.h"
+#include "admit/register/admin_actions.h"
+#include "admit/register/form.h"
 #include "pages.h"
 
 #define PAGE_SIZE        50

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "admin.h"
-#include "admit/admin_event.h"
+#include "admit/register/admin_event.h"
 #include "pages.h"
 
 /* Blank list rows the form offers for new lists. */

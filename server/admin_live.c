@@ -1,15 +1,15 @@
 /* Watching and reporting: the live door view (figures per check-in list, refreshed by a small
  * static script polling live.json, or by the page's refresh link without script), the arrivals
- * chart (SVG drawn by a template from bars laid out in lib/report.c), the attendance report
+ * chart (SVG drawn by a template from bars laid out in lib/register/report.c), the attendance report
  * (HTML and CSV) and the flagged scans. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
-#include "admit/event.h"
-#include "admit/export.h"
-#include "admit/report.h"
+#include "admit/register/event.h"
+#include "admit/register/export.h"
+#include "admit/register/report.h"
 #include "pages.h"
 
 /* The report CSV is small (lists x (types + countries) rows): built in memory, bounded. */

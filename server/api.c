@@ -10,10 +10,10 @@
 
 #include <sodium.h>
 
-#include "admit/checkin.h"
-#include "admit/device.h"
-#include "admit/event.h"
-#include "admit/mem.h"
+#include "admit/checkin/checkin.h"
+#include "admit/checkin/device.h"
+#include "admit/register/event.h"
+#include "admit/core/mem.h"
 #include "router.h"
 
 static void api_error(struct http_request *req, unsigned status, const char *code,
@@ -57,7 +57,7 @@ static bool is_json(const struct http_request *req)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
 }
 
-/* A check-in request on its way through the check-in pool (lib/checkin_pool.c). */
+/* A check-in request on its way through the check-in pool (lib/checkin/checkin_pool.c). */
 struct pending_checkin {
     struct admit_checkin_job job;
     struct admit_checkin_request scans;

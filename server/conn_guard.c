@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "admit/mem.h"
+#include "admit/core/mem.h"
 #include "http_internal.h"
 
 /* How often the reaper looks for connections past their deadline: a deadline is kept to within

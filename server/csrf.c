@@ -1,10 +1,10 @@
 /* CSRF protection of form posts for handlers: the browser's cookie, the tokens forms carry and
- * the check. The cryptography is lib/csrf.c. */
+ * the check. The cryptography is lib/core/csrf.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/mem.h"
+#include "admit/core/mem.h"
 #include "http_internal.h"
 
 /* The name of the CSRF cookie on this server (admit/csrf.h). */

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admit/mem.h"
+#include "admit/core/mem.h"
 #include "conn_guard.h"
 
 /* Fields of a form body at most. */

@@ -29,13 +29,13 @@
 
 #include <jansson.h>
 
-#include "admit/csrf.h"
-#include "admit/db.h"
-#include "admit/keys.h"
-#include "admit/rc.h"
+#include "admit/core/csrf.h"
+#include "admit/core/db.h"
+#include "admit/core/keys.h"
+#include "admit/core/rc.h"
 
 struct admit_checkin_pool;
-#include "admit/tmpl.h"
+#include "admit/core/tmpl.h"
 
 struct http_request;
 
@@ -136,7 +136,7 @@ const char *http_form_lookup(void *req, const char *name);
  * proxy itself appended: addresses before it are the client's word, not the proxy's). */
 const char *http_client(const struct http_request *req);
 
-/* This worker thread's database handle (created on first use from --db; lib/db.c reconnects
+/* This worker thread's database handle (created on first use from --db; lib/core/db.c reconnects
  * it by itself). Never NULL. Use it for this request only; never hand it to another thread. */
 struct admit_db *http_db(struct http_request *req);
 
@@ -214,7 +214,7 @@ void http_no_store(struct http_request *req);
 /* Adds a short note to the request's log line ("note=..."): static text only, never input. */
 void http_log_note(struct http_request *req, const char *note);
 
-/* CSRF (server/csrf.c; the pure parts are lib/csrf.c). */
+/* CSRF (server/csrf.c; the pure parts are lib/core/csrf.c). */
 
 /* The form field that carries the token: <input type="hidden" name="csrf_token" ...>. */
 #define HTTP_CSRF_FIELD "csrf_token"

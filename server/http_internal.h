@@ -8,10 +8,10 @@
 
 #include <microhttpd.h>
 
-#include "admit/buf.h"
-#include "admit/csrf.h"
-#include "admit/formdata.h"
-#include "admit/token.h"
+#include "admit/core/buf.h"
+#include "admit/core/csrf.h"
+#include "admit/core/formdata.h"
+#include "admit/core/token.h"
 #include "http.h"
 #include "router.h"
 

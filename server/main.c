@@ -18,16 +18,16 @@
 
 #include <microhttpd.h>
 
-#include "admit/buf.h"
-#include "admit/checkin.h"
-#include "admit/db.h"
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/migrate.h"
-#include "admit/tmpl.h"
+#include "admit/core/buf.h"
+#include "admit/checkin/checkin.h"
+#include "admit/core/db.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/core/migrate.h"
+#include "admit/core/tmpl.h"
 #include "conn_guard.h"
 #include "http_internal.h"
-#include "opts.h"
+#include "admit/core/opts.h"
 #include "router.h"
 #include "static.h"
 

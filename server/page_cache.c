@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "admit/mem.h"
+#include "admit/core/mem.h"
 
 struct page_cache_page {
     struct admit_splice *splice;

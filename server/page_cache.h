@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "admit/splice.h"
+#include "admit/core/splice.h"
 
 /* How long past its TTL a page may still be served while another thread rebuilds it; past
  * that, the rebuilder is presumed stuck (a database timeout) and the next request rebuilds. */

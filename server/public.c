@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/country.h"
-#include "admit/mem.h"
-#include "admit/registration.h"
-#include "admit/splice.h"
+#include "admit/core/country.h"
+#include "admit/core/mem.h"
+#include "admit/register/registration.h"
+#include "admit/core/splice.h"
 #include "page_cache.h"
 #include "pages.h"
 #include "router.h"

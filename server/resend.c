@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/form.h"
-#include "admit/mail_outbox.h"
-#include "admit/mem.h"
+#include "admit/register/form.h"
+#include "admit/register/resend.h"
+#include "admit/core/mem.h"
 #include "router.h"
 
 #define RESEND_FORM "resend"
@@ -54,8 +54,8 @@ static void resend(struct http_request *req)
         render(req, 422, 0, email, error);
         goto done;
     }
-    enum admit_rc rc = admit_mail_resend_request(http_db(req), email, http_client(req),
-                                                 RESEND_PER_ADDRESS, RESEND_PER_CLIENT, &outcome);
+    enum admit_rc rc = admit_resend_request(http_db(req), email, http_client(req),
+                                            RESEND_PER_ADDRESS, RESEND_PER_CLIENT, &outcome);
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         goto done;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "admit/mem.h"
+#include "admit/core/mem.h"
 #include "http_internal.h"
 
 /* Largest rendered page. */

@@ -8,8 +8,8 @@
 
 #include <microhttpd.h>
 
-#include "admit/formdata.h"
-#include "admit/mem.h"
+#include "admit/core/formdata.h"
+#include "admit/core/mem.h"
 
 /* Segments one pattern or a matchable path may have. */
 #define MAX_SEGMENTS 32

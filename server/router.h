@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "admit/rc.h"
+#include "admit/core/rc.h"
 #include "http.h"
 
 /* The tables admitd serves, NULL-terminated (server/routes.c). */

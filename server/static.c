@@ -11,9 +11,9 @@
 
 #include <sodium.h>
 
-#include "admit/buf.h"
-#include "admit/fileio.h"
-#include "admit/mem.h"
+#include "admit/core/buf.h"
+#include "admit/core/fileio.h"
+#include "admit/core/mem.h"
 #include "http.h"
 #include "router.h"
 

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "admit/rc.h"
+#include "admit/core/rc.h"
 
 /* Largest asset, in bytes. */
 #define STATIC_MAX_FILE (4u << 20)

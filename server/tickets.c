@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/mem.h"
-#include "admit/registration.h"
-#include "admit/ticket_image.h"
+#include "admit/core/mem.h"
+#include "admit/register/registration.h"
+#include "admit/register/ticket_image.h"
 #include "pages.h"
 #include "router.h"
 

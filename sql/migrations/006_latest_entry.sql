@@ -258,6 +258,6 @@ BEGIN
     outcome := 'ok';
 END $$;
 -- Tickets' QR images are rendered once per ticket version and kept (ticket_images). The SVG now
--- carries its own width and height (lib/qr.c), so that viewers draw it at a scannable size:
+-- carries its own width and height (lib/core/qr.c), so that viewers draw it at a scannable size:
 -- the kept ones are dropped, to be rendered again at their next view.
 DELETE FROM ticket_images;

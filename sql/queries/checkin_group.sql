@@ -1,6 +1,6 @@
 -- Online entry scans, the door's everyday case, decided in one statement: one scan, or a group
 -- of scans from several doors that admitd gathered while earlier ones were in the database
--- (lib/checkin_group.c), so that they share one transaction, one commit and one executor
+-- (lib/checkin/checkin_pool.c), so that they share one transaction, one commit and one executor
 -- start-up. Each gets the verdict admit_checkin_scan (sql/migrations/002_checkin.sql) would give
 -- it, without the function's dozen statements (tests/unit/test_pg_checkin_group.c holds the two
 -- to the same answers). The statement answers only what it can decide alone; a scan it leaves

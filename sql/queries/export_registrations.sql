@@ -1,5 +1,5 @@
 -- registrations.csv: every registration of an event, in the columns of
--- admit_registration_columns (lib/export.c; the importer reads the same). Times are local to
+-- admit_registration_columns (lib/register/export.c; the importer reads the same). Times are local to
 -- the event ("2030-10-29 09:00:00": export_setup.sql sets ISO dates). The list names are
 -- aggregated once for the event and joined, not looked up row by row. $1 event id.
 SELECT r.id, r.status, r.given_name, r.family_name, r.email, r.organisation,

@@ -1,4 +1,4 @@
-/* Fuzz target for Base45 (RFC 9285, lib/base45.c).
+/* Fuzz target for Base45 (RFC 9285, lib/core/base45.c).
  *
  * Two properties, checked on every input:
  *  - decode, then encode: a text that decodes is the one and only encoding of its bytes, so
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/base45.h"
-#include "admit/mem.h"
+#include "admit/core/base45.h"
+#include "admit/core/mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target for the check-in API's request parser (lib/checkin.c): what any client on the
+/* Fuzz target for the check-in API's request parser (lib/checkin/checkin.c): what any client on the
  * network may send to POST /api/v1/checkins.
  *
  * Each input is parsed as a request body. Properties: a refusal comes with a 400 or 413, a
@@ -17,10 +17,10 @@
 
 #include <sodium.h>
 
-#include "admit/checkin.h"
-#include "admit/form.h"
-#include "admit/keys.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/register/form.h"
+#include "admit/core/keys.h"
+#include "admit/core/ticket.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Fuzz target for CSV import and export (lib/csv.c).
+/* Fuzz target for CSV import and export (lib/core/csv_read.c, lib/core/csv_write.c).
  *
  * Every input is read as CSV twice, with the default bounds and with tiny ones (so that every
  * bound is hit), and each time:
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/csv.h"
+#include "admit/core/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target for the writers of e-mail (lib/mime.c) and iCalendar lines (lib/ics.c): they do
+/* Fuzz target for the writers of e-mail (lib/mail/mime.c) and iCalendar lines (lib/mail/ics.c): they do
  * not parse, but they put what attendees and organisers typed into headers and content lines,
  * where a stray CR or LF, an over-long line or a split character would break the message.
  *
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/ics.h"
-#include "admit/mem.h"
-#include "admit/mime.h"
+#include "admit/mail/ics.h"
+#include "admit/core/mem.h"
+#include "admit/mail/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

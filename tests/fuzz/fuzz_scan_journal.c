@@ -1,4 +1,4 @@
-/* Fuzz target for the door scanner's journal reader (lib/scan_state.c): journal.jsonl is read
+/* Fuzz target for the door scanner's journal reader (lib/door/scan_state.c): journal.jsonl is read
  * back at every start, after crashes, power cuts and disks that lie, so any bytes must parse
  * without harm.
  *
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/checkin.h"
-#include "admit/scan_state.h"
+#include "admit/checkin/checkin.h"
+#include "admit/door/scan_state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target for the door scanner's offline knowledge (lib/scan_offline.c): the sync answers it
+/* Fuzz target for the door scanner's offline knowledge (lib/door/scan_offline.c): the sync answers it
  * downloads and the snapshot.json it reads back at start.
  *
  * Each input is parsed as JSON and, when it passes admit_scan_offline_snapshot_valid, loaded and
@@ -13,11 +13,11 @@
 
 #include <sodium.h>
 
-#include "admit/checkin.h"
-#include "admit/keys.h"
-#include "admit/scan_offline.h"
-#include "admit/scan_state.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/core/keys.h"
+#include "admit/door/scan_offline.h"
+#include "admit/door/scan_state.h"
+#include "admit/core/ticket.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Fuzz target for the signed ticket parser (lib/ticket.c).
+/* Fuzz target for the signed ticket parser (lib/core/ticket.c).
  *
  * The keyring trusts two fixed keys, as a door does after one key rotation. They are derived
  * from fixed seeds with crypto_sign_seed_keypair, so the seed corpus in corpus/ticket/ holds real
@@ -26,9 +26,9 @@
 
 #include <sodium.h>
 
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/ticket.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/core/ticket.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

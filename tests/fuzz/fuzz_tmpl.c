@@ -1,5 +1,5 @@
-/* Fuzz target for the template engine (lib/tmpl.c, lib/tmpl_set.c) and its escaping
- * (lib/escape.c).
+/* Fuzz target for the template engine (lib/core/tmpl.c, lib/core/tmpl_set.c) and its escaping
+ * (lib/core/escape.c).
  *
  * Input: one byte choosing the format (byte % 3: 0 .html, 1 .txt, 2 .ics; the seeds use the
  * digits '0', '1', '2'), then the template text up to the first NUL byte, then a JSON context
@@ -19,8 +19,8 @@
 
 #include <jansson.h>
 
-#include "admit/escape.h"
-#include "admit/tmpl.h"
+#include "admit/core/escape.h"
+#include "admit/core/tmpl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

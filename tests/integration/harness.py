@@ -754,7 +754,7 @@ def base45_encode(data):
 class TicketSigner:
     """Signs version-1 tickets with the secret key of a keys folder (admit keygen), in-process
     through libsodium (ctypes): thousands per second, where `admit ticket` costs a process each.
-    The format is written here independently of lib/ticket.c (README.md, "The ticket"); the
+    The format is written here independently of lib/core/ticket.c (README.md, "The ticket"); the
     tests compare one ticket with `admit ticket` to catch any drift."""
 
     def __init__(self, keys):

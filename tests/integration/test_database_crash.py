@@ -126,7 +126,7 @@ class DatabaseCrash(ServerTestCase):
                 finally:
                     self.back_up()
                 self.assertUnavailable(name, answer)
-                # Each connection waits half a second after a failed attempt (lib/db.c).
+                # Each connection waits half a second after a failed attempt (lib/core/db.c).
                 self.assertTrue(wait_until(lambda: prepare()().status < 500, timeout=10),
                                 "%s after the restart" % name)
         self.assertNotIn("status=500", self.server.log_text())

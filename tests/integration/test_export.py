@@ -35,7 +35,7 @@ TRICKY = [
 
 
 def unneutralise(value):
-    """The reader side of the formula neutralisation (include/admit/csv.h)."""
+    """The reader side of the formula neutralisation (include/admit/core/csv.h)."""
     if re.match(r"^'+[=+\-@\t\r]", value):
         return value[1:]
     return value

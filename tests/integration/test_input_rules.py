@@ -2,7 +2,7 @@
 """Text that spoofs its own display, black box (issue 14, item 8): bidirectional controls
 (U+202A-202E, U+2066-2069), zero-width and other invisible format characters (Unicode category
 Cf), line and paragraph separators and the other default-ignorable characters are refused in
-every text people type that others see, by one rule (lib/text.c), from every entry point: the
+every text people type that others see, by one rule (lib/core/text.c), from every entry point: the
 registration form, `admit import`, the organisers' event form, `admit event create`, device
 names, and the check-in API's list and gate names. A value made only of invisible characters or
 blanks does not count as filled in. Scripts that need a joiner (Persian, Indic, emoji sequences)

@@ -10,7 +10,7 @@ a bug is fixed its test stays here as a regression test.
 2. A textarea note at its maxlength with a line break in it is refused: the browser counts a
    line break as one character, sends it as CR LF, and admitd counts two.
 3. A statement that fails in PostgreSQL (not a lost connection) makes admit_db_query read the
-   SQLSTATE out of the result it has just freed (lib/db.c: PQclear(res), then
+   SQLSTATE out of the result it has just freed (lib/core/db.c: PQclear(res), then
    strcmp(state, "23505")): a heap use-after-free, which the sanitizer build turns into a
    crash of admitd. The test fails in the ASan build (and passes by luck in the normal one).
 """

@@ -11,7 +11,7 @@ a synced state folder), Ctrl-C, end of input and `admit sync --timeout` are boun
 door that never synced starts, says it cannot check yet, and works once the server answers.
 
 The latency of every verdict is written to ADMIT_DOOR_LATENCY_OUT (a JSON file) when that is
-set: bench/door_latency.sh turns it into the table in bench/README.md. These are behavioural
+set: bench/door_latency.py turns it into the table in bench/README.md. These are behavioural
 bounds with generous margins, not measurements: the test fails only when a verdict waits on
 the network far beyond the budget.
 """

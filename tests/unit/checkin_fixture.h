@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "admit/event.h"
-#include "admit/keys.h"
+#include "admit/register/event.h"
+#include "admit/core/keys.h"
 #include "pgtest.h"
 
 /* Sets it all up in a database named after label; the events' ids into *conf and *other.

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "admit/checkin.h"
-#include "admit/device.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/checkin/device.h"
+#include "admit/core/ticket.h"
 #include "checkin_fixture.h"
 
 #define DOORS 4

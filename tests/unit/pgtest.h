@@ -10,8 +10,8 @@
 
 #include <libpq-fe.h>
 
-#include "admit/db.h"
-#include "admit/migrate.h"
+#include "admit/core/db.h"
+#include "admit/core/migrate.h"
 
 struct pgtest {
     char name[64];

@@ -1,5 +1,5 @@
-/* The organisers' accounts (lib/admin.c), actions (lib/admin_actions.c) and event form
- * (lib/admin_event.c): everything decided before the database. What the database decides
+/* The organisers' accounts (lib/register/admin.c), actions (lib/register/admin_actions.c) and event form
+ * (lib/register/admin_event.c): everything decided before the database. What the database decides
  * (throttling, sessions, permissions, the actions) is tested over HTTP in
  * tests/integration/test_admin*.py. */
 #include <setjmp.h>
@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "admit/admin.h"
-#include "admit/admin_actions.h"
-#include "admit/admin_event.h"
-#include "admit/keys.h"
+#include "admit/register/admin.h"
+#include "admit/register/admin_actions.h"
+#include "admit/register/admin_event.h"
+#include "admit/core/keys.h"
 
 /* A database nobody can reach: any function that gets as far as a query fails fast. */
 #define NOWHERE "host=/nonexistent/admit-test dbname=none connect_timeout=1"

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "admit/base45.h"
+#include "admit/core/base45.h"
 
 struct example {
     const char *bytes;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "admit/buf.h"
+#include "admit/core/buf.h"
 
 static void test_append_and_limit(void **state)
 {

@@ -1,4 +1,4 @@
-/* The check-in API's pure parts (lib/checkin.c, lib/device.c): the request parser and every
+/* The check-in API's pure parts (lib/checkin/checkin.c, lib/checkin/device.c): the request parser and every
  * code it refuses with, preparing scans (signature checks, normalisation), times, cursors,
  * verdict names and reasons, bearer headers, token hashes and device names. The SQL side is
  * test_pg_checkin.c. */
@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "admit/checkin.h"
-#include "admit/device.h"
-#include "admit/keys.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/checkin/device.h"
+#include "admit/core/keys.h"
+#include "admit/core/ticket.h"
 
 static struct admit_signing_key key;
 static struct admit_keyring ring;

@@ -1,4 +1,4 @@
-/* The scanner's HTTP client (lib/checkin_client.c) against a fake API in a thread: what each
+/* The scanner's HTTP client (lib/door/checkin_client.c) against a fake API in a thread: what each
  * kind of answer becomes, time limits, the bearer token sent but never reported, server keys
  * and path escaping. */
 #include <setjmp.h>
@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "admit/checkin_client.h"
-#include "admit/keys.h"
+#include "admit/door/checkin_client.h"
+#include "admit/core/keys.h"
 #include "test_scan_fake_api.h"
 
 #define TOKEN "abcdefghijklmnopqrstuA"

@@ -1,4 +1,4 @@
-/* CSRF tokens (lib/csrf.c): derivation, binding to cookie and form, tampering, Origin checks. */
+/* CSRF tokens (lib/core/csrf.c): derivation, binding to cookie and form, tampering, Origin checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "admit/csrf.h"
-#include "admit/keys.h"
-#include "admit/token.h"
+#include "admit/core/csrf.h"
+#include "admit/core/keys.h"
+#include "admit/core/token.h"
 
 struct fixture {
     struct admit_signing_key signing;

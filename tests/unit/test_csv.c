@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "admit/csv.h"
+#include "admit/core/csv.h"
 
 #define BOM "\xEF\xBB\xBF"
 

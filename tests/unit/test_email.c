@@ -1,4 +1,4 @@
-/* The email address rule (lib/email.c): what admit accepts is what its mailer can send to. The
+/* The email address rule (lib/core/email.c): what admit accepts is what its mailer can send to. The
  * same rule end to end, from every entry point: tests/integration/test_email_addresses.py. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "admit/email.h"
+#include "admit/core/email.h"
 
 #define SHAPE     "Enter an email address like name@example.org"
 #define NON_ASCII "Our emails cannot reach an address with accents"

@@ -1,4 +1,4 @@
-/* CSV exports (lib/export.c): the shared column table, export kinds, and failing cleanly when
+/* CSV exports (lib/register/export.c): the shared column table, export kinds, and failing cleanly when
  * the database is away. The rows themselves are checked over HTTP and from the shell, parsed back
  * by Python's csv module (tests/integration/test_export.py). */
 #include <setjmp.h>
@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "admit/export.h"
-#include "admit/keys.h"
-#include "admit/registration.h"
+#include "admit/register/export.h"
+#include "admit/core/keys.h"
+#include "admit/register/registration.h"
 
 #define NOWHERE "host=/nonexistent/admit-test dbname=none connect_timeout=1"
 

@@ -1,4 +1,4 @@
-/* The attendance report's CSV and the arrivals chart's layout (lib/report.c), from hand-made
+/* The attendance report's CSV and the arrivals chart's layout (lib/register/report.c), from hand-made
  * data; loading the figures from PostgreSQL is tested over HTTP (test_admin_pages.py). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "admit/report.h"
+#include "admit/register/report.h"
 
 static json_t *arrivals(int start_minute, int slots, const char *counts)
 {

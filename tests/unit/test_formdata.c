@@ -1,4 +1,4 @@
-/* application/x-www-form-urlencoded decoding (lib/formdata.c): fields, repeated names, and
+/* application/x-www-form-urlencoded decoding (lib/core/formdata.c): fields, repeated names, and
  * every kind of malformed input the server answers 400 for. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "admit/formdata.h"
+#include "admit/core/formdata.h"
 
 static void parse_ok(struct admit_formdata *form, const char *text)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "admit/ics.h"
+#include "admit/mail/ics.h"
 
 static char *fold(const char *in, enum admit_rc expected)
 {

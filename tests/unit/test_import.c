@@ -1,4 +1,4 @@
-/* admit import (lib/import.c) without a database: it fails cleanly and writes no ticket link.
+/* admit import (lib/register/import.c) without a database: it fails cleanly and writes no ticket link.
  * Validation, line numbers, all-or-nothing and seats are tested against PostgreSQL through the
  * admit binary (tests/integration/test_import.py). */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "admit/import.h"
-#include "admit/keys.h"
+#include "admit/register/import.h"
+#include "admit/core/keys.h"
 
 #define NOWHERE "host=/nonexistent/admit-test dbname=none connect_timeout=1"
 

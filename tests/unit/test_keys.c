@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "admit/fileio.h"
-#include "admit/keys.h"
+#include "admit/core/fileio.h"
+#include "admit/core/keys.h"
 
 struct fixture {
     char dir[64];

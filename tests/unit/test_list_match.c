@@ -1,4 +1,4 @@
-/* Finding a check-in list from what a person typed (lib/list_match.c): case, dashes that look
+/* Finding a check-in list from what a person typed (lib/core/list_match.c): case, dashes that look
  * alike, spaces, numbers, and the refusals when the typing could mean two lists. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "admit/list_match.h"
+#include "admit/core/list_match.h"
 
 static const char *const lists[] = {
     "Day 1 \xe2\x80\x93 Plenary", /* en dash */

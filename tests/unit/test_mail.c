@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "admit/mail.h"
-#include "admit/mime.h"
+#include "admit/mail/mail.h"
+#include "admit/mail/mime.h"
 
 #define UUID "6f1d2c3b-4a59-4867-9786-a5b4c3d2e1f0"
 

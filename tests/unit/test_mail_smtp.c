@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admit/mail_smtp.h"
+#include "admit/mail/mail_smtp.h"
 
 /* The scripted server. */
 static int listener;

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "admit/email.h"
-#include "admit/mime.h"
+#include "admit/core/email.h"
+#include "admit/mail/mime.h"
 
 /* ---- Decoders, for checking ------------------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* Check-in against a real PostgreSQL (lib/checkin.c, lib/device.c, sql/migrations/002): device
+/* Check-in against a real PostgreSQL (lib/checkin/checkin.c, lib/checkin/device.c, sql/migrations/002_checkin.sql): device
  * tokens, unknown and revoked devices, answers in request order, many doors on the same tickets
  * (exactly one valid each), batches crossing in opposite orders (no deadlock), and syncing.
  * Every verdict is also tested black box in tests/integration/test_checkin.py. */
@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "admit/checkin.h"
-#include "admit/device.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/checkin/device.h"
+#include "admit/core/ticket.h"
 #include "checkin_fixture.h"
 
 #define TICKETS 120

@@ -1,5 +1,5 @@
 /* Many threads checking in at once on a real PostgreSQL, through the check-in pool
- * (lib/checkin_pool.c) that gathers online entries into groups (admit_checkin_group) and alone:
+ * (lib/checkin/checkin_pool.c) that gathers online entries into groups (admit_checkin_group) and alone:
  * a group that fails as a whole leaves each scan its own outcome, a closed pool refuses jobs,
  * and many doors scanning the same tickets at once, with copies of one nonce in flight, get
  * exactly one admission per ticket and one scan row per nonce. */

@@ -12,11 +12,12 @@
 
 #include <cmocka.h>
 
-#include "admit/event.h"
-#include "admit/keys.h"
-#include "admit/mail.h"
-#include "admit/mail_outbox.h"
-#include "admit/registration.h"
+#include "admit/register/event.h"
+#include "admit/core/keys.h"
+#include "admit/mail/mail.h"
+#include "admit/mail/mail_outbox.h"
+#include "admit/register/resend.h"
+#include "admit/register/registration.h"
 #include "pgtest.h"
 
 static struct pgtest pg;
@@ -482,8 +483,8 @@ static void test_resend_requests(void **state)
     exec(sql);
     exec("DELETE FROM mail_outbox");
 
-    assert_int_equal(
-        admit_mail_resend_request(db, "SOMEONE@example.org", "192.0.2.1", 3, 100, &out), ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "SOMEONE@example.org", "192.0.2.1", 3, 100, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_QUEUED);
     assert_string_equal(value("SELECT kind || ' ' || recipient || ' ' || (registration_id IS "
                               "NULL) FROM mail_outbox"),
@@ -498,37 +499,35 @@ static void test_resend_requests(void **state)
     json_decref(c.payload);
 
     /* Unknown address: nothing queued. */
-    assert_int_equal(admit_mail_resend_request(db, "nobody@example.org", "192.0.2.1", 3, 100, &out),
+    assert_int_equal(admit_resend_request(db, "nobody@example.org", "192.0.2.1", 3, 100, &out),
                      ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_NONE);
     assert_int_equal(outbox_count(), 1);
     /* Per address: the third request of the hour is the last honoured. */
-    assert_int_equal(
-        admit_mail_resend_request(db, "someone@example.org", "192.0.2.2", 3, 100, &out), ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "someone@example.org", "192.0.2.2", 3, 100, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_QUEUED);
-    assert_int_equal(
-        admit_mail_resend_request(db, "someone@example.org", "192.0.2.3", 3, 100, &out), ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "someone@example.org", "192.0.2.3", 3, 100, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_QUEUED);
-    assert_int_equal(
-        admit_mail_resend_request(db, "someone@example.org", "192.0.2.4", 3, 100, &out), ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "someone@example.org", "192.0.2.4", 3, 100, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_THROTTLED);
     assert_int_equal(outbox_count(), 3);
     /* Per client. */
     for (int i = 0; i < 3; i++) {
         char email[64];
         snprintf(email, sizeof email, "stranger%d@example.org", i);
-        assert_int_equal(admit_mail_resend_request(db, email, "198.51.100.9", 3, 3, &out),
-                         ADMIT_OK);
+        assert_int_equal(admit_resend_request(db, email, "198.51.100.9", 3, 3, &out), ADMIT_OK);
         assert_int_equal(out, i < 3 ? ADMIT_RESEND_NONE : ADMIT_RESEND_THROTTLED);
     }
-    assert_int_equal(
-        admit_mail_resend_request(db, "stranger9@example.org", "198.51.100.9", 3, 3, &out),
-        ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "stranger9@example.org", "198.51.100.9", 3, 3, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_THROTTLED);
     /* An hour later the counts start again; nothing of a stranger's address is kept. */
     exec("UPDATE resend_requests SET requested_at = now() - interval '61 minutes'");
-    assert_int_equal(
-        admit_mail_resend_request(db, "someone@example.org", "192.0.2.2", 3, 100, &out), ADMIT_OK);
+    assert_int_equal(admit_resend_request(db, "someone@example.org", "192.0.2.2", 3, 100, &out),
+                     ADMIT_OK);
     assert_int_equal(out, ADMIT_RESEND_QUEUED);
     assert_int_equal(atol(value("SELECT count(*) FROM resend_requests")), 1);
     assert_int_equal(atol(value("SELECT count(*) FROM resend_requests WHERE address_hash = "

@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "admit/event.h"
-#include "admit/keys.h"
-#include "admit/registration.h"
+#include "admit/register/event.h"
+#include "admit/core/keys.h"
+#include "admit/register/registration.h"
 #include "pgtest.h"
 
 static struct pgtest pg;

@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "admit/fileio.h"
-#include "admit/keys.h"
-#include "admit/qr.h"
-#include "admit/ticket.h"
+#include "admit/core/fileio.h"
+#include "admit/core/keys.h"
+#include "admit/core/qr.h"
+#include "admit/core/ticket.h"
 
 static struct admit_signing_key key;
 

@@ -1,4 +1,4 @@
-/* Reading tickets from pictures (lib/scan_image.c): a rendered ticket QR decodes to its text from
+/* Reading tickets from pictures (lib/door/scan_image.c): a rendered ticket QR decodes to its text from
  * PNG, from JPEG (a phone's screenshot: the code small in a larger, lossy picture) and from the
  * ticket's own SVG; files in other formats, damaged or missing files and pictures without a code
  * are told apart. */
@@ -15,13 +15,13 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <png.h>
 
-#include "admit/buf.h"
-#include "admit/fileio.h"
-#include "admit/keys.h"
-#include "admit/mem.h"
-#include "admit/qr.h"
-#include "admit/scan_image.h"
-#include "admit/ticket.h"
+#include "admit/core/buf.h"
+#include "admit/core/fileio.h"
+#include "admit/core/keys.h"
+#include "admit/core/mem.h"
+#include "admit/core/qr.h"
+#include "admit/door/scan_image.h"
+#include "admit/core/ticket.h"
 
 struct found {
     char texts[4][256];

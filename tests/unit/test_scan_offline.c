@@ -1,4 +1,4 @@
-/* What a scanner decides offline (lib/scan_offline.c): every verdict from a synced snapshot, its
+/* What a scanner decides offline (lib/door/scan_offline.c): every verdict from a synced snapshot, its
  * own scans laid over it, merging incremental syncs, and refusing malformed snapshots. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "admit/keys.h"
-#include "admit/scan_offline.h"
-#include "admit/ticket.h"
+#include "admit/core/keys.h"
+#include "admit/door/scan_offline.h"
+#include "admit/core/ticket.h"
 
 #define EVENT 7
 #define DAY1  11

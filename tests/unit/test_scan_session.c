@@ -13,10 +13,10 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "admit/checkin.h"
-#include "admit/keys.h"
-#include "admit/scan_session.h"
-#include "admit/ticket.h"
+#include "admit/checkin/checkin.h"
+#include "admit/core/keys.h"
+#include "admit/door/scan_session.h"
+#include "admit/core/ticket.h"
 #include "test_scan_fake_api.h"
 
 #define TOKEN "abcdefghijklmnopqrstuA"

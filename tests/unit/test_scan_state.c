@@ -1,4 +1,4 @@
-/* The scanner's local state (lib/scan_state.c): the journal reader on good, bad and torn lines,
+/* The scanner's local state (lib/door/scan_state.c): the journal reader on good, bad and torn lines,
  * appending and reading back, repairing a journal a crash cut short, the folder lock, the token
  * file and its mode, JSON files, the state root and finding folders. */
 #include <setjmp.h>
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "admit/buf.h"
-#include "admit/scan_state.h"
+#include "admit/core/buf.h"
+#include "admit/door/scan_state.h"
 
 static char root[256];
 

@@ -1,4 +1,4 @@
-/* Pages cut at their marks and filled per request (lib/splice.c): a filled page must be exactly
+/* Pages cut at their marks and filled per request (lib/core/splice.c): a filled page must be exactly
  * the page rendered with the values in place of the marks, for any placement of the marks, and
  * for the real event page of templates/. */
 #include <setjmp.h>
@@ -13,11 +13,11 @@
 
 #include <jansson.h>
 
-#include "admit/buf.h"
-#include "admit/keys.h"
-#include "admit/splice.h"
-#include "admit/tmpl.h"
-#include "admit/token.h"
+#include "admit/core/buf.h"
+#include "admit/core/keys.h"
+#include "admit/core/splice.h"
+#include "admit/core/tmpl.h"
+#include "admit/core/token.h"
 
 /* text with every occurrence of each marks[i] replaced by values[i], searching left to right for
  * the earliest mark: the reference the splice must agree with. */

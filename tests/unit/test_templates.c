@@ -21,11 +21,11 @@
 
 #include <jansson.h>
 
-#include "admit/buf.h"
-#include "admit/country.h"
-#include "admit/qr.h"
-#include "admit/registration.h"
-#include "admit/tmpl.h"
+#include "admit/core/buf.h"
+#include "admit/core/country.h"
+#include "admit/core/qr.h"
+#include "admit/register/registration.h"
+#include "admit/core/tmpl.h"
 
 /* ---- Fixture ------------------------------------------------------------------------------- */
 
@@ -165,7 +165,7 @@ static size_t error_fields(const char **names, size_t max)
     return n;
 }
 
-/* The message lib/registration.c gives for an empty or bad field. */
+/* The message lib/register/registration.c gives for an empty or bad field. */
 static const char *error_message(const char *field)
 {
     for (size_t i = 0; i < admit_registration_field_count; i++)

@@ -1,4 +1,4 @@
-/* The rule for text people see (lib/text.c): control characters, invisible characters that
+/* The rule for text people see (lib/core/text.c): control characters, invisible characters that
  * spoof display, joiners where scripts need them, lengths in characters, and what counts as
  * showing something. From every entry point: tests/integration/test_input_rules.py. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "admit/form.h"
-#include "admit/text.h"
+#include "admit/register/form.h"
+#include "admit/core/text.h"
 
 static void expect(const char *s, unsigned flags, size_t max, enum admit_text_verdict want)
 {

@@ -9,9 +9,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "admit/base45.h"
-#include "admit/keys.h"
-#include "admit/ticket.h"
+#include "admit/core/base45.h"
+#include "admit/core/keys.h"
+#include "admit/core/ticket.h"
 
 struct fixture {
     struct admit_signing_key key, other;

@@ -1,4 +1,4 @@
-/* The template engine (lib/tmpl.c, lib/tmpl_set.c) and the escaping it applies (lib/escape.c). */
+/* The template engine (lib/core/tmpl.c, lib/core/tmpl_set.c) and the escaping it applies (lib/core/escape.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "admit/escape.h"
-#include "admit/tmpl.h"
+#include "admit/core/escape.h"
+#include "admit/core/tmpl.h"
 
 #define assert_contains(haystack, needle)                                                          \
     do {                                                                                           \

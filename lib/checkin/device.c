@@ -1,0 +1,140 @@
+#include "admit/checkin/device.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "admit/core/text.h"
+#include "admit/core/mem.h"
+
+void admit_device_token_hash(const char *token, char out[ADMIT_DEVICE_HASH_SIZE])
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, ADMIT_DEVICE_HASH_SIZE - 2, hash, sizeof hash);
+}
+
+int admit_device_bearer(const char *header, char out[ADMIT_TOKEN_SIZE])
+{
+    static const char scheme[] = "Bearer";
+    out[0] = '\0';
+    if (header == NULL || strncasecmp(header, scheme, sizeof scheme - 1) != 0)
+        return 0;
+    const char *p = header + sizeof scheme - 1;
+    if (*p != ' ')
+        return 0;
+    while (*p == ' ')
+        p++;
+    if (!admit_token_valid(p))
+        return 0;
+    memcpy(out, p, ADMIT_TOKEN_SIZE);
+    return 1;
+}
+
+const char *admit_device_name_problem(const char *name)
+{
+    switch (admit_text_check(name, 0, ADMIT_DEVICE_NAME_MAX, NULL)) {
+    case ADMIT_TEXT_OK:
+        break;
+    case ADMIT_TEXT_NOT_TEXT:
+        return "a device name is one line of ordinary text (no control characters)";
+    case ADMIT_TEXT_INVISIBLE:
+        return "a device name cannot hold invisible characters (right-to-left marks, zero-width "
+               "spaces and the like): type it again";
+    case ADMIT_TEXT_TOO_LONG:
+        return "a device name has at most 100 characters";
+    }
+    if (!admit_text_visible(name))
+        return "a device name cannot be empty (nor only blanks)";
+    return NULL;
+}
+
+static enum admit_device_outcome outcome_of(const char *text)
+{
+    if (strcmp(text, "added") == 0 || strcmp(text, "revoked") == 0)
+        return ADMIT_DEVICE_DONE;
+    if (strcmp(text, "name_taken") == 0)
+        return ADMIT_DEVICE_NAME_TAKEN;
+    if (strcmp(text, "not_found") == 0)
+        return ADMIT_DEVICE_NOT_FOUND;
+    return ADMIT_DEVICE_NO_EVENT;
+}
+
+enum admit_rc admit_device_add(struct admit_db *db, const char *slug, const char *name,
+                               char token[ADMIT_TOKEN_SIZE], int *id,
+                               enum admit_device_outcome *outcome)
+{
+    char hash[ADMIT_DEVICE_HASH_SIZE];
+    PGresult *res = NULL;
+    *id = 0;
+    *outcome = ADMIT_DEVICE_NO_EVENT;
+    token[0] = '\0';
+    if (admit_device_name_problem(name) != NULL)
+        return ADMIT_ERR_INVALID;
+    admit_token_new(token);
+    admit_device_token_hash(token, hash);
+    const char *params[3] = {slug, name, hash};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_ADD, 3, params, &res);
+    if (rc != ADMIT_OK)
+        goto done;
+    const char *what = PQgetvalue(res, 0, 0);
+    /* admit_device_add says 'not_found' for an unknown event; revoke says it for a device. */
+    *outcome = strcmp(what, "not_found") == 0 ? ADMIT_DEVICE_NO_EVENT : outcome_of(what);
+    if (*outcome == ADMIT_DEVICE_DONE)
+        *id = atoi(PQgetvalue(res, 0, 1));
+done:
+    if (rc != ADMIT_OK || *outcome != ADMIT_DEVICE_DONE)
+        sodium_memzero(token, ADMIT_TOKEN_SIZE);
+    PQclear(res);
+    return rc;
+}
+
+enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const char *name, int *id,
+                                  enum admit_device_outcome *outcome)
+{
+    PGresult *res = NULL;
+    const char *params[2] = {slug, name};
+    *id = 0;
+    *outcome = ADMIT_DEVICE_NOT_FOUND;
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_REVOKE, 2, params, &res);
+    if (rc != ADMIT_OK)
+        return rc;
+    *outcome = outcome_of(PQgetvalue(res, 0, 0));
+    if (!PQgetisnull(res, 0, 1))
+        *id = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return ADMIT_OK;
+}
+
+/* Runs q with one parameter; its one value (JSON text) into *json, or ADMIT_ERR_NOT_FOUND for
+ * no row or NULL. */
+static enum admit_rc query_json(struct admit_db *db, enum admit_query q, const char *param,
+                                char **json)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {param};
+    *json = NULL;
+    enum admit_rc rc = admit_db_query(db, q, 1, params, &res);
+    if (rc != ADMIT_OK)
+        return rc;
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        rc = ADMIT_ERR_NOT_FOUND;
+    else
+        *json = admit_xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+enum admit_rc admit_device_list(struct admit_db *db, const char *slug, char **json)
+{
+    return query_json(db, ADMIT_Q_DEVICE_LIST, slug, json);
+}
+
+enum admit_rc admit_device_whoami(struct admit_db *db, const char *token_hash, char **json)
+{
+    return query_json(db, ADMIT_Q_DEVICE_WHOAMI, token_hash, json);
+}

@@ -1,0 +1,227 @@
+#include "admit/register/admin_event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admit/core/buf.h"
+#include "admit/core/text.h"
+
+static const char *valid_slug(const char *value, size_t max_chars)
+{
+    (void)max_chars;
+    return admit_event_slug_valid(value)
+               ? NULL
+               : "Use 1 to 64 lower-case letters, digits and dashes, like terra-2027";
+}
+
+static const char *valid_time(const char *value, size_t max_chars)
+{
+    (void)max_chars;
+    return admit_event_time_valid(value) ? NULL : "Enter a date and time like 2027-10-29 09:00";
+}
+
+static const char *valid_time_zone(const char *value, size_t max_chars)
+{
+    size_t n = strlen(value);
+    if (n > max_chars || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789/_+-") != n)
+        return "Enter a time zone like Europe/Brussels";
+    return NULL;
+}
+
+static const char *valid_capacity(const char *value, size_t max_chars)
+{
+    size_t n = strlen(value);
+    (void)max_chars;
+    if (n == 0 || n > 7 || strspn(value, "0123456789") != n || atol(value) > 1000000)
+        return "Enter a whole number of seats from 0 to 1000000";
+    return NULL;
+}
+
+const struct admit_form_field admit_admin_event_fields[] = {
+    {"slug", "Address", "Enter the short name used in the event's address", 64, valid_slug},
+    {"name", "Name", "Enter the event's name", 200, admit_form_valid_line},
+    {"description", "Description", NULL, 4000, admit_form_valid_paragraph},
+    {"venue", "Venue", NULL, 200, admit_form_valid_line},
+    {"venue_address", "Venue address", NULL, 300, admit_form_valid_line},
+    {"organiser", "Organiser", NULL, 200, admit_form_valid_line},
+    {"contact_email", "Contact email", NULL, 254, admit_form_valid_email},
+    {"time_zone", "Time zone", "Enter the event's time zone", 64, valid_time_zone},
+    {"starts", "Starts", "Enter when the event starts", 19, valid_time},
+    {"ends", "Ends", "Enter when the event ends", 19, valid_time},
+    {"opens", "Registration opens", NULL, 19, valid_time},
+    {"closes", "Registration closes", NULL, 19, valid_time},
+    {"capacity", "Capacity", "Enter the number of seats", 7, valid_capacity},
+};
+const size_t admit_admin_event_field_count =
+    sizeof admit_admin_event_fields / sizeof admit_admin_event_fields[0];
+
+static const char *or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+/* get() that hides the slug when editing: it cannot be changed (links and tickets use it). */
+struct lookup {
+    admit_form_lookup get;
+    void *ctx;
+    bool creating;
+};
+
+static const char *lookup_get(void *ctx, const char *name)
+{
+    struct lookup *l = ctx;
+    if (!l->creating && strcmp(name, "slug") == 0)
+        return "x"; /* valid, never used */
+    return l->get(l->ctx, name);
+}
+
+static void check_lists(const char *const *ids, const char *const *names, const char *const *days,
+                        size_t nrows, struct admit_admin_event_form *out,
+                        struct admit_form_errors *errs)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        const char *id = or_empty(ids[i]), *name = or_empty(names[i]), *day = or_empty(days[i]);
+        if (id[0] == '\0' && name[0] == '\0')
+            continue;
+        if (out->nlists == ADMIT_EVENT_MAX_LISTS) {
+            admit_form_add_error(errs, "lists", "An event has at most 32 check-in lists");
+            return;
+        }
+        if (id[0] != '\0' && (strlen(id) > 9 || strspn(id, "0123456789") != strlen(id))) {
+            admit_form_add_error(errs, "lists", "This form was changed: reload the page");
+            return;
+        }
+        enum admit_text_verdict verdict = admit_text_check(name, 0, 100, NULL);
+        if (name[0] != '\0' && verdict != ADMIT_TEXT_OK) {
+            admit_form_add_error(errs, "lists",
+                                 verdict == ADMIT_TEXT_INVISIBLE
+                                     ? admit_text_message(verdict, 0)
+                                     : "List names are one line of at most 100 characters");
+            return;
+        }
+        if (name[0] != '\0' && !admit_text_visible(name)) {
+            admit_form_add_error(errs, "lists", "A check-in list's name cannot be blank");
+            return;
+        }
+        if (day[0] != '\0' && !admit_event_date_valid(day)) {
+            admit_form_add_error(errs, "lists", "Enter days like 2027-10-29, or leave them empty");
+            return;
+        }
+        for (size_t j = 0; name[0] != '\0' && j < out->nlists; j++) {
+            if (strcmp(out->lists[j].name, name) == 0) {
+                admit_form_add_error(errs, "lists", "Two check-in lists have the same name");
+                return;
+            }
+        }
+        out->lists[out->nlists++] = (struct admit_admin_event_list){id, name, day};
+    }
+}
+
+size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
+                               const char *const *ids, const char *const *names,
+                               const char *const *days, size_t nrows,
+                               struct admit_admin_event_form *out, struct admit_form_errors *errs)
+{
+    size_t before = errs->count;
+    struct lookup l = {get, ctx, creating};
+    memset(out, 0, sizeof *out);
+    admit_form_validate(admit_admin_event_fields, admit_admin_event_field_count, lookup_get, &l,
+                        errs);
+    out->slug = creating ? or_empty(get(ctx, "slug")) : NULL;
+    out->name = or_empty(get(ctx, "name"));
+    out->description = or_empty(get(ctx, "description"));
+    out->venue = or_empty(get(ctx, "venue"));
+    out->venue_address = or_empty(get(ctx, "venue_address"));
+    out->organiser = or_empty(get(ctx, "organiser"));
+    out->contact_email = or_empty(get(ctx, "contact_email"));
+    out->time_zone = or_empty(get(ctx, "time_zone"));
+    out->starts = or_empty(get(ctx, "starts"));
+    out->ends = or_empty(get(ctx, "ends"));
+    out->opens = or_empty(get(ctx, "opens"));
+    out->closes = or_empty(get(ctx, "closes"));
+    out->capacity = or_empty(get(ctx, "capacity"));
+    const char *waitlist = get(ctx, "waitlist");
+    out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
+    check_lists(ids, names, days, nrows, out, errs);
+    return errs->count - before;
+}
+
+/* One column of the form's list rows (0: ids, 1: names, 2: days) as a PostgreSQL array
+ * literal; an empty id or day is NULL. */
+static enum admit_rc array_literal(struct admit_buf *out, const struct admit_admin_event_form *f,
+                                   int which)
+{
+    const char *items[ADMIT_EVENT_MAX_LISTS];
+    for (size_t i = 0; i < f->nlists; i++) {
+        const char *item = which == 0   ? f->lists[i].id
+                           : which == 1 ? f->lists[i].name
+                                        : f->lists[i].day;
+        items[i] = item[0] == '\0' && which != 1 ? NULL : item;
+    }
+    return admit_db_array_literal(out, items, f->nlists);
+}
+
+static const char *empty_null(const char *s)
+{
+    return s[0] != '\0' ? s : NULL;
+}
+
+enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const char *slug,
+                                     const struct admit_admin_event_form *form,
+                                     struct admit_admin_event_saved *out)
+{
+    struct admit_buf ids, names, days;
+    char admin[16];
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    admit_buf_init(&ids, 4096);
+    admit_buf_init(&names, 16384);
+    admit_buf_init(&days, 4096);
+    enum admit_rc rc = array_literal(&ids, form, 0);
+    if (rc == ADMIT_OK)
+        rc = array_literal(&names, form, 1);
+    if (rc == ADMIT_OK)
+        rc = array_literal(&days, form, 2);
+    if (rc != ADMIT_OK)
+        goto done;
+    snprintf(admin, sizeof admin, "%d", admin_id);
+    const char *params[19] = {admin,
+                              slug,
+                              slug == NULL ? form->slug : NULL,
+                              form->name,
+                              form->description,
+                              form->venue,
+                              form->venue_address,
+                              form->organiser,
+                              form->contact_email,
+                              form->time_zone,
+                              form->starts,
+                              form->ends,
+                              empty_null(form->opens),
+                              empty_null(form->closes),
+                              form->capacity,
+                              form->waitlist ? "t" : "f",
+                              admit_buf_cstr(&ids),
+                              admit_buf_cstr(&names),
+                              admit_buf_cstr(&days)};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 19, params, &res);
+    if (rc != ADMIT_OK)
+        goto done;
+    const char *outcome = PQgetvalue(res, 0, 0);
+    out->outcome = strcmp(outcome, "created") == 0      ? ADMIT_ADMIN_EVENT_CREATED
+                   : strcmp(outcome, "updated") == 0    ? ADMIT_ADMIN_EVENT_UPDATED
+                   : strcmp(outcome, "invalid") == 0    ? ADMIT_ADMIN_EVENT_INVALID
+                   : strcmp(outcome, "slug_taken") == 0 ? ADMIT_ADMIN_EVENT_SLUG_TAKEN
+                                                        : ADMIT_ADMIN_EVENT_NOT_FOUND;
+    snprintf(out->slug, sizeof out->slug, "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->field, sizeof out->field, "%s", PQgetvalue(res, 0, 2));
+    snprintf(out->message, sizeof out->message, "%s", PQgetvalue(res, 0, 3));
+done:
+    PQclear(res);
+    admit_buf_free(&ids);
+    admit_buf_free(&names);
+    admit_buf_free(&days);
+    return rc;
+}

@@ -1,0 +1,187 @@
+#include "admit/register/event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admit/core/buf.h"
+#include "admit/core/text.h"
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Matches text against a pattern where '9' is any digit and every other character itself. */
+static int shaped(const char *text, const char *pattern, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (pattern[i] == '9' ? !is_digit(text[i]) : text[i] != pattern[i])
+            return 0;
+    }
+    return 1;
+}
+
+int admit_event_slug_valid(const char *slug)
+{
+    size_t n = strlen(slug);
+    if (n < 1 || n > 64 || slug[0] == '-' || slug[n - 1] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(is_digit(slug[i]) || (slug[i] >= 'a' && slug[i] <= 'z') || slug[i] == '-'))
+            return 0;
+    return 1;
+}
+
+int admit_event_date_valid(const char *text)
+{
+    return strlen(text) == 10 && shaped(text, "9999-99-99", 10);
+}
+
+int admit_event_time_valid(const char *text)
+{
+    size_t n = strlen(text);
+    if (n != 16 && n != 19)
+        return 0;
+    if (!shaped(text, "9999-99-99", 10) || (text[10] != ' ' && text[10] != 'T'))
+        return 0;
+    return shaped(text + 11, n == 16 ? "99:99" : "99:99:99", n - 11);
+}
+
+/* Whether value (NULL: absent) is text of at most max characters (admit/text.h, with flags)
+ * that shows something when required; else one line for the command line in err (without the
+ * value: it may hold characters that garble a terminal). */
+static bool text_ok(const char *label, const char *value, size_t max, unsigned flags, bool required,
+                    char *err, size_t errlen)
+{
+    const char *text = value != NULL ? value : "";
+    enum admit_text_verdict verdict = admit_text_check(text, flags, max, NULL);
+    if (verdict == ADMIT_TEXT_TOO_LONG)
+        snprintf(err, errlen, "%s: at most %zu characters", label, max);
+    else if (verdict != ADMIT_TEXT_OK)
+        snprintf(err, errlen, "%s: %s", label, admit_text_message(verdict, flags));
+    else if (required && !admit_text_visible(text))
+        snprintf(err, errlen, "%s: 1 to %zu characters, not only blanks", label, max);
+    else
+        return true;
+    return false;
+}
+
+static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, size_t errlen)
+{
+    if (!admit_event_slug_valid(s->slug)) {
+        snprintf(err, errlen, "slug \"%s\": use 1 to 64 lower-case letters, digits and dashes",
+                 s->slug);
+        return ADMIT_ERR_INVALID;
+    }
+    /* The limits of the organisers' event form (lib/register/admin_event.c). */
+    if (!text_ok("name", s->name, 200, 0, true, err, errlen) ||
+        !text_ok("venue", s->venue, 200, 0, false, err, errlen) ||
+        !text_ok("address", s->venue_address, 300, 0, false, err, errlen) ||
+        !text_ok("organiser", s->organiser, 200, 0, false, err, errlen) ||
+        !text_ok("description", s->description, 4000, ADMIT_TEXT_MULTILINE, false, err, errlen))
+        return ADMIT_ERR_INVALID;
+    const char *times[4] = {s->starts, s->ends, s->opens, s->closes};
+    const char *labels[4] = {"starts", "ends", "opens", "closes"};
+    for (int i = 0; i < 4; i++) {
+        if (times[i] == NULL && i >= 2)
+            continue;
+        if (times[i] == NULL || !admit_event_time_valid(times[i])) {
+            snprintf(err, errlen, "%s \"%s\": expected a local time like 2027-10-29 09:00",
+                     labels[i], times[i] ? times[i] : "");
+            return ADMIT_ERR_INVALID;
+        }
+    }
+    /* Same shape, so comparing the date and then the time as text compares the instants. */
+    int order = strncmp(s->ends, s->starts, 10);
+    if (order == 0)
+        order = strcmp(s->ends + 11, s->starts + 11);
+    if (order <= 0) {
+        snprintf(err, errlen, "the event must end after it starts");
+        return ADMIT_ERR_INVALID;
+    }
+    if (s->capacity < 0 || s->capacity > 1000000) {
+        snprintf(err, errlen, "capacity: 0 to 1000000");
+        return ADMIT_ERR_INVALID;
+    }
+    for (size_t i = 0; i < s->nlists; i++) {
+        if (!text_ok("check-in list name", s->lists[i].name, 100, 0, true, err, errlen))
+            return ADMIT_ERR_INVALID;
+        if (s->lists[i].day != NULL && !admit_event_date_valid(s->lists[i].day)) {
+            snprintf(err, errlen, "list \"%s\": day \"%s\" is not a date like 2027-10-29",
+                     s->lists[i].name, s->lists[i].day);
+            return ADMIT_ERR_INVALID;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(s->lists[i].name, s->lists[j].name) == 0) {
+                snprintf(err, errlen, "check-in list \"%s\" is given twice", s->lists[i].name);
+                return ADMIT_ERR_INVALID;
+            }
+        }
+    }
+    return ADMIT_OK;
+}
+
+enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_spec *s, int *id,
+                                 char *err, size_t errlen)
+{
+    struct admit_buf names, days;
+    char capacity[24];
+    PGresult *res = NULL;
+
+    admit_buf_init(&names, 16384);
+    admit_buf_init(&days, 4096);
+    snprintf(err, errlen, "%s", "");
+    enum admit_rc rc = check_spec(s, err, errlen);
+    if (rc != ADMIT_OK)
+        goto done;
+    const char *list_names[ADMIT_EVENT_MAX_LISTS], *list_days[ADMIT_EVENT_MAX_LISTS];
+    for (size_t i = 0; i < s->nlists; i++) {
+        list_names[i] = s->lists[i].name;
+        list_days[i] = s->lists[i].day;
+    }
+    rc = admit_db_array_literal(&names, list_names, s->nlists);
+    if (rc == ADMIT_OK)
+        rc = admit_db_array_literal(&days, list_days, s->nlists);
+    if (rc != ADMIT_OK) {
+        snprintf(err, errlen, "check-in lists too long");
+        goto done;
+    }
+    snprintf(capacity, sizeof capacity, "%ld", s->capacity);
+    const char *params[15] = {s->slug,
+                              s->name,
+                              s->venue ? s->venue : "",
+                              s->venue_address ? s->venue_address : "",
+                              s->time_zone,
+                              s->starts,
+                              s->ends,
+                              s->opens,
+                              s->closes,
+                              capacity,
+                              admit_buf_cstr(&names),
+                              admit_buf_cstr(&days),
+                              s->description ? s->description : "",
+                              s->organiser ? s->organiser : "",
+                              s->contact_email ? s->contact_email : ""};
+    rc = admit_db_query(db, ADMIT_Q_EVENT_CREATE, 15, params, &res);
+    if (rc == ADMIT_ERR_CONFLICT) {
+        snprintf(err, errlen, "an event with slug \"%s\" already exists", s->slug);
+        goto done;
+    }
+    if (rc == ADMIT_ERR_DB && strncmp(admit_db_sqlstate(db), "22", 2) == 0) {
+        /* Data exceptions: unknown time zone, 30 February, ... PostgreSQL says which. */
+        snprintf(err, errlen, "%s", admit_db_error(db));
+        rc = ADMIT_ERR_INVALID;
+        goto done;
+    }
+    if (rc != ADMIT_OK) {
+        snprintf(err, errlen, "%s", admit_db_error(db));
+        goto done;
+    }
+    *id = atoi(PQgetvalue(res, 0, 0));
+done:
+    PQclear(res);
+    admit_buf_free(&names);
+    admit_buf_free(&days);
+    return rc;
+}

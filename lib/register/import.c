@@ -1,0 +1,372 @@
+#include "admit/register/import.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "admit/core/buf.h"
+#include "admit/core/csv.h"
+#include "admit/register/export.h"
+#include "admit/register/registration.h"
+#include "admit/core/token.h"
+
+#define NO_COLUMN   ((size_t)-1)
+#define MAX_COLUMNS 32
+
+struct import {
+    const struct admit_import_options *opt;
+    struct admit_import_result *result;
+    size_t column[MAX_COLUMNS]; /* per admit_registration_columns entry: index in the file */
+    const struct admit_csv_record *rec;
+    bool stop_db; /* a problem was found: nothing more goes to the database */
+    char event_id[16];
+    PGconn *conn;
+    struct admit_csv_writer tickets;
+    FILE *tickets_tmp;
+};
+
+static void problem(struct import *im, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct import *im, unsigned long line, const char *fmt, ...)
+{
+    char message[512];
+    int n = snprintf(message, sizeof message, "line %lu: ", line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message + n, sizeof message - (size_t)n, fmt, ap);
+    va_end(ap);
+    im->stop_db = true;
+    im->result->errors++;
+    if (im->result->errors <= ADMIT_IMPORT_MAX_ERRORS)
+        im->opt->error(im->opt->ctx, message);
+    if (im->result->errors == ADMIT_IMPORT_MAX_ERRORS + 1)
+        im->opt->error(im->opt->ctx, "more problems follow: correct these first");
+}
+
+static size_t find_column(const char *name)
+{
+    for (size_t i = 0; i < admit_registration_column_count; i++)
+        if (strcmp(admit_registration_columns[i].name, name) == 0)
+            return i;
+    return NO_COLUMN;
+}
+
+/* Maps the header's columns; reports unknown, repeated and missing ones. */
+static void read_header(struct import *im, const struct admit_csv_record *rec)
+{
+    for (size_t i = 0; i < admit_registration_column_count; i++)
+        im->column[i] = NO_COLUMN;
+    for (size_t f = 0; f < rec->count; f++) {
+        size_t c = find_column(rec->fields[f]);
+        if (c == NO_COLUMN) {
+            problem(im, rec->line,
+                    "unknown column \"%s\" (the columns are those of registrations.csv)",
+                    rec->fields[f]);
+            continue;
+        }
+        if (im->column[c] != NO_COLUMN) {
+            problem(im, rec->line, "the column \"%s\" appears twice", rec->fields[f]);
+            continue;
+        }
+        im->column[c] = f;
+    }
+    for (size_t i = 0; i < admit_registration_column_count; i++)
+        if (admit_registration_columns[i].import == ADMIT_COLUMN_REQUIRED &&
+            im->column[i] == NO_COLUMN)
+            problem(im, rec->line, "the column \"%s\" is missing",
+                    admit_registration_columns[i].name);
+}
+
+/* The current record's value of a column by name ("" when the file has no such column). */
+static const char *cell(void *ctx, const char *name)
+{
+    struct import *im = ctx;
+    size_t c = find_column(name);
+    if (c == NO_COLUMN || im->column[c] == NO_COLUMN || im->column[c] >= im->rec->count)
+        return "";
+    return im->rec->fields[im->column[c]];
+}
+
+/* A PostgreSQL text[] literal of the ';'-separated names of cell (spaces around them
+ * trimmed). */
+static enum admit_rc list_array(const char *cell_text, struct admit_buf *out)
+{
+    enum admit_rc rc = admit_buf_putc(out, '{');
+    const char *p = cell_text;
+    bool first = true;
+    while (rc == ADMIT_OK && *p != '\0') {
+        size_t n = strcspn(p, ";");
+        const char *start = p, *end = p + n;
+        while (start < end && (*start == ' ' || *start == '\t'))
+            start++;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end > start) {
+            rc = admit_buf_puts(out, first ? "\"" : ",\"");
+            for (const char *q = start; q < end && rc == ADMIT_OK; q++) {
+                if (*q == '"' || *q == '\\')
+                    rc = admit_buf_putc(out, '\\');
+                if (rc == ADMIT_OK)
+                    rc = admit_buf_putc(out, *q);
+            }
+            if (rc == ADMIT_OK)
+                rc = admit_buf_putc(out, '"');
+            first = false;
+        }
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+    if (rc == ADMIT_OK)
+        rc = admit_buf_putc(out, '}');
+    return rc;
+}
+
+/* Checks one row with the registration form's validators; true when valid. */
+static bool check_row(struct import *im, const struct admit_csv_record *rec, size_t header_count)
+{
+    struct admit_form_errors errs = {.count = 0};
+    unsigned long before = im->result->errors;
+    if (rec->count != header_count) {
+        problem(im, rec->line, "%zu fields where the header has %zu", rec->count, header_count);
+        return false;
+    }
+    admit_form_validate(admit_registration_fields, admit_registration_field_count, cell, im, &errs);
+    for (size_t i = 0; i < errs.count; i++) {
+        const char *field = errs.items[i].field;
+        const char *value = cell(im, field);
+        if (strcmp(field, "country") == 0 && value[0] != '\0')
+            problem(im, rec->line, "country \"%s\": use a two-letter code like BE", value);
+        else if (strcmp(field, "organisation_type") == 0 && value[0] != '\0')
+            problem(im, rec->line,
+                    "organisation_type \"%s\": use research, industry, public_body, "
+                    "association or other",
+                    value);
+        else
+            problem(im, rec->line, "%s: %s", field, errs.items[i].message);
+    }
+    const char *lists = cell(im, "lists");
+    if (admit_form_valid_line(lists, 4000) != NULL)
+        problem(im, rec->line, "lists: list names separated by \";\", on one line");
+    return im->result->errors == before;
+}
+
+static enum admit_rc exec(struct import *im, enum admit_query q, int n, const char *const *params,
+                          PGresult **out)
+{
+    PGresult *res = PQexecPrepared(im->conn, admit_queries[q].name, n, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        if (out != NULL)
+            *out = res;
+        else
+            PQclear(res);
+        return ADMIT_OK;
+    }
+    if (PQstatus(im->conn) != CONNECTION_OK) {
+        PQclear(res);
+        return ADMIT_ERR_DB_UNAVAILABLE;
+    }
+    /* Rows are checked before they are sent, so this is unexpected: say what PostgreSQL said
+     * (its primary message names the rule, never the data). */
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    char message[300];
+    snprintf(message, sizeof message, "the database refused the import: %s",
+             primary != NULL ? primary : "unknown error");
+    im->opt->error(im->opt->ctx, message);
+    PQclear(res);
+    return ADMIT_ERR_DB;
+}
+
+/* Stores one valid row (inside the transaction). */
+static enum admit_rc store_row(struct import *im, unsigned long line)
+{
+    char token[ADMIT_TOKEN_SIZE], nonce[ADMIT_TOKEN_SIZE];
+    struct admit_buf lists, url;
+    PGresult *res = NULL;
+    admit_buf_init(&lists, 16384);
+    admit_buf_init(&url, 4096);
+    enum admit_rc rc = list_array(cell(im, "lists"), &lists);
+    if (rc != ADMIT_OK) {
+        problem(im, line, "lists: too long");
+        rc = ADMIT_OK;
+        goto done;
+    }
+    admit_token_new(token);
+    admit_token_new(nonce);
+    const char *params[12] = {im->event_id,
+                              token,
+                              nonce,
+                              cell(im, "given_name"),
+                              cell(im, "family_name"),
+                              cell(im, "email"),
+                              cell(im, "organisation"),
+                              cell(im, "organisation_type"),
+                              cell(im, "country"),
+                              cell(im, "dietary"),
+                              cell(im, "accessibility"),
+                              admit_buf_cstr(&lists)};
+    rc = exec(im, ADMIT_Q_IMPORT_GUEST, 12, params, &res);
+    if (rc != ADMIT_OK)
+        goto done;
+    const char *outcome = PQgetvalue(res, 0, 0);
+    if (strcmp(outcome, "email_taken") == 0) {
+        problem(im, line, "%s is already registered for this event, or appears twice in the file",
+                cell(im, "email"));
+    } else if (strcmp(outcome, "bad_list") == 0) {
+        problem(im, line, "the event has no check-in list named \"%s\"", PQgetvalue(res, 0, 1));
+    } else if (strcmp(outcome, "full") == 0) {
+        problem(im, line,
+                "no free seat is left for this guest: the event can take %lu of the guests in "
+                "the file; raise the capacity first (nothing was imported)",
+                im->result->imported);
+    } else {
+        im->result->imported++;
+        rc = admit_buf_printf(&url, "%s/tickets/%s", im->opt->base_url ? im->opt->base_url : "",
+                              token);
+        const char *row[4] = {cell(im, "email"), cell(im, "given_name"), cell(im, "family_name"),
+                              admit_buf_cstr(&url)};
+        if (rc == ADMIT_OK)
+            rc = admit_csv_write_row(&im->tickets, row, 4);
+    }
+done:
+    PQclear(res);
+    admit_buf_free(&lists);
+    admit_buf_free(&url);
+    return rc;
+}
+
+static long file_size(FILE *f)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        return (long)st.st_size;
+    return 0;
+}
+
+/* Copies the ticket links from the temporary file to the caller's. */
+static enum admit_rc copy_tickets(FILE *from, FILE *to)
+{
+    char buf[65536];
+    size_t n;
+    rewind(from);
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
+        if (fwrite(buf, 1, n, to) != n)
+            return ADMIT_ERR_IO;
+    return ferror(from) ? ADMIT_ERR_IO : ADMIT_OK;
+}
+
+enum admit_rc admit_import_run(struct admit_db *db, const char *slug, FILE *in,
+                               const struct admit_import_options *options,
+                               struct admit_import_result *out)
+{
+    struct import im = {.opt = options, .result = out};
+    struct admit_csv_reader *reader = NULL;
+    struct admit_csv_record rec;
+    bool in_transaction = false;
+    size_t header_count = 0;
+    long total = file_size(in);
+    int event_id = 0, list_id = 0;
+    memset(out, 0, sizeof *out);
+
+    enum admit_rc rc = admit_export_find(db, slug, NULL, 0, &event_id, &list_id);
+    if (rc != ADMIT_OK)
+        return rc;
+    snprintf(im.event_id, sizeof im.event_id, "%d", event_id);
+    im.tickets_tmp = tmpfile();
+    if (im.tickets_tmp == NULL)
+        return ADMIT_ERR_IO;
+    admit_csv_writer_init(&im.tickets, ADMIT_CSV_RFC4180, admit_csv_sink_file, im.tickets_tmp);
+    static const char *const ticket_header[4] = {"email", "given_name", "family_name",
+                                                 "ticket_url"};
+    rc = admit_csv_write_row(&im.tickets, ticket_header, 4);
+    if (rc != ADMIT_OK)
+        goto done;
+
+    rc = admit_csv_reader_open_file(&reader, in, NULL);
+    if (rc != ADMIT_OK)
+        goto done;
+    rc = admit_db_ready(db);
+    if (rc != ADMIT_OK)
+        goto done;
+    im.conn = admit_db_conn(db);
+    rc = exec(&im, ADMIT_Q_IMPORT_BEGIN, 0, NULL, NULL);
+    if (rc != ADMIT_OK)
+        goto done;
+    in_transaction = true;
+
+    for (;;) {
+        rc = admit_csv_read_record(reader, &rec);
+        if (rc == ADMIT_ERR_NOT_FOUND) {
+            rc = ADMIT_OK;
+            break;
+        }
+        if (rc != ADMIT_OK) {
+            const struct admit_csv_error *e = admit_csv_reader_error(reader);
+            if (rc == ADMIT_ERR_IO)
+                goto done;
+            im.stop_db = true;
+            out->errors++;
+            options->error(options->ctx, e->message);
+            rc = ADMIT_OK;
+            break;
+        }
+        im.rec = &rec;
+        if (header_count == 0) {
+            header_count = rec.count;
+            read_header(&im, &rec);
+            continue;
+        }
+        out->rows++;
+        if (check_row(&im, &rec, header_count) && !im.stop_db) {
+            rc = store_row(&im, rec.line);
+            if (rc != ADMIT_OK)
+                goto done;
+        }
+        if (options->progress != NULL && out->rows % 256 == 0)
+            options->progress(options->ctx, ftell(in), total, out->rows);
+    }
+    if (header_count == 0) {
+        out->errors++;
+        options->error(options->ctx, "line 1: the file is empty (expected a header row)");
+    } else if (out->rows == 0 && out->errors == 0) {
+        out->errors++;
+        options->error(options->ctx, "the file has a header but no guests");
+    }
+    if (options->progress != NULL)
+        options->progress(options->ctx, total, total, out->rows);
+    if (out->errors > 0) {
+        rc = ADMIT_ERR_INVALID;
+        goto done;
+    }
+    rc = admit_csv_flush(&im.tickets);
+    if (rc == ADMIT_OK && fflush(im.tickets_tmp) != 0)
+        rc = ADMIT_ERR_IO;
+    if (rc != ADMIT_OK)
+        goto done;
+    rc = exec(&im, ADMIT_Q_IMPORT_COMMIT, 0, NULL, NULL);
+    if (rc != ADMIT_OK)
+        goto done;
+    in_transaction = false;
+    if (options->tickets != NULL)
+        rc = copy_tickets(im.tickets_tmp, options->tickets);
+done:
+    if (in_transaction) {
+        PGresult *res = PQexecPrepared(im.conn, admit_queries[ADMIT_Q_IMPORT_ROLLBACK].name, 0,
+                                       NULL, NULL, NULL, 0);
+        PQclear(res);
+    }
+    if (rc != ADMIT_OK && rc != ADMIT_ERR_IO)
+        out->imported = 0;
+    if (rc == ADMIT_ERR_IO && in_transaction)
+        out->imported = 0;
+    admit_csv_reader_close(reader);
+    if (im.tickets_tmp != NULL)
+        fclose(im.tickets_tmp);
+    return rc;
+}
