@@ -48,8 +48,8 @@ static volatile uint64_t sink;
 /* Everything the operations work on; built once, reused by every call. */
 struct bench_state {
     struct admit_signing_key key;
-    struct admit_keyring ring1; /* the signing key only */
-    struct admit_keyring ring3; /* two other keys first, then the signing key: after rotation */
+    struct admit_keyring ring1;    /* the signing key only */
+    struct admit_keyring ring3;    /* two other keys first, then the signing key: after rotation */
     struct admit_keyring ring_own; /* the signing key as admitd holds it: checked by signing */
     uint8_t message[MESSAGE_LEN];
     uint8_t signature[crypto_sign_BYTES];

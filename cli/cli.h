@@ -28,6 +28,9 @@ extern const struct cli_cmd cli_sync_cmd;
 /* The e-mail outbox's sender (cli/mailer.c). */
 extern const struct cli_cmd cli_mailer_cmd;
 
+/* clang-format 14 breaks a braced initialiser inside a macro onto lines of its own: these
+ * option rows stay in the layout of the tables they join. */
+/* clang-format off */
 /* The --db option every database command shares. */
 #define CLI_OPT_DB                                                                                 \
     {"db", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_URL", NULL, 0, 0, CLI_REQUIRED,                \
@@ -52,6 +55,7 @@ extern const struct cli_cmd cli_mailer_cmd;
     {"state-dir", 0, CLI_STRING, "DIR", "ADMIT_STATE_DIR", NULL, 0, 0, 0,                       \
      "where the scanner keeps its state (default: $XDG_STATE_HOME/admit, else "                 \
      "~/.local/state/admit)"}
+/* clang-format on */
 
 /* One line on stderr saying why the key file at path (what: "signing key", "public key") could
  * not be used, from the rc of admit_key_*_read (cli/keygen.c). */

@@ -59,7 +59,8 @@ static int run_create(const struct cli_args *args)
     for (size_t i = 0; i < spec.nlists; i++) {
         /* "Day 1@2027-10-29": the last @ separates the day, if what follows is a date. */
         const char *at = strrchr(lists[i], '@');
-        size_t len = at && admit_event_date_valid(at + 1) ? (size_t)(at - lists[i]) : strlen(lists[i]);
+        size_t len =
+            at && admit_event_date_valid(at + 1) ? (size_t)(at - lists[i]) : strlen(lists[i]);
         if (len >= sizeof names[i]) {
             cli_error(args, "check-in list name too long: %s", lists[i]);
             return CLI_EXIT_USAGE;
@@ -81,6 +82,6 @@ static int run_create(const struct cli_args *args)
     return CLI_EXIT_OK;
 }
 
-const struct cli_cmd cli_event_create_cmd = {
-    "event create", NULL, "create an event with its check-in lists and capacity", create_opts,
-    run_create};
+const struct cli_cmd cli_event_create_cmd = {"event create", NULL,
+                                             "create an event with its check-in lists and capacity",
+                                             create_opts, run_create};

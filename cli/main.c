@@ -5,6 +5,8 @@
 #include "admit/core/keys.h"
 #include "cli.h"
 
+/* One entry a line: a table to read down (clang-format would fill the lines). */
+/* clang-format off */
 static const struct cli_cmd *const commands[] = {
     &cli_keygen_cmd,
     &cli_ticket_cmd,
@@ -24,6 +26,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_sync_cmd,
     &cli_mailer_cmd,
 };
+/* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
@@ -61,8 +64,8 @@ static int family_usage(int argc, char **argv)
         if (strncmp(name, argv[1], n) != 0 || name[n] != ' ')
             continue;
         if (!found && !help)
-            fprintf(stderr, "admit %s: missing or unknown action (see admit %s --help)\n",
-                    argv[1], argv[1]);
+            fprintf(stderr, "admit %s: missing or unknown action (see admit %s --help)\n", argv[1],
+                    argv[1]);
         if (!found && help)
             printf("Usage: admit %s ACTION [OPTIONS]\n\nActions:\n", argv[1]);
         if (help)

@@ -1,8 +1,8 @@
 /* The CSV exports, streamed: registrations.csv, attendance.csv (?list=NAME for one list) and
  * scans.csv; ?excel=1 for the Excel flavour (BOM, ';'). The handler checks the session and the
  * event on this thread's connection, then hands the client a stream that reads rows from a
- * connection of its own (lib/register/export.c): the worker's connection serves other requests while the
- * client downloads, and memory stays constant whatever the number of rows. */
+ * connection of its own (lib/register/export.c): the worker's connection serves other requests
+ * while the client downloads, and memory stays constant whatever the number of rows. */
 #include <stdio.h>
 #include <string.h>
 

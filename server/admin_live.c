@@ -1,7 +1,7 @@
 /* Watching and reporting: the live door view (figures per check-in list, refreshed by a small
  * static script polling live.json, or by the page's refresh link without script), the arrivals
- * chart (SVG drawn by a template from bars laid out in lib/register/report.c), the attendance report
- * (HTML and CSV) and the flagged scans. */
+ * chart (SVG drawn by a template from bars laid out in lib/register/report.c), the attendance
+ * report (HTML and CSV) and the flagged scans. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

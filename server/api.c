@@ -130,8 +130,8 @@ static void checkins(struct http_request *req)
         return;
     }
     p->req = req;
-    admit_checkin_job_init(&p->job, p->hash, &p->scans, http_server(req)->keyring,
-                           checkins_done, p);
+    admit_checkin_job_init(&p->job, p->hash, &p->scans, http_server(req)->keyring, checkins_done,
+                           p);
     if (p->job.single) {
         /* Suspended before the worker can answer; resumed at once if the pool is closed
          * (admitd stopping: a kept-alive connection's last scan is decided here). */

@@ -89,8 +89,8 @@ struct http_server {
     const struct admit_signing_key *signing_key;
     const struct admit_keyring *keyring; /* the .pub files of --keys and the signing key */
     struct admit_csrf_key csrf_key;
-    const struct static_assets *assets; /* server/static.c */
-    char trusted_proxy[46];             /* --trusted-proxy, normalised, or "" */
+    const struct static_assets *assets;      /* server/static.c */
+    char trusted_proxy[46];                  /* --trusted-proxy, normalised, or "" */
     struct admit_checkin_pool *checkin_pool; /* decides door scans, in groups (api.c) */
 };
 

@@ -399,8 +399,8 @@ static int serve(struct startup *s, const struct cli_args *args)
      * workers. Each worker polls at most its share of --max-connections; the cost is measured
      * in bench/README.md ("epoll or poll"). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     unsigned threads = (unsigned)cli_get_uint(args, "threads");
     unsigned db_connections = threads + (unsigned)cli_get_uint(args, "checkin-workers");
     struct conn_guard_limits limits = {
@@ -543,8 +543,8 @@ static int run(const struct cli_args *args)
     s.server.signing_key = &s.signing_key;
     s.server.keyring = &s.keyring;
     s.server.assets = s.assets;
-    s.server.checkin_pool = admit_checkin_pool_new(
-        s.server.dsn, (unsigned)cli_get_uint(args, "checkin-workers"));
+    s.server.checkin_pool =
+        admit_checkin_pool_new(s.server.dsn, (unsigned)cli_get_uint(args, "checkin-workers"));
     admit_csrf_key_derive(&s.signing_key, &s.server.csrf_key);
     status = serve(&s, args);
 done:

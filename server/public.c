@@ -39,7 +39,8 @@ static void home(struct http_request *req)
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) pages_decorate_event(event);
-    http_render(req, 200, "index.html", json_pack("{s:s, s:o}", "title", "Events", "events", events));
+    http_render(req, 200, "index.html",
+                json_pack("{s:s, s:o}", "title", "Events", "events", events));
 }
 
 /* The submitted form with surrounding white space removed from every value: what is validated,
@@ -102,9 +103,9 @@ static json_t *organisation_types_json(const char *selected)
     json_t *list = json_array();
     for (size_t i = 0; i < admit_organisation_type_count; i++) {
         const struct admit_organisation_type *t = &admit_organisation_types[i];
-        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", t->value, "label",
-                                              t->label, "selected",
-                                              selected && !strcmp(selected, t->value)));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:b}", "value", t->value, "label", t->label,
+                                        "selected", selected && !strcmp(selected, t->value)));
     }
     return list;
 }
@@ -143,7 +144,8 @@ static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
              json_string_value(json_object_get(event, "slug")));
     for (size_t i = 0; get != NULL && i < admit_registration_field_count; i++) {
         value = get(ctx, admit_registration_fields[i].name);
-        json_object_set_new(values, admit_registration_fields[i].name, json_string(value ? value : ""));
+        json_object_set_new(values, admit_registration_fields[i].name,
+                            json_string(value ? value : ""));
     }
     value = get != NULL ? get(ctx, "consent") : NULL;
     json_object_set_new(values, "consent", json_boolean(value && !strcmp(value, "yes")));

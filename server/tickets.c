@@ -10,7 +10,7 @@
 #include "router.h"
 
 #define CANCEL_FORM "cancel"
-#define IMAGE_MAX (1u << 20)
+#define IMAGE_MAX   (1u << 20)
 
 static void no_ticket(struct http_request *req)
 {
@@ -54,9 +54,9 @@ static bool render_images(struct http_request *req, json_t *ticket, struct admit
     int registration = (int)json_integer_value(json_object_get(ticket, "registration_id"));
     int event = (int)json_integer_value(json_object_get(ticket, "event_id"));
     int reissue = (int)json_integer_value(json_object_get(ticket, "reissue"));
-    enum admit_rc rc = admit_ticket_image_render(http_server(req)->signing_key, (uint32_t)event,
-                                                 (uint32_t)registration, (uint16_t)reissue, svg,
-                                                 png_out);
+    enum admit_rc rc =
+        admit_ticket_image_render(http_server(req)->signing_key, (uint32_t)event,
+                                  (uint32_t)registration, (uint16_t)reissue, svg, png_out);
     if (rc == ADMIT_OK)
         rc = admit_ticket_image_store(http_db(req), registration, reissue, svg, png_out);
     admit_buf_free(&png_local);
@@ -96,10 +96,9 @@ static void ticket_page(struct http_request *req)
     snprintf(url, sizeof url, "/tickets/%s/cancel", token);
     json_object_set_new(ticket, "cancel_url", json_string(url));
     json_t *context = json_pack("{s:O, s:O, s:b, s:b}", "title",
-                                json_object_get(json_object_get(ticket, "event"), "name"),
-                                "ticket", ticket, "just_registered",
-                                http_query(req, "welcome") != NULL, "just_cancelled",
-                                http_query(req, "cancelled") != NULL);
+                                json_object_get(json_object_get(ticket, "event"), "name"), "ticket",
+                                ticket, "just_registered", http_query(req, "welcome") != NULL,
+                                "just_cancelled", http_query(req, "cancelled") != NULL);
     http_render(req, 200, "ticket.html", context);
 done:
     json_decref(ticket);
@@ -157,10 +156,9 @@ static void qr_png(struct http_request *req)
         goto done;
     }
     if (PQgetisnull(res, 0, 4)) {
-        json_t *ticket = json_pack("{s:i, s:i, s:i}", "registration_id",
-                                   atoi(PQgetvalue(res, 0, 0)), "event_id",
-                                   atoi(PQgetvalue(res, 0, 1)), "reissue",
-                                   atoi(PQgetvalue(res, 0, 2)));
+        json_t *ticket =
+            json_pack("{s:i, s:i, s:i}", "registration_id", atoi(PQgetvalue(res, 0, 0)), "event_id",
+                      atoi(PQgetvalue(res, 0, 1)), "reissue", atoi(PQgetvalue(res, 0, 2)));
         bool ok = render_images(req, ticket, &svg, &png);
         json_decref(ticket);
         if (!ok)

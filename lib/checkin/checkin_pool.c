@@ -27,11 +27,8 @@ void admit_checkin_job_init(struct admit_checkin_job *job, const char *token_has
                             const struct admit_keyring *ring,
                             void (*done)(struct admit_checkin_job *job), void *ctx)
 {
-    *job = (struct admit_checkin_job){.token_hash = token_hash,
-                                      .req = req,
-                                      .ring = ring,
-                                      .done = done,
-                                      .ctx = ctx};
+    *job = (struct admit_checkin_job){
+        .token_hash = token_hash, .req = req, .ring = ring, .done = done, .ctx = ctx};
     const struct admit_checkin_scan *scan = &req->scans[0];
     job->single = !req->batch && req->count == 1 && !scan->offline && !scan->exit;
     if (job->single)

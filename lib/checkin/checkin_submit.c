@@ -1,7 +1,7 @@
 /* Checking in the scans of a request (POST /api/v1/checkins): each ticket verified here, the
  * verdicts decided by PostgreSQL. Online entries go through the group statement
- * (sql/queries/checkin_group.sql; lib/checkin/checkin_pool.c gathers the groups); anything else, and
- * whatever that statement leaves undecided, through the SQL function admit_checkin
+ * (sql/queries/checkin_group.sql; lib/checkin/checkin_pool.c gathers the groups); anything else,
+ * and whatever that statement leaves undecided, through the SQL function admit_checkin
  * (sql/migrations/002_checkin.sql). */
 #include "admit/checkin/checkin.h"
 
@@ -111,10 +111,10 @@ void admit_checkin_entry_init(struct admit_checkin_entry *e, const char *token_h
 /* The answer object of row of res for e. */
 static json_t *group_answer(const struct admit_checkin_entry *e, const PGresult *res, int row)
 {
-    json_t *a = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "nonce", e->scan->nonce,
-                          "verdict", PQgetvalue(res, row, 1), "reason", PQgetvalue(res, row, 2),
-                          "flagged", 0, "offline", 0, "replayed", 0, "direction", "entry", "list",
-                          e->scan->list);
+    json_t *a =
+        json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "nonce", e->scan->nonce, "verdict",
+                  PQgetvalue(res, row, 1), "reason", PQgetvalue(res, row, 2), "flagged", 0,
+                  "offline", 0, "replayed", 0, "direction", "entry", "list", e->scan->list);
     if (a == NULL)
         abort(); /* jansson fails only without memory */
     if (!PQgetisnull(res, row, 3))
@@ -143,8 +143,7 @@ static enum admit_rc group_args_build(struct group_args *g, struct admit_checkin
         const struct admit_checkin_scan *scan = e[i]->scan;
         bool valid = e[i]->ticket_error == ADMIT_TICKET_VALID;
         snprintf(g->numbers[i][0], sizeof g->numbers[i][0], "%" PRIu32, e[i]->ticket.event_id);
-        snprintf(g->numbers[i][1], sizeof g->numbers[i][1], "%" PRIu32,
-                 e[i]->ticket.attendee_id);
+        snprintf(g->numbers[i][1], sizeof g->numbers[i][1], "%" PRIu32, e[i]->ticket.attendee_id);
         snprintf(g->numbers[i][2], sizeof g->numbers[i][2], "%u", (unsigned)e[i]->ticket.reissue);
         g->items[0][i] = e[i]->token_hash;
         g->items[1][i] = scan->nonce;

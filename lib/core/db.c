@@ -14,8 +14,8 @@
 struct admit_db {
     char *dsn;
     PGconn *conn;
-    int prepared;             /* every statement prepared on this connection */
-    long long failed_at_ns;   /* monotonic time of the last failed attempt, 0 if none */
+    int prepared;           /* every statement prepared on this connection */
+    long long failed_at_ns; /* monotonic time of the last failed attempt, 0 if none */
     char sqlstate[6];
     char error[256];
 };

@@ -154,8 +154,7 @@ done:
 
 /* Reads a whole key file (at most KEY_FILE_LEN + 1 bytes, to detect longer files) into out.
  * With secret set, refuses files that group or others can access. */
-static enum admit_rc read_key_file(const char *path, int secret, char *out, size_t cap,
-                                   size_t *len)
+static enum admit_rc read_key_file(const char *path, int secret, char *out, size_t cap, size_t *len)
 {
     enum admit_rc rc = ADMIT_ERR_IO;
     struct stat st;
@@ -278,8 +277,7 @@ void admit_keyring_add_own(struct admit_keyring *ring, const struct admit_signin
     ring->own = key;
 }
 
-const struct admit_public_key *admit_keyring_find(const struct admit_keyring *ring,
-                                                  uint32_t key_id)
+const struct admit_public_key *admit_keyring_find(const struct admit_keyring *ring, uint32_t key_id)
 {
     for (size_t i = 0; i < ring->count; i++)
         if (ring->keys[i].key_id == key_id)

@@ -99,8 +99,7 @@ void admit_list_name_fold(const char *name, char *key, size_t keylen)
             if (is_dash(cp)) {
                 cp = '-';
                 space = false;
-            }
-            else if (utf8 != (locale_t)0)
+            } else if (utf8 != (locale_t)0)
                 cp = (uint32_t)towlower_l((wint_t)cp, utf8);
             else if (cp < 0x80 && cp >= 'A' && cp <= 'Z')
                 cp += 'a' - 'A';

@@ -146,10 +146,10 @@ enum admit_rc admit_migrate_apply(struct admit_db *db, void (*report)(const char
         return ADMIT_ERR_DB_UNAVAILABLE;
     }
     rc = ADMIT_ERR_DB;
-    if (exec_ok(conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version integer PRIMARY KEY, name text NOT NULL,"
-                      " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") !=
-        0) {
+    if (exec_ok(conn,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
         describe(err, errlen, "cannot create schema_migrations", conn);
         goto done;
     }

@@ -23,15 +23,15 @@ static size_t count_opts(const struct cli_cmd *cmd)
 static void print_help(const struct cli_cmd *cmd)
 {
     size_t n = count_opts(cmd);
-    printf("Usage: %s%s%s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", cli_program,
-           cmd->name ? " " : "", cmd->name ? cmd->name : "", cmd->positional ? " " : "",
+    printf("Usage: %s%s%s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", cli_program, cmd->name ? " " : "",
+           cmd->name ? cmd->name : "", cmd->positional ? " " : "",
            cmd->positional ? cmd->positional : "", cmd->summary);
     for (size_t i = 0; i < n; i++) {
         const struct cli_opt *o = &cmd->opts[i];
         char left[64];
         if (o->short_name)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
-                     o->arg ? " " : "", o->arg ? o->arg : "");
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
                      o->arg ? o->arg : "");
@@ -107,8 +107,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
     shortopts[s++] = 'h';
     for (size_t i = 0; i < n; i++) {
         const struct cli_opt *o = &cmd->opts[i];
-        longopts[i] = (struct option){o->name, o->type == CLI_FLAG ? no_argument : required_argument,
-                                      NULL, 256 + (int)i};
+        longopts[i] = (struct option){
+            o->name, o->type == CLI_FLAG ? no_argument : required_argument, NULL, 256 + (int)i};
         if (o->short_name) {
             shortopts[s++] = o->short_name;
             if (o->type != CLI_FLAG)
@@ -231,8 +231,8 @@ int cli_flag(const struct cli_args *args, const char *name)
         return (int)args->count[i];
     if (o->env != NULL) {
         const char *env = getenv(o->env);
-        if (env != NULL && (strcmp(env, "1") == 0 || strcasecmp(env, "true") == 0 ||
-                            strcasecmp(env, "yes") == 0))
+        if (env != NULL &&
+            (strcmp(env, "1") == 0 || strcasecmp(env, "true") == 0 || strcasecmp(env, "yes") == 0))
             return 1;
     }
     return 0;

@@ -30,7 +30,7 @@
 #define SYNC_TIMEOUT_MS    30000L
 #define PROBE_TIMEOUT_MS   3000L
 #define RECOVER_TIMEOUT_MS 5000L
-#define SYNC_EVERY_MS     30000LL
+#define SYNC_EVERY_MS      30000LL
 /* Waits between tries while the server does not answer: doubling from the first to the last. */
 #define RETRY_FIRST_MS 500L
 #define RETRY_MAX_MS   4000L

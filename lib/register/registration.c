@@ -121,10 +121,14 @@ static enum admit_registration_outcome parse_outcome(const char *s)
         const char *text;
         enum admit_registration_outcome outcome;
     } table[] = {
-        {"created", ADMIT_REG_CREATED},       {"duplicate", ADMIT_REG_DUPLICATE},
-        {"email_taken", ADMIT_REG_EMAIL_TAKEN}, {"not_found", ADMIT_REG_NOT_FOUND},
-        {"not_open", ADMIT_REG_NOT_OPEN},     {"closed", ADMIT_REG_CLOSED},
-        {"full", ADMIT_REG_FULL},             {"bad_list", ADMIT_REG_BAD_LIST},
+        {"created", ADMIT_REG_CREATED},
+        {"duplicate", ADMIT_REG_DUPLICATE},
+        {"email_taken", ADMIT_REG_EMAIL_TAKEN},
+        {"not_found", ADMIT_REG_NOT_FOUND},
+        {"not_open", ADMIT_REG_NOT_OPEN},
+        {"closed", ADMIT_REG_CLOSED},
+        {"full", ADMIT_REG_FULL},
+        {"bad_list", ADMIT_REG_BAD_LIST},
         {"no_list", ADMIT_REG_NO_LIST},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -152,9 +156,18 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
         goto done;
     /* A fresh token per attempt; a duplicate submission gets the stored one back instead. */
     admit_token_new(token);
-    const char *params[13] = {slug, in->form_nonce, token, in->given_name, in->family_name,
-                              in->email, in->organisation, in->organisation_type, in->country,
-                              in->dietary, in->accessibility, admit_buf_cstr(&lists),
+    const char *params[13] = {slug,
+                              in->form_nonce,
+                              token,
+                              in->given_name,
+                              in->family_name,
+                              in->email,
+                              in->organisation,
+                              in->organisation_type,
+                              in->country,
+                              in->dietary,
+                              in->accessibility,
+                              admit_buf_cstr(&lists),
                               in->source ? in->source : "web"};
     rc = admit_db_query(db, ADMIT_Q_REGISTER, 13, params, &res);
     if (rc != ADMIT_OK)
@@ -183,7 +196,7 @@ enum admit_rc admit_registration_cancel(struct admit_db *db, const char *token,
     const char *outcome = PQgetvalue(res, 0, 0);
     out->outcome = strcmp(outcome, "cancelled") == 0           ? ADMIT_CANCEL_DONE
                    : strcmp(outcome, "already_cancelled") == 0 ? ADMIT_CANCEL_ALREADY
-                                                                : ADMIT_CANCEL_NOT_FOUND;
+                                                               : ADMIT_CANCEL_NOT_FOUND;
     out->registration_id = PQgetisnull(res, 0, 1) ? 0 : atoi(PQgetvalue(res, 0, 1));
     out->promoted_id = PQgetisnull(res, 0, 2) ? 0 : atoi(PQgetvalue(res, 0, 2));
     PQclear(res);

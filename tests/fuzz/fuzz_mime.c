@@ -1,6 +1,6 @@
-/* Fuzz target for the writers of e-mail (lib/mail/mime.c) and iCalendar lines (lib/mail/ics.c): they do
- * not parse, but they put what attendees and organisers typed into headers and content lines,
- * where a stray CR or LF, an over-long line or a split character would break the message.
+/* Fuzz target for the writers of e-mail (lib/mail/mime.c) and iCalendar lines (lib/mail/ics.c):
+ * they do not parse, but they put what attendees and organisers typed into headers and content
+ * lines, where a stray CR or LF, an over-long line or a split character would break the message.
  *
  * Properties, on every input (the whole input is the value):
  *  - header_text and header_address either refuse (invalid UTF-8) or write printable ASCII

@@ -1,5 +1,5 @@
-/* Fuzz target for the door scanner's offline knowledge (lib/door/scan_offline.c): the sync answers it
- * downloads and the snapshot.json it reads back at start.
+/* Fuzz target for the door scanner's offline knowledge (lib/door/scan_offline.c): the sync answers
+ * it downloads and the snapshot.json it reads back at start.
  *
  * Each input is parsed as JSON and, when it passes admit_scan_offline_snapshot_valid, loaded and
  * merged into a fixed valid snapshot (as an incremental sync); both must then decide a real

@@ -14,11 +14,11 @@
 #include "admit/core/ticket.h"
 #include "checkin_fixture.h"
 
-#define DOORS 4
-#define CROWD 40
-#define PEOPLE 300 /* registrations in "conf"; the one in "other" is first + PEOPLE */
+#define DOORS   4
+#define CROWD   40
+#define PEOPLE  300 /* registrations in "conf"; the one in "other" is first + PEOPLE */
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)  STR_(x)
 
 static struct pgtest pg;
 static struct admit_signing_key key;

@@ -1,6 +1,6 @@
-/* The organisers' accounts (lib/register/admin.c), actions (lib/register/admin_actions.c) and event form
- * (lib/register/admin_event.c): everything decided before the database. What the database decides
- * (throttling, sessions, permissions, the actions) is tested over HTTP in
+/* The organisers' accounts (lib/register/admin.c), actions (lib/register/admin_actions.c) and event
+ * form (lib/register/admin_event.c): everything decided before the database. What the database
+ * decides (throttling, sessions, permissions, the actions) is tested over HTTP in
  * tests/integration/test_admin*.py. */
 #include <setjmp.h>
 #include <stdarg.h>

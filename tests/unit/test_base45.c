@@ -16,10 +16,7 @@ struct example {
 
 /* RFC 9285 sections 4.3 (encoding examples) and 4.4 (decoding example). */
 static const struct example rfc_examples[] = {
-    {"AB", "BB8"},
-    {"Hello!!", "%69 VD92EX0"},
-    {"base-45", "UJCLQE7W581"},
-    {"ietf!", "QED8WEX0"},
+    {"AB", "BB8"}, {"Hello!!", "%69 VD92EX0"}, {"base-45", "UJCLQE7W581"}, {"ietf!", "QED8WEX0"},
     {"", ""},
 };
 
@@ -67,12 +64,14 @@ static void test_rfc_invalid(void **state)
     assert_int_equal(decode("BB8A"), ADMIT_BASE45_BAD_LENGTH);
     /* A final pair above 255 has no canonical byte. */
     assert_int_equal(decode("::"), ADMIT_BASE45_OVERFLOW);
-    assert_int_equal(decode("U5"), ADMIT_BASE45_OK);      /* 30 + 5 * 45 = 255 */
+    assert_int_equal(decode("U5"), ADMIT_BASE45_OK);       /* 30 + 5 * 45 = 255 */
     assert_int_equal(decode("V5"), ADMIT_BASE45_OVERFLOW); /* 256 */
     /* Characters outside the alphabet, lower case included. */
     assert_int_equal(decode("bb8"), ADMIT_BASE45_BAD_CHAR);
     assert_int_equal(decode("BB!"), ADMIT_BASE45_BAD_CHAR);
-    assert_int_equal(decode("B\0" "8"), ADMIT_BASE45_BAD_LENGTH); /* strlen stops at NUL */
+    assert_int_equal(decode("B\0"
+                            "8"),
+                     ADMIT_BASE45_BAD_LENGTH); /* strlen stops at NUL */
     uint8_t out[8];
     size_t len = 0;
     assert_int_equal(admit_base45_decode("B\0008", 3, out, sizeof out, &len),
@@ -118,10 +117,8 @@ static void test_strerror_distinct(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc_encode),
-        cmocka_unit_test(test_rfc_decode),
-        cmocka_unit_test(test_rfc_invalid),
-        cmocka_unit_test(test_round_trip_all_pairs),
+        cmocka_unit_test(test_rfc_encode),        cmocka_unit_test(test_rfc_decode),
+        cmocka_unit_test(test_rfc_invalid),       cmocka_unit_test(test_round_trip_all_pairs),
         cmocka_unit_test(test_strerror_distinct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

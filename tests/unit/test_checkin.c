@@ -1,7 +1,7 @@
-/* The check-in API's pure parts (lib/checkin/checkin.c, lib/checkin/device.c): the request parser and every
- * code it refuses with, preparing scans (signature checks, normalisation), times, cursors,
- * verdict names and reasons, bearer headers, token hashes and device names. The SQL side is
- * test_pg_checkin.c. */
+/* The check-in API's pure parts (lib/checkin/checkin.c, lib/checkin/device.c): the request parser
+ * and every code it refuses with, preparing scans (signature checks, normalisation), times,
+ * cursors, verdict names and reasons, bearer headers, token hashes and device names. The SQL side
+ * is test_pg_checkin.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* CSRF tokens (lib/core/csrf.c): derivation, binding to cookie and form, tampering, Origin checks. */
+/* CSRF tokens (lib/core/csrf.c): derivation, binding to cookie and form, tampering, Origin checks.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* CSV exports (lib/register/export.c): the shared column table, export kinds, and failing cleanly when
- * the database is away. The rows themselves are checked over HTTP and from the shell, parsed back
- * by Python's csv module (tests/integration/test_export.py). */
+/* CSV exports (lib/register/export.c): the shared column table, export kinds, and failing cleanly
+ * when the database is away. The rows themselves are checked over HTTP and from the shell, parsed
+ * back by Python's csv module (tests/integration/test_export.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

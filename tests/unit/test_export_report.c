@@ -1,5 +1,5 @@
-/* The attendance report's CSV and the arrivals chart's layout (lib/register/report.c), from hand-made
- * data; loading the figures from PostgreSQL is tested over HTTP (test_admin_pages.py). */
+/* The attendance report's CSV and the arrivals chart's layout (lib/register/report.c), from
+ * hand-made data; loading the figures from PostgreSQL is tested over HTTP (test_admin_pages.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* admit import (lib/register/import.c) without a database: it fails cleanly and writes no ticket link.
- * Validation, line numbers, all-or-nothing and seats are tested against PostgreSQL through the
- * admit binary (tests/integration/test_import.py). */
+/* admit import (lib/register/import.c) without a database: it fails cleanly and writes no ticket
+ * link. Validation, line numbers, all-or-nothing and seats are tested against PostgreSQL through
+ * the admit binary (tests/integration/test_import.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,8 @@
-/* Check-in against a real PostgreSQL (lib/checkin/checkin.c, lib/checkin/device.c, sql/migrations/002_checkin.sql): device
- * tokens, unknown and revoked devices, answers in request order, many doors on the same tickets
- * (exactly one valid each), batches crossing in opposite orders (no deadlock), and syncing.
- * Every verdict is also tested black box in tests/integration/test_checkin.py. */
+/* Check-in against a real PostgreSQL (lib/checkin/checkin.c, lib/checkin/device.c,
+ * sql/migrations/002_checkin.sql): device tokens, unknown and revoked devices, answers in request
+ * order, many doors on the same tickets (exactly one valid each), batches crossing in opposite
+ * orders (no deadlock), and syncing. Every verdict is also tested black box in
+ * tests/integration/test_checkin.py. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>

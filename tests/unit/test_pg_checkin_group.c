@@ -299,12 +299,11 @@ static void test_one_group(void **state)
         assert_string_equal(json_string_value(json_object_get(entries[i].answer, "nonce")),
                             reqs[i].scans[0].nonce);
     }
-    assert_string_equal(
-        json_string_value(json_object_get(entries[1].answer, "name")), "Guest No 152");
+    assert_string_equal(json_string_value(json_object_get(entries[1].answer, "name")),
+                        "Guest No 152");
     /* One scan row per decided scan, one admission per valid one, nothing for the rest. */
     char want[32];
-    snprintf(want, sizeof want, "%d/%d", atoi(before) + decided,
-             atoi(strchr(before, '/') + 1) + 3);
+    snprintf(want, sizeof want, "%d/%d", atoi(before) + decided, atoi(strchr(before, '/') + 1) + 3);
     assert_string_equal(pgtest_value(pg.dsn, count), want);
     assert_string_equal(pgtest_value(pg.dsn, "SELECT string_agg(first_gate, ',' ORDER BY "
                                              "registration_id) FROM admissions WHERE "

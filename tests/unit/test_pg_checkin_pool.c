@@ -1,7 +1,7 @@
 /* Many threads checking in at once on a real PostgreSQL, through the check-in pool
- * (lib/checkin/checkin_pool.c) that gathers online entries into groups (admit_checkin_group) and alone:
- * a group that fails as a whole leaves each scan its own outcome, a closed pool refuses jobs,
- * and many doors scanning the same tickets at once, with copies of one nonce in flight, get
+ * (lib/checkin/checkin_pool.c) that gathers online entries into groups (admit_checkin_group) and
+ * alone: a group that fails as a whole leaves each scan its own outcome, a closed pool refuses
+ * jobs, and many doors scanning the same tickets at once, with copies of one nonce in flight, get
  * exactly one admission per ticket and one scan row per nonce. */
 #include <pthread.h>
 #include <semaphore.h>
@@ -217,8 +217,8 @@ static void crowd(const char *tag, int base, struct admit_checkin_pool *pool)
         door(db, name, hashes[d]);
     }
     for (int i = 0; i < 2 * DOORS; i++) {
-        scanners[i] = (struct scanner){.tag = tag, .base = base, .device = i / 2,
-                                       .backwards = i % 2 == 1, .pool = pool};
+        scanners[i] = (struct scanner){
+            .tag = tag, .base = base, .device = i / 2, .backwards = i % 2 == 1, .pool = pool};
         memcpy(scanners[i].hash, hashes[i / 2], ADMIT_DEVICE_HASH_SIZE);
         pthread_create(&threads[i], NULL, scanner_run, &scanners[i]);
     }

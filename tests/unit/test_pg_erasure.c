@@ -142,8 +142,8 @@ static void test_erasure_waits_for_a_checkin(void **state)
     assert_int_equal(count("admissions", reg), 0);
     assert_int_equal(count("scans", reg), 0);
     assert_string_equal(pgtest_value(pg.dsn, "SELECT count(*) FROM admissions a WHERE NOT EXISTS "
-                                              "(SELECT 1 FROM registrations r WHERE r.id = "
-                                              "a.registration_id)"),
+                                             "(SELECT 1 FROM registrations r WHERE r.id = "
+                                             "a.registration_id)"),
                         "0");
     PQfinish(door);
     PQfinish(eraser);

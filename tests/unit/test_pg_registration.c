@@ -33,11 +33,16 @@ static int teardown(void **state)
 
 static void create_event(const char *slug, long capacity, const char *opens, const char *closes)
 {
-    struct admit_event_spec spec = {
-        .slug = slug, .name = "Test conference", .time_zone = "Europe/Brussels",
-        .starts = "2099-10-29 09:00", .ends = "2099-10-30 17:00", .opens = opens,
-        .closes = closes, .capacity = capacity,
-        .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}}, .nlists = 2};
+    struct admit_event_spec spec = {.slug = slug,
+                                    .name = "Test conference",
+                                    .time_zone = "Europe/Brussels",
+                                    .starts = "2099-10-29 09:00",
+                                    .ends = "2099-10-30 17:00",
+                                    .opens = opens,
+                                    .closes = closes,
+                                    .capacity = capacity,
+                                    .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}},
+                                    .nlists = 2};
     char err[256];
     int id = 0;
     struct admit_db *db = admit_db_new(pg.dsn);
@@ -58,10 +63,16 @@ static int list_id(const char *slug, const char *name)
 
 static struct admit_registration person(char *nonce, char *email, int n)
 {
-    struct admit_registration r = {
-        .form_nonce = nonce, .given_name = "Ada", .family_name = "Lovelace", .email = email,
-        .organisation = "Analytical Engines", .organisation_type = "research", .country = "BE",
-        .dietary = "", .accessibility = "", .source = "web"};
+    struct admit_registration r = {.form_nonce = nonce,
+                                   .given_name = "Ada",
+                                   .family_name = "Lovelace",
+                                   .email = email,
+                                   .organisation = "Analytical Engines",
+                                   .organisation_type = "research",
+                                   .country = "BE",
+                                   .dietary = "",
+                                   .accessibility = "",
+                                   .source = "web"};
     admit_token_new(nonce);
     snprintf(email, 64, "person%d@example.org", n);
     return r;
@@ -110,8 +121,7 @@ static void *register_many(void *arg)
             fprintf(stderr, "registration %d: %s, outcome %d, %s %s\n", i, admit_strerror(rc),
                     (int)res.outcome, admit_db_sqlstate(db), admit_db_error(db));
             w->errors++;
-        }
-        else
+        } else
             w->created++;
     }
     admit_db_free(db);
@@ -142,8 +152,8 @@ static void test_capacity_under_concurrency(void **state)
     assert_seat_invariant("crowd");
 
     /* Cancelling confirmed registrations promotes the earliest waitlisted ones, in order. */
-    const char *first_waiting = pgtest_value(
-        pg.dsn, "SELECT min(id) FROM registrations WHERE status = 'waitlisted'");
+    const char *first_waiting =
+        pgtest_value(pg.dsn, "SELECT min(id) FROM registrations WHERE status = 'waitlisted'");
     int first = atoi(first_waiting);
     char token[64];
     snprintf(token, sizeof token, "%s",

@@ -1,7 +1,7 @@
-/* Reading tickets from pictures (lib/door/scan_image.c): a rendered ticket QR decodes to its text from
- * PNG, from JPEG (a phone's screenshot: the code small in a larger, lossy picture) and from the
- * ticket's own SVG; files in other formats, damaged or missing files and pictures without a code
- * are told apart. */
+/* Reading tickets from pictures (lib/door/scan_image.c): a rendered ticket QR decodes to its text
+ * from PNG, from JPEG (a phone's screenshot: the code small in a larger, lossy picture) and from
+ * the ticket's own SVG; files in other formats, damaged or missing files and pictures without a
+ * code are told apart. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
-/* What a scanner decides offline (lib/door/scan_offline.c): every verdict from a synced snapshot, its
- * own scans laid over it, merging incremental syncs, and refusing malformed snapshots. */
+/* What a scanner decides offline (lib/door/scan_offline.c): every verdict from a synced snapshot,
+ * its own scans laid over it, merging incremental syncs, and refusing malformed snapshots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* The scanner's local state (lib/door/scan_state.c): the journal reader on good, bad and torn lines,
- * appending and reading back, repairing a journal a crash cut short, the folder lock, the token
- * file and its mode, JSON files, the state root and finding folders. */
+/* The scanner's local state (lib/door/scan_state.c): the journal reader on good, bad and torn
+ * lines, appending and reading back, repairing a journal a crash cut short, the folder lock, the
+ * token file and its mode, JSON files, the state root and finding folders. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* Pages cut at their marks and filled per request (lib/core/splice.c): a filled page must be exactly
- * the page rendered with the values in place of the marks, for any placement of the marks, and
- * for the real event page of templates/. */
+/* Pages cut at their marks and filled per request (lib/core/splice.c): a filled page must be
+ * exactly the page rendered with the values in place of the marks, for any placement of the marks,
+ * and for the real event page of templates/. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

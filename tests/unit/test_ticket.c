@@ -108,8 +108,7 @@ static void test_truncated_and_extended_rejected(void **state)
     for (size_t i = 0; i < strlen(extra); i++) {
         memcpy(longer, f->text, ADMIT_TICKET_TEXT_LEN);
         longer[ADMIT_TICKET_TEXT_LEN] = extra[i];
-        assert_int_equal(verify(f, longer, ADMIT_TICKET_TEXT_LEN + 1),
-                         ADMIT_TICKET_WRONG_LENGTH);
+        assert_int_equal(verify(f, longer, ADMIT_TICKET_TEXT_LEN + 1), ADMIT_TICKET_WRONG_LENGTH);
     }
     /* A NUL byte inside the declared length is not a terminator the parser trusts. */
     memcpy(longer, f->text, ADMIT_TICKET_TEXT_LEN);

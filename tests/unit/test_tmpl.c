@@ -1,4 +1,5 @@
-/* The template engine (lib/core/tmpl.c, lib/core/tmpl_set.c) and the escaping it applies (lib/core/escape.c). */
+/* The template engine (lib/core/tmpl.c, lib/core/tmpl_set.c) and the escaping it applies
+ * (lib/core/escape.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

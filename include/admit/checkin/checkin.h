@@ -138,7 +138,7 @@ unsigned admit_checkin_answer_status(const json_t *answer);
 struct admit_checkin_entry {
     const char *token_hash; /* admit_device_token_hash of the door's token */
     const struct admit_checkin_scan *scan;
-    struct admit_ticket ticket;         /* filled by admit_checkin_entry_init */
+    struct admit_ticket ticket; /* filled by admit_checkin_entry_init */
     enum admit_ticket_error ticket_error;
     json_t *answer; /* out: the answer object, or NULL when the scan is left to admit_checkin */
 };

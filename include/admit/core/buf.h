@@ -10,10 +10,10 @@
 #include "admit/core/rc.h"
 
 struct admit_buf {
-    char *data;   /* owned; NULL until the first append */
-    size_t len;   /* bytes used, excluding the terminator */
-    size_t cap;   /* bytes allocated */
-    size_t max;   /* appends that would make len exceed max fail with ADMIT_ERR_TOO_LARGE */
+    char *data; /* owned; NULL until the first append */
+    size_t len; /* bytes used, excluding the terminator */
+    size_t cap; /* bytes allocated */
+    size_t max; /* appends that would make len exceed max fail with ADMIT_ERR_TOO_LARGE */
 };
 
 /* Prepares an empty buffer that may hold up to max bytes. Allocates nothing. */

@@ -46,7 +46,8 @@ void admit_key_id_format(uint32_t key_id, char out[ADMIT_KEY_ID_STRLEN]);
 /* Writes pk as 64 lower-case hex digits into out. */
 void admit_key_public_format(const struct admit_public_key *key, char out[ADMIT_KEY_PUBLIC_HEXLEN]);
 /* Parses 64 hex digits (exactly) into key, deriving the key id. ADMIT_ERR_INVALID otherwise. */
-enum admit_rc admit_key_public_parse(const char *hex, struct admit_public_key *key) ADMIT_MUST_CHECK;
+enum admit_rc admit_key_public_parse(const char *hex,
+                                     struct admit_public_key *key) ADMIT_MUST_CHECK;
 
 /* Fills key with a fresh random key pair. */
 void admit_key_generate(struct admit_signing_key *key);
@@ -56,17 +57,17 @@ void admit_key_wipe(struct admit_signing_key *key);
 /* Writes DIR/ticket-signing.key (mode 0600) and DIR/ticket-signing.pub (0644), fsynced.
  * ADMIT_ERR_EXISTS if either file exists (nothing is overwritten, nothing half-written is left);
  * ADMIT_ERR_IO with errno set on other failures. */
-enum admit_rc admit_key_write_files(const char *dir, const struct admit_signing_key *key)
-    ADMIT_MUST_CHECK;
+enum admit_rc admit_key_write_files(const char *dir,
+                                    const struct admit_signing_key *key) ADMIT_MUST_CHECK;
 
 /* Loads a secret key file. ADMIT_ERR_PERMISSION if group or others may access it,
  * ADMIT_ERR_IO (errno set) if it cannot be read, ADMIT_ERR_INVALID if it is not a key file. */
-enum admit_rc admit_key_load_secret(const char *path, struct admit_signing_key *key)
-    ADMIT_MUST_CHECK;
+enum admit_rc admit_key_load_secret(const char *path,
+                                    struct admit_signing_key *key) ADMIT_MUST_CHECK;
 /* Loads a public key file; same errors as admit_key_load_secret except PERMISSION. A secret key
  * file is accepted too (its public half is used). */
-enum admit_rc admit_key_load_public(const char *path, struct admit_public_key *key)
-    ADMIT_MUST_CHECK;
+enum admit_rc admit_key_load_public(const char *path,
+                                    struct admit_public_key *key) ADMIT_MUST_CHECK;
 
 /* Keyring: init empty, add a key (a key already present is not added twice), find by id
  * (NULL when unknown; the pointer is valid until the next add), free. */

@@ -4,8 +4,8 @@
  *
  * A typed name matches a list when both are equal after folding: letter case (Unicode, simple
  * case mapping), every dash and minus sign read as '-' with the spaces around it ignored, and
- * every other run of spaces (any Unicode space) read as one, ignored at both ends. An exact name wins over the folded rule, and a
- * name over a number. */
+ * every other run of spaces (any Unicode space) read as one, ignored at both ends. An exact name
+ * wins over the folded rule, and a name over a number. */
 #ifndef ADMIT_LIST_MATCH_H
 #define ADMIT_LIST_MATCH_H
 

@@ -7,8 +7,8 @@
 
 /* Checks that every migration compiled into this binary has been applied. ADMIT_OK if so;
  * ADMIT_ERR_STATE (with *applied and *expected set) if the database is behind or ahead. */
-enum admit_rc admit_migrate_check(struct admit_db *db, int *applied, int *expected)
-    ADMIT_MUST_CHECK;
+enum admit_rc admit_migrate_check(struct admit_db *db, int *applied,
+                                  int *expected) ADMIT_MUST_CHECK;
 
 /* Applies the pending migrations, each in its own transaction, under an advisory lock so two
  * runs at once are safe; records what ran in schema_migrations. Running it twice is a no-op.

@@ -17,12 +17,12 @@ enum {
 };
 
 struct cli_opt {
-    const char *name;  /* long option name without the dashes */
-    char short_name;   /* 0 for none */
+    const char *name; /* long option name without the dashes */
+    char short_name;  /* 0 for none */
     enum cli_type type;
-    const char *arg;   /* placeholder shown in help, e.g. "FILE" */
-    const char *env;   /* environment variable used when the option is absent, or NULL */
-    const char *def;   /* default value as text, or NULL */
+    const char *arg; /* placeholder shown in help, e.g. "FILE" */
+    const char *env; /* environment variable used when the option is absent, or NULL */
+    const char *def; /* default value as text, or NULL */
     unsigned long min, max;
     unsigned flags;
     const char *help;

@@ -9,7 +9,7 @@
 #include "admit/core/buf.h"
 #include "admit/core/rc.h"
 
-#define ADMIT_QR_QUIET_ZONE   4
+#define ADMIT_QR_QUIET_ZONE    4
 #define ADMIT_QR_MODULE_PX_MAX 64
 /* Pixels per module of an SVG's own width and height (a version 5 code: 360 px): the size
  * viewers and converters draw it at, large enough for a phone or webcam to read. Pages size it
@@ -17,9 +17,9 @@
 #define ADMIT_QR_SVG_MODULE_PX 8
 
 struct admit_qr {
-    int version;             /* 1..40 */
-    int width;               /* modules per side, without quiet zone */
-    unsigned char *modules;  /* width * width bytes, row-major, 1 = dark; owned */
+    int version;            /* 1..40 */
+    int width;              /* modules per side, without quiet zone */
+    unsigned char *modules; /* width * width bytes, row-major, 1 = dark; owned */
 };
 
 /* Encodes text at level M with the smallest version that fits (alphanumeric mode when the text
@@ -34,7 +34,7 @@ enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out) ADM
 
 /* Appends a PNG file (module_px pixels per module, 1..ADMIT_QR_MODULE_PX_MAX) to out.
  * ADMIT_ERR_INVALID for a bad module size, ADMIT_ERR_QR if libpng fails. */
-enum admit_rc admit_qr_png(const struct admit_qr *qr, unsigned module_px, struct admit_buf *out)
-    ADMIT_MUST_CHECK;
+enum admit_rc admit_qr_png(const struct admit_qr *qr, unsigned module_px,
+                           struct admit_buf *out) ADMIT_MUST_CHECK;
 
 #endif

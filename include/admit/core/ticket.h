@@ -31,10 +31,10 @@ struct admit_ticket {
 /* Why a text is not a valid ticket. Each has its own message (admit_ticket_strerror). */
 enum admit_ticket_error {
     ADMIT_TICKET_VALID = 0,
-    ADMIT_TICKET_NOT_A_TICKET,   /* does not start with "AD<version>:" */
+    ADMIT_TICKET_NOT_A_TICKET, /* does not start with "AD<version>:" */
     ADMIT_TICKET_UNKNOWN_VERSION,
     ADMIT_TICKET_WRONG_LENGTH,
-    ADMIT_TICKET_MALFORMED,      /* not canonical Base45 */
+    ADMIT_TICKET_MALFORMED, /* not canonical Base45 */
     ADMIT_TICKET_UNKNOWN_KEY,
     ADMIT_TICKET_BAD_SIGNATURE,
 };

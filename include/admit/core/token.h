@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#define ADMIT_TOKEN_LEN 22
+#define ADMIT_TOKEN_LEN  22
 #define ADMIT_TOKEN_SIZE (ADMIT_TOKEN_LEN + 1)
 
 /* Writes a fresh token and its terminator into out. */

@@ -53,5 +53,4 @@ enum admit_rc admit_mail_finish(struct admit_db *db, long long id, int attempt,
 enum admit_rc admit_mail_ticket_png(struct admit_db *db, const struct admit_signing_key *key,
                                     const json_t *payload, struct admit_buf *png) ADMIT_MUST_CHECK;
 
-
 #endif

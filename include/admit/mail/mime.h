@@ -8,8 +8,8 @@
  * the message is 7-bit whatever the text; non-ASCII in headers becomes RFC 2047 encoded words
  * (UTF-8, "B" encoding, never splitting a character), which also neutralises CR and LF.
  *
- * Why not GMime: see lib/mail/mime.c. All functions append to out (bounded by out->max); on an error
- * other than ADMIT_ERR_INVALID out may hold a partial line (the caller drops the message). */
+ * Why not GMime: see lib/mail/mime.c. All functions append to out (bounded by out->max); on an
+ * error other than ADMIT_ERR_INVALID out may hold a partial line (the caller drops the message). */
 #ifndef ADMIT_MIME_H
 #define ADMIT_MIME_H
 

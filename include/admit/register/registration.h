@@ -56,9 +56,9 @@ enum admit_registration_outcome {
 
 struct admit_registration_result {
     enum admit_registration_outcome outcome;
-    int registration_id;            /* for CREATED and DUPLICATE */
-    char token[ADMIT_TOKEN_SIZE];   /* access token, for CREATED and DUPLICATE */
-    int waitlisted;                 /* for CREATED and DUPLICATE */
+    int registration_id;          /* for CREATED and DUPLICATE */
+    char token[ADMIT_TOKEN_SIZE]; /* access token, for CREATED and DUPLICATE */
+    int waitlisted;               /* for CREATED and DUPLICATE */
 };
 
 /* Registers in for the event slug: one transaction; capacity is exact whatever the

@@ -18,13 +18,13 @@
  * as PNG to png. ADMIT_ERR_CRYPTO, ADMIT_ERR_QR or ADMIT_ERR_TOO_LARGE on failure. */
 enum admit_rc admit_ticket_image_render(const struct admit_signing_key *key, uint32_t event_id,
                                         uint32_t attendee_id, uint16_t reissue,
-                                        struct admit_buf *svg, struct admit_buf *png)
-    ADMIT_MUST_CHECK;
+                                        struct admit_buf *svg,
+                                        struct admit_buf *png) ADMIT_MUST_CHECK;
 
 /* Stores the images of version reissue of a registration's ticket; an image of an older version
  * never replaces a newer one. */
 enum admit_rc admit_ticket_image_store(struct admit_db *db, int registration_id, int reissue,
-                                       const struct admit_buf *svg, const struct admit_buf *png)
-    ADMIT_MUST_CHECK;
+                                       const struct admit_buf *svg,
+                                       const struct admit_buf *png) ADMIT_MUST_CHECK;
 
 #endif
