@@ -2,7 +2,9 @@
  * worker threads, each with its own database connection, decide them. A worker takes every job
  * waiting and sends the online entries among them to PostgreSQL as one statement and one
  * transaction (admit_checkin_group), so that eight busy doors cost the database a few commits
- * instead of eight; the rest go one by one through admit_checkin_submit. */
+ * instead of eight; the rest go one by one: an entry the statement left straight to the SQL
+ * function admit_checkin (admit_checkin_submit_entry: its ticket verified once, when the job was
+ * made), anything else through admit_checkin_submit. */
 #include "admit/checkin/checkin.h"
 
 #include <pthread.h>
@@ -105,7 +107,11 @@ static void *worker(void *arg)
                 struct admit_checkin_job *job = jobs[i];
                 if (job == NULL || (pass == 0 && job->rc == ADMIT_ERR_NOT_FOUND))
                     continue;
-                if (pass == 1) /* not single, or left by the statement */
+                /* Left by the statement: straight to admit_checkin, the ticket verified once;
+                 * anything else (a batch, an exit, an upload) the general way. */
+                if (pass == 1 && job->single)
+                    job->rc = admit_checkin_submit_entry(db, &job->entry, job->req, &job->answers);
+                else if (pass == 1)
                     job->rc = admit_checkin_submit(db, job->token_hash, job->req, job->ring,
                                                    &job->answers);
                 job->db = db;

@@ -32,11 +32,11 @@ static enum admit_ticket_error read_ticket(const struct admit_checkin_scan *scan
     return admit_ticket_verify(text, len, ring, ticket);
 }
 
-/* The SQL argument for one scan: what the ticket says, or why it was refused. */
-static json_t *prepare_scan(const struct admit_checkin_scan *scan, const struct admit_keyring *ring)
+/* The SQL argument for one scan: what its ticket (verified: terr) says, or why it was
+ * refused. */
+static json_t *prepare_scan(const struct admit_checkin_scan *scan, enum admit_ticket_error terr,
+                            const struct admit_ticket *ticket)
 {
-    struct admit_ticket ticket;
-    enum admit_ticket_error terr = read_ticket(scan, ring, &ticket);
     json_t *arg = json_pack("{s:s, s:s, s:s, s:s, s:b}", "nonce", scan->nonce, "list", scan->list,
                             "direction", scan->exit ? "exit" : "entry", "scanned_at",
                             scan->scanned_at, "offline", scan->offline);
@@ -51,9 +51,9 @@ static json_t *prepare_scan(const struct admit_checkin_scan *scan, const struct 
     if (terr != ADMIT_TICKET_VALID) {
         json_object_set_new(arg, "invalid", json_string(admit_ticket_error_code(terr)));
     } else {
-        json_object_set_new(arg, "event_id", json_integer(ticket.event_id));
-        json_object_set_new(arg, "registration_id", json_integer(ticket.attendee_id));
-        json_object_set_new(arg, "reissue", json_integer(ticket.reissue));
+        json_object_set_new(arg, "event_id", json_integer(ticket->event_id));
+        json_object_set_new(arg, "registration_id", json_integer(ticket->attendee_id));
+        json_object_set_new(arg, "reissue", json_integer(ticket->reissue));
     }
     return arg;
 }
@@ -62,9 +62,13 @@ json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
                               const struct admit_keyring *ring)
 {
     json_t *scans = json_array();
-    for (size_t i = 0; i < req->count; i++)
-        if (req->scans[i].refused.code == NULL)
-            json_array_append_new(scans, prepare_scan(&req->scans[i], ring));
+    for (size_t i = 0; i < req->count; i++) {
+        struct admit_ticket ticket;
+        if (req->scans[i].refused.code != NULL)
+            continue;
+        enum admit_ticket_error terr = read_ticket(&req->scans[i], ring, &ticket);
+        json_array_append_new(scans, prepare_scan(&req->scans[i], terr, &ticket));
+    }
     return scans;
 }
 
@@ -225,30 +229,16 @@ enum admit_rc admit_checkin_one(struct admit_db *db, const char *token_hash,
     return ADMIT_OK;
 }
 
-enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
-                                   const struct admit_checkin_request *req,
-                                   const struct admit_keyring *ring, json_t **answers)
+/* The scans of req through the SQL function admit_checkin in one transaction (retried on a
+ * deadlock): scans is their SQL argument (admit_checkin_prepare's, or one entry's). */
+static enum admit_rc submit_general(struct admit_db *db, const char *token_hash,
+                                    const struct admit_checkin_request *req, json_t *scans,
+                                    json_t **answers)
 {
     PGresult *res = NULL;
-    char *scans_text = NULL;
     enum admit_rc rc = ADMIT_ERR_INVALID;
-    *answers = NULL;
-    if (!req->batch && req->count == 1) {
-        json_t *answer = NULL;
-        rc = admit_checkin_one(db, token_hash, &req->scans[0], ring, &answer);
-        if (rc == ADMIT_OK) {
-            *answers = json_array();
-            json_array_append_new(*answers, answer);
-        }
-        if (rc != ADMIT_ERR_NOT_FOUND)
-            return rc;
-    }
-    /* Refused scans of a batch stay out of the database; with none left, the call still
-     * checks the token (and answers []). */
-    json_t *scans = admit_checkin_prepare(req, ring);
     size_t decided = json_array_size(scans);
-    scans_text = json_dumps(scans, JSON_COMPACT);
-    json_decref(scans);
+    char *scans_text = json_dumps(scans, JSON_COMPACT);
     if (scans_text == NULL)
         abort();
     const char *params[2] = {token_hash, scans_text};
@@ -289,5 +279,39 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
 done:
     PQclear(res);
     free(scans_text);
+    return rc;
+}
+
+enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
+                                   const struct admit_checkin_request *req,
+                                   const struct admit_keyring *ring, json_t **answers)
+{
+    *answers = NULL;
+    if (!req->batch && req->count == 1) {
+        json_t *answer = NULL;
+        enum admit_rc rc = admit_checkin_one(db, token_hash, &req->scans[0], ring, &answer);
+        if (rc == ADMIT_OK) {
+            *answers = json_array();
+            json_array_append_new(*answers, answer);
+        }
+        if (rc != ADMIT_ERR_NOT_FOUND)
+            return rc;
+    }
+    /* Refused scans of a batch stay out of the database; with none left, the call still
+     * checks the token (and answers []). */
+    json_t *scans = admit_checkin_prepare(req, ring);
+    enum admit_rc rc = submit_general(db, token_hash, req, scans, answers);
+    json_decref(scans);
+    return rc;
+}
+
+enum admit_rc admit_checkin_submit_entry(struct admit_db *db, const struct admit_checkin_entry *e,
+                                         const struct admit_checkin_request *req, json_t **answers)
+{
+    *answers = NULL;
+    json_t *scans = json_array();
+    json_array_append_new(scans, prepare_scan(e->scan, e->ticket_error, &e->ticket));
+    enum admit_rc rc = submit_general(db, e->token_hash, req, scans, answers);
+    json_decref(scans);
     return rc;
 }

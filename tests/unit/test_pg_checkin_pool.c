@@ -274,10 +274,61 @@ static void test_crowd_in_groups(void **state)
     }
 }
 
+/* A door quiet for over a minute: the group statement leaves its scan, which goes straight to
+ * admit_checkin (admit_checkin_submit_entry) and is decided there, the door recorded as seen;
+ * its next scan is the group statement's again. A nonce reused for another ticket by a quiet
+ * door is refused the same way. */
+static void test_quiet_door(void **state)
+{
+    struct admit_db *db = admit_db_new(pg.dsn);
+    char hash[ADMIT_DEVICE_HASH_SIZE], nonce[ADMIT_TOKEN_SIZE];
+    struct manual m;
+    (void)state;
+    door(db, "Quiet door", hash);
+    change("UPDATE devices SET last_seen_at = now() - interval '2 minutes' "
+           "WHERE name = 'Quiet door'");
+    struct admit_checkin_pool *pool = admit_checkin_pool_new(pg.dsn, 1);
+    admit_token_new(nonce);
+    manual_submit(&m, pool, hash, first + 230, nonce);
+    sem_wait(&m.done);
+    assert_int_equal(m.job.rc, ADMIT_OK);
+    assert_verdict(json_array_get(m.job.answers, 0), "valid", "");
+    json_decref(m.job.answers);
+    sem_destroy(&m.done);
+    assert_string_equal(pgtest_value(pg.dsn, "SELECT last_seen_at > now() - interval '1 minute' "
+                                             "FROM devices WHERE name = 'Quiet door'"),
+                        "t");
+    struct admit_checkin_pool_stats before, after;
+    admit_checkin_pool_stats(pool, &before);
+    char again[ADMIT_TOKEN_SIZE];
+    admit_token_new(again);
+    manual_submit(&m, pool, hash, first + 230, again);
+    sem_wait(&m.done);
+    assert_verdict(json_array_get(m.job.answers, 0), "already_checked_in", "");
+    json_decref(m.job.answers);
+    sem_destroy(&m.done);
+    admit_checkin_pool_stats(pool, &after);
+    assert_int_equal(after.scans, before.scans + 1); /* decided by the group statement */
+    /* Quiet again, and the first nonce sent with another ticket: refused, nothing written. */
+    change("UPDATE devices SET last_seen_at = now() - interval '2 minutes' "
+           "WHERE name = 'Quiet door'");
+    manual_submit(&m, pool, hash, first + 231, nonce);
+    sem_wait(&m.done);
+    assert_int_equal(m.job.rc, ADMIT_OK);
+    const json_t *error = json_object_get(json_array_get(m.job.answers, 0), "error");
+    assert_string_equal(json_string_value(json_object_get(error, "code")), "nonce_reused");
+    json_decref(m.job.answers);
+    sem_destroy(&m.done);
+    admit_checkin_pool_close(pool);
+    admit_checkin_pool_free(pool);
+    admit_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_group),
+        cmocka_unit_test(test_quiet_door),
         cmocka_unit_test(test_crowd_at_the_doors),
         cmocka_unit_test(test_crowd_in_groups),
     };

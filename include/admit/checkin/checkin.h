@@ -164,8 +164,9 @@ enum admit_rc admit_checkin_group(struct admit_db *db, struct admit_checkin_entr
 /* Check-ins decided on threads of their own, so that the server's HTTP threads never wait for
  * PostgreSQL and the scans of all doors meet: each of the pool's workers has its own database
  * connection, takes every job waiting (up to ADMIT_CHECKIN_GROUP_MAX) and decides the online
- * entries among them as one group (admit_checkin_group), the rest (batches, exits, offline
- * uploads, what the group statement leaves) one by one through admit_checkin_submit. A job
+ * entries among them as one group (admit_checkin_group), the rest one by one: what the group
+ * statement leaves through admit_checkin_submit_entry, batches, exits and offline uploads
+ * through admit_checkin_submit. A job
  * arriving while every worker is busy waits for the next group; with a worker free it goes
  * at once, as a group of one. */
 struct admit_checkin_job {
@@ -226,6 +227,14 @@ enum admit_rc admit_checkin_submit(struct admit_db *db, const char *token_hash,
                                    const struct admit_checkin_request *req,
                                    const struct admit_keyring *ring,
                                    json_t **answers) ADMIT_MUST_CHECK;
+
+/* For the entry of a single-scan request req that the group statement left undecided
+ * (admit_checkin_group gave it no answer): decides it through admit_checkin at once, with the
+ * ticket e's initialisation verified, neither the group statement tried nor the ticket verified
+ * again. Answers as admit_checkin_submit. */
+enum admit_rc admit_checkin_submit_entry(struct admit_db *db, const struct admit_checkin_entry *e,
+                                         const struct admit_checkin_request *req,
+                                         json_t **answers) ADMIT_MUST_CHECK;
 
 /* One online entry scan through the group statement, alone. ADMIT_OK with *answer the answer
  * object admit_checkin_submit would give (the caller decrefs it); ADMIT_ERR_NOT_FOUND, with
