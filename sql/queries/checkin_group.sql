@@ -1,9 +1,9 @@
 -- Online entry scans, the door's everyday case, decided in one statement: one scan, or a group
 -- of scans from several doors that admitd gathered while earlier ones were in the database
 -- (lib/checkin/checkin_pool.c), so that they share one transaction, one commit and one executor
--- start-up. Each gets the verdict admit_checkin_scan (sql/migrations/002_checkin.sql) would give
--- it, without the function's dozen statements (tests/unit/test_pg_checkin_group.c holds the two
--- to the same answers). The statement answers only what it can decide alone; a scan it leaves
+-- start-up. Each gets the verdict admit_checkin_scan (sql/migrations/008_checkin_rule.sql) would
+-- give it, by the same rule (admit_checkin_rule), without the function's dozen statements
+-- (tests/unit/test_pg_checkin_group.c holds the two to the same answers). The statement answers only what it can decide alone; a scan it leaves
 -- gets no row and nothing written for it, and the caller asks admit_checkin:
 --   - the token is unknown or revoked, or the device was last seen over a minute ago (the
 --     function records when);
@@ -44,27 +44,17 @@ WITH i AS (
            nextval('scans_id') AS scan_id,
            admit_scan_key(d.event_id, d.registration_id, d.reissue, d.invalid, d.list,
                           'entry') AS scan_key,
-           CASE WHEN d.invalid IS NOT NULL THEN 'invalid'
-                WHEN d.event_id IS DISTINCT FROM d.device_event THEN 'wrong_event'
-                WHEN l.id IS NULL OR r.id IS NULL THEN 'invalid'
-                WHEN r.status = 'cancelled' OR d.reissue < r.reissue THEN 'revoked'
-                WHEN d.reissue > r.reissue THEN 'invalid'
-                WHEN r.status = 'waitlisted' THEN 'waitlisted'
-                WHEN NOT EXISTS (SELECT 1 FROM registration_lists rl
-                                 WHERE rl.registration_id = r.id AND rl.list_id = l.id)
-                    THEN 'not_on_list'
-                ELSE 'admit' END AS decided,
-           CASE WHEN d.invalid IS NOT NULL THEN d.invalid
-                WHEN d.event_id IS DISTINCT FROM d.device_event THEN ''
-                WHEN l.id IS NULL THEN 'unknown_list'
-                WHEN r.id IS NULL THEN 'unknown_attendee'
-                WHEN r.status = 'cancelled' THEN 'cancelled'
-                WHEN d.reissue < r.reissue THEN 'reissued'
-                WHEN d.reissue > r.reissue THEN 'unknown_reissue'
-                ELSE '' END AS reason
+           x.rule[1] AS decided, x.rule[2] AS reason
     FROM d
     LEFT JOIN checkin_lists l ON l.event_id = d.device_event AND l.name = d.list
     LEFT JOIN registrations r ON r.id = d.registration_id AND r.event_id = l.event_id
+    -- The verdict order, written once (migration 8); 'admit' goes on to the admission.
+    CROSS JOIN LATERAL (
+        SELECT admit_checkin_rule(d.invalid, d.event_id, d.device_event, l.id, r.id, r.status,
+                                  d.reissue, r.reissue,
+                                  EXISTS (SELECT 1 FROM registration_lists rl
+                                          WHERE rl.registration_id = r.id AND rl.list_id = l.id),
+                                  'entry') AS rule) AS x
     WHERE NOT EXISTS (SELECT 1 FROM scans x
                       WHERE x.device_id = d.device_id AND x.client_nonce = d.nonce)
       -- the same nonce or ticket earlier in the group: left to admit_checkin, after this commits

@@ -14,7 +14,19 @@
  *     waitlisted, not_on_list, already_checked_in (first_at and first_gate; entered_at and
  *     entered_gate: the latest entry, after an exit and a re-entry), else valid
  * A ticket signed by the event's key for a registration the last sync did not include (someone
- * who registered since) is valid: its signature is the proof, as pretix does offline. */
+ * who registered since) is valid: its signature is the proof, as pretix does offline.
+ *
+ * The order is the server's (admit_checkin_rule, sql/migrations/008_checkin_rule.sql); where the
+ * door decides differently, on purpose, because it cannot know (tested against the server on
+ * the same scenarios: tests/unit/test_pg_verdict_parity.c):
+ *     a well-signed ticket for a registration the server does not have: valid offline (the
+ *         server: invalid "unknown_attendee"), as the door cannot tell it from someone
+ *         registered since its last sync;
+ *     a well-signed ticket with a reissue counter above the registration's: valid offline (the
+ *         server: invalid "unknown_reissue"), as it may be a reissue since the last sync;
+ *     and whatever changed since the last sync (a cancellation, a reissue, another door's
+ *     admission): the upload reconciles, and flags for the organisers a person let in whom the
+ *     server would have refused. */
 #ifndef ADMIT_SCAN_OFFLINE_H
 #define ADMIT_SCAN_OFFLINE_H
 
