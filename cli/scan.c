@@ -76,7 +76,7 @@ static void on_stop_signal(int sig)
 /* Checks one line; false when the scanner must stop (after a message). */
 static bool scan_line(struct run *r, const char *line, size_t len)
 {
-    json_t *answer = NULL;
+    struct admit_scan_answer answer;
     enum admit_rc rc = admit_scan_session_scan(r->session, line, len, &answer);
     if (rc == ADMIT_ERR_NOT_FOUND)
         return true; /* a blank line is not a scan */
@@ -95,8 +95,8 @@ static bool scan_line(struct run *r, const char *line, size_t len)
         return false;
     }
     r->screen.time_zone = admit_scan_session_time_zone(r->session);
-    scan_screen_show(&r->screen, answer);
-    json_decref(answer);
+    scan_screen_show(&r->screen, &answer);
+    admit_scan_answer_free(&answer);
     if (r->screen.failed) {
         cli_error(r->args, "cannot write to stdout: stopping");
         r->status = CLI_EXIT_USAGE;

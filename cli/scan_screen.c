@@ -5,10 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "admit/checkin/checkin.h"
-
 struct words {
-    const char *verdict;
+    enum admit_verdict verdict;
     const char *reason; /* NULL: any reason */
     const char *badge;
     const char *text;
@@ -16,55 +14,58 @@ struct words {
 
 /* First match wins: specific reasons before the verdict's general line. */
 static const struct words door_words[] = {
-    {"valid", "re_entry", "✔ VALID", "(re-entry)"},
-    {"valid", NULL, "✔ VALID", ""},
-    {"already_checked_in", NULL, "✖ ALREADY CHECKED IN", "already inside"},
-    {"revoked", "cancelled", "✖ CANCELLED", "this registration was cancelled: send to the desk"},
-    {"revoked", "reissued", "✖ OLD TICKET",
+    {ADMIT_VERDICT_VALID, "re_entry", "✔ VALID", "(re-entry)"},
+    {ADMIT_VERDICT_VALID, NULL, "✔ VALID", ""},
+    {ADMIT_VERDICT_ALREADY_CHECKED_IN, NULL, "✖ ALREADY CHECKED IN", "already inside"},
+    {ADMIT_VERDICT_REVOKED, "cancelled", "✖ CANCELLED",
+     "this registration was cancelled: send to the desk"},
+    {ADMIT_VERDICT_REVOKED, "reissued", "✖ OLD TICKET",
      "a newer ticket was issued to this person: ask for it, or send to the desk"},
-    {"revoked", NULL, "✖ NOT VALID", "this ticket is no longer valid: send to the desk"},
-    {"waitlisted", NULL, "✖ WAITLISTED", "on the waiting list, not admitted: send to the desk"},
-    {"not_on_list", NULL, "✖ NOT ON LIST", "not registered for this session: send to the desk"},
-    {"wrong_event", NULL, "✖ WRONG EVENT", "a ticket for another event: send to the desk"},
-    {"invalid", "not_a_ticket", "✖ NOT A TICKET", "This is not a ticket for this system"},
-    {"invalid", "unknown_version", "✖ UNREADABLE",
+    {ADMIT_VERDICT_REVOKED, NULL, "✖ NOT VALID",
+     "this ticket is no longer valid: send to the desk"},
+    {ADMIT_VERDICT_WAITLISTED, NULL, "✖ WAITLISTED",
+     "on the waiting list, not admitted: send to the desk"},
+    {ADMIT_VERDICT_NOT_ON_LIST, NULL, "✖ NOT ON LIST",
+     "not registered for this session: send to the desk"},
+    {ADMIT_VERDICT_WRONG_EVENT, NULL, "✖ WRONG EVENT",
+     "a ticket for another event: send to the desk"},
+    {ADMIT_VERDICT_INVALID, "not_a_ticket", "✖ NOT A TICKET",
+     "This is not a ticket for this system"},
+    {ADMIT_VERDICT_INVALID, "unknown_version", "✖ UNREADABLE",
      "Ticket damaged or misread: scan it again, or send to the desk"},
-    {"invalid", "wrong_length", "✖ UNREADABLE",
+    {ADMIT_VERDICT_INVALID, "wrong_length", "✖ UNREADABLE",
      "Ticket damaged or misread: scan it again, or send to the desk"},
-    {"invalid", "malformed", "✖ UNREADABLE",
+    {ADMIT_VERDICT_INVALID, "malformed", "✖ UNREADABLE",
      "Ticket damaged or misread: scan it again, or send to the desk"},
-    {"invalid", "bad_signature", "✖ FORGED OR DAMAGED",
+    {ADMIT_VERDICT_INVALID, "bad_signature", "✖ FORGED OR DAMAGED",
      "Ticket damaged or forged: send to the desk"},
-    {"invalid", "unknown_key", "✖ UNKNOWN TICKET",
+    {ADMIT_VERDICT_INVALID, "unknown_key", "✖ UNKNOWN TICKET",
      "Ticket not signed by this event's keys: send to the desk"},
-    {"invalid", "unknown_attendee", "✖ UNKNOWN PERSON",
+    {ADMIT_VERDICT_INVALID, "unknown_attendee", "✖ UNKNOWN PERSON",
      "No registration for this ticket: send to the desk"},
-    {"invalid", "unknown_reissue", "✖ UNKNOWN TICKET",
+    {ADMIT_VERDICT_INVALID, "unknown_reissue", "✖ UNKNOWN TICKET",
      "Ticket newer than the registration: send to the desk"},
-    {"invalid", "unknown_list", "✖ DOOR NOT SET UP",
+    {ADMIT_VERDICT_INVALID, "unknown_list", "✖ DOOR NOT SET UP",
      "The server does not know this door's list: call the organisers"},
-    {"invalid", "no_keys", "✖ CANNOT CHECK",
+    {ADMIT_VERDICT_INVALID, "no_keys", "✖ CANNOT CHECK",
      "This scanner has not reached the server yet: connect it, and send people to the desk "
      "meanwhile"},
-    {"invalid", NULL, "✖ INVALID", "Ticket refused: send to the desk"},
+    {ADMIT_VERDICT_INVALID, NULL, "✖ INVALID", "Ticket refused: send to the desk"},
 };
 
-void scan_screen_words(const char *verdict, const char *reason, bool exit_scan, const char **badge,
-                       const char **text)
+void scan_screen_words(enum admit_verdict verdict, const char *reason, bool exit_scan,
+                       const char **badge, const char **text)
 {
-    if (verdict == NULL)
-        verdict = "";
     if (reason == NULL)
         reason = "";
-    if (exit_scan && strcmp(verdict, "valid") == 0) {
+    if (exit_scan && verdict == ADMIT_VERDICT_VALID) {
         *badge = "↩ EXIT";
         *text = strcmp(reason, "not_inside") == 0 ? "(was not checked in)" : "";
         return;
     }
     for (size_t i = 0; i < sizeof door_words / sizeof door_words[0]; i++) {
         const struct words *w = &door_words[i];
-        if (strcmp(w->verdict, verdict) == 0 &&
-            (w->reason == NULL || strcmp(w->reason, reason) == 0)) {
+        if (w->verdict == verdict && (w->reason == NULL || strcmp(w->reason, reason) == 0)) {
             *badge = w->badge;
             *text = w->text;
             return;
@@ -103,15 +104,9 @@ void scan_screen_time(const char *iso, const char *time_zone, char *out, size_t 
         strftime(out, outlen, "%d %b %H:%M", &tm);
 }
 
-static const char *field(const json_t *answer, const char *key)
+static void show_json(struct scan_screen *sc, const struct admit_scan_answer *a)
 {
-    const char *v = json_string_value(json_object_get(answer, key));
-    return v != NULL ? v : "";
-}
-
-static void show_json(struct scan_screen *sc, const json_t *answer)
-{
-    if (json_dumpf(answer, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF ||
+    if (json_dumpf(a->json, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF ||
         fflush(stdout) != 0)
         sc->failed = true;
 }
@@ -119,13 +114,8 @@ static void show_json(struct scan_screen *sc, const json_t *answer)
 /* One verdict line: a badge (white on green or red on a terminal), who, and why:
  *     ✔ VALID  Ada Lovelace — Analytical Engines
  *     ✖ ALREADY CHECKED IN  at 09:12 (Gate A) — Ada Lovelace  [offline]            */
-static void show_line(struct scan_screen *sc, const json_t *answer, bool ok)
+static void show_line(struct scan_screen *sc, const struct admit_scan_answer *a, bool ok)
 {
-    bool exit_scan = strcmp(field(answer, "direction"), "exit") == 0;
-    bool offline = json_is_true(json_object_get(answer, "offline"));
-    const char *verdict = field(answer, "verdict");
-    const char *name = field(answer, "name");
-    const char *org = field(answer, "organisation");
     const char *badge, *text;
     char detail[512], when[32];
     const char *on = !sc->color ? "" : ok ? "\033[1;97;42m " : "\033[1;97;41m ";
@@ -133,27 +123,27 @@ static void show_line(struct scan_screen *sc, const json_t *answer, bool ok)
     const char *bold = sc->color ? "\033[1m" : "";
     const char *plain = sc->color ? "\033[0m" : "";
 
-    scan_screen_words(verdict, field(answer, "reason"), exit_scan, &badge, &text);
+    scan_screen_words(a->verdict, a->reason, a->exit, &badge, &text);
     snprintf(detail, sizeof detail, "%s", text);
-    if (strcmp(verdict, "already_checked_in") == 0) {
+    if (a->verdict == ADMIT_VERDICT_ALREADY_CHECKED_IN) {
         /* The latest entry (after an exit and a re-entry, the re-entry), else the first. */
-        const char *at = field(answer, "entered_at")[0] ? field(answer, "entered_at")
-                                                        : field(answer, "first_at");
-        const char *gate = field(answer, "entered_at")[0] ? field(answer, "entered_gate")
-                                                          : field(answer, "first_gate");
+        bool latest = a->entered_at[0] != '\0';
+        const char *at = latest ? a->entered_at : a->first_at;
+        const char *gate = latest ? a->entered_gate : a->first_gate;
         scan_screen_time(at[0] ? at : NULL, sc->time_zone, when, sizeof when);
         snprintf(detail, sizeof detail, "at %s (%s)", when, gate[0] ? gate : "unknown gate");
-    } else if (strcmp(verdict, "not_on_list") == 0) {
-        snprintf(detail, sizeof detail, "not registered for %s: send to the desk",
-                 field(answer, "list"));
+    } else if (a->verdict == ADMIT_VERDICT_NOT_ON_LIST) {
+        snprintf(detail, sizeof detail, "not registered for %s: send to the desk", a->list);
     }
+    const char *name = a->name;
     if (ok)
         printf("%s%s%s  %s%s%s%s%s%s%s%s", on, badge, off, bold,
-               name[0] ? name : "(registered since the last sync)", plain, org[0] ? " — " : "", org,
-               detail[0] ? "  " : "", detail, offline ? "  [offline]" : "");
+               name[0] ? name : "(registered since the last sync)", plain,
+               a->organisation[0] ? " — " : "", a->organisation, detail[0] ? "  " : "", detail,
+               a->offline ? "  [offline]" : "");
     else
         printf("%s%s%s  %s%s%s%s%s%s", on, badge, off, detail, name[0] ? " — " : "", bold, name,
-               plain, offline ? "  [offline]" : "");
+               plain, a->offline ? "  [offline]" : "");
     /* The bell ends the line, so that a log of the screen keeps one line per scan. */
     fputs(!ok && sc->bell_stdout ? "\a\n" : "\n", stdout);
     if (fflush(stdout) != 0)
@@ -175,12 +165,12 @@ static void show_error(struct scan_screen *sc)
         fputc('\a', stderr);
 }
 
-void scan_screen_show(struct scan_screen *sc, const json_t *answer)
+void scan_screen_show(struct scan_screen *sc, const struct admit_scan_answer *answer)
 {
-    bool error = json_object_get(answer, "error") != NULL;
-    bool ok = !error && admit_verdict_parse(field(answer, "verdict")) == ADMIT_VERDICT_VALID;
+    bool error = answer->error_code != NULL;
+    bool ok = !error && answer->verdict == ADMIT_VERDICT_VALID;
     sc->scans++;
-    sc->offline += json_is_true(json_object_get(answer, "offline"));
+    sc->offline += answer->offline;
     sc->refused += !ok;
     if (sc->json)
         show_json(sc, answer);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
+#include "admit/door/scan_session.h"
 
 struct scan_screen {
     bool json;
@@ -18,11 +18,11 @@ struct scan_screen {
     bool failed; /* stdout could not be written */
 };
 
-/* What the volunteer reads for a verdict and its reason (the API's codes, admit/checkin.h): a
- * badge ("✖ NOT A TICKET") and what happened and what to do ("This is not a ticket for this
+/* What the volunteer reads for a verdict and its reason (the API's code, e.g. "bad_signature"):
+ * a badge ("✖ NOT A TICKET") and what happened and what to do ("This is not a ticket for this
  * system"), both static strings, never NULL. The codes stay in --json and the journal. */
-void scan_screen_words(const char *verdict, const char *reason, bool exit_scan, const char **badge,
-                       const char **text);
+void scan_screen_words(enum admit_verdict verdict, const char *reason, bool exit_scan,
+                       const char **badge, const char **text);
 
 /* An API time ("2027-10-29T09:12:03.120Z") in time_zone (NULL: the computer's) into out:
  * "09:12" on the day it is now there, else "29 Oct 09:12"; "an unknown time" when it does not
@@ -30,6 +30,6 @@ void scan_screen_words(const char *verdict, const char *reason, bool exit_scan, 
 void scan_screen_time(const char *iso, const char *time_zone, char *out, size_t outlen);
 
 /* Shows answer (admit_scan_session_scan's) on stdout and counts it. */
-void scan_screen_show(struct scan_screen *sc, const json_t *answer);
+void scan_screen_show(struct scan_screen *sc, const struct admit_scan_answer *answer);
 
 #endif

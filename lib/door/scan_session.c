@@ -241,16 +241,43 @@ static size_t clean_line(const char *line, size_t len, char *out, size_t cap)
     return n;
 }
 
-/* The answer handed to the caller: a copy of answer with the scan's own fields. */
-static json_t *caller_answer(const json_t *answer, const json_t *scan, bool offline)
+void admit_scan_answer_free(struct admit_scan_answer *a)
 {
-    json_t *out = json_deep_copy(answer);
-    json_object_set_new(out, "offline", json_boolean(offline));
-    json_object_set(out, "nonce", json_object_get(scan, "nonce"));
-    json_object_set(out, "scanned_at", json_object_get(scan, "scanned_at"));
-    json_object_set(out, "list", json_object_get(scan, "list"));
-    json_object_set(out, "direction", json_object_get(scan, "direction"));
-    return out;
+    json_decref(a->json);
+    memset(a, 0, sizeof *a);
+}
+
+/* The answer handed to the caller: a copy of answer with the scan's own fields, typed. */
+static void caller_answer(struct admit_scan_answer *out, const json_t *answer, const json_t *scan,
+                          bool offline)
+{
+    json_t *j = json_deep_copy(answer);
+    json_object_set_new(j, "offline", json_boolean(offline));
+    json_object_set(j, "nonce", json_object_get(scan, "nonce"));
+    json_object_set(j, "scanned_at", json_object_get(scan, "scanned_at"));
+    json_object_set(j, "list", json_object_get(scan, "list"));
+    json_object_set(j, "direction", json_object_get(scan, "direction"));
+    const json_t *error = json_object_get(j, "error");
+    const json_t *id = json_object_get(j, "registration_id");
+    int verdict = admit_verdict_parse(scan_session_str(j, "verdict"));
+    *out = (struct admit_scan_answer){
+        .verdict = verdict >= 0 ? (enum admit_verdict)verdict : ADMIT_VERDICT_INVALID,
+        .error_code = error != NULL ? scan_session_str(error, "code") : NULL,
+        .reason = scan_session_str(j, "reason"),
+        .offline = offline,
+        .exit = strcmp(scan_session_str(j, "direction"), "exit") == 0,
+        .registration_id = json_is_integer(id) ? (long long)json_integer_value(id) : 0,
+        .name = scan_session_str(j, "name"),
+        .organisation = scan_session_str(j, "organisation"),
+        .list = scan_session_str(j, "list"),
+        .nonce = scan_session_str(j, "nonce"),
+        .scanned_at = scan_session_str(j, "scanned_at"),
+        .first_at = scan_session_str(j, "first_at"),
+        .first_gate = scan_session_str(j, "first_gate"),
+        .entered_at = scan_session_str(j, "entered_at"),
+        .entered_gate = scan_session_str(j, "entered_gate"),
+        .json = j,
+    };
 }
 
 /* Asks the server about entry e until deadline_ms (one more try when the first failed at once
@@ -302,7 +329,7 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
 }
 
 enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *line, size_t len,
-                                      json_t **answer)
+                                      struct admit_scan_answer *answer)
 {
     char text[ADMIT_CHECKIN_PAYLOAD_MAX + 1];
     char nonce[ADMIT_TOKEN_SIZE];
@@ -311,7 +338,6 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     char why[512];
     enum admit_rc rc = ADMIT_ERR_NOT_FOUND;
     long long deadline_ms = scan_session_now_ms() + s->timeout_ms;
-    *answer = NULL;
     size_t n = clean_line(line, len, text, sizeof text);
     if (n == 0)
         return ADMIT_ERR_NOT_FOUND;
@@ -349,7 +375,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
                 goto done;
             scan_session_entry_answered(s, e, server);
             scan_session_go_online(s);
-            *answer = caller_answer(server, scan, false);
+            caller_answer(answer, server, scan, false);
             goto done;
         }
         if (status == ADMIT_CLIENT_REFUSED) {
@@ -365,7 +391,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
             goto done;
         entry_local(e, local);
         apply_entry(s, e);
-        *answer = caller_answer(local, scan, true);
+        caller_answer(answer, local, scan, true);
         goto done;
     }
 
@@ -377,7 +403,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     struct entry *e = entry_add(s, scan);
     entry_local(e, local);
     apply_entry(s, e);
-    *answer = caller_answer(local, scan, true);
+    caller_answer(answer, local, scan, true);
 done:
     json_decref(scan);
     json_decref(record);

@@ -32,11 +32,11 @@ struct scenario {
     const char *payload;
     const char *list;
     bool exit;
-    const char *before;   /* SQL run before the sync ("REG" is the registration), or NULL */
-    const char *after;    /* SQL run after the sync, before both decide, or NULL */
-    bool admit_first;     /* the person was checked in (online) before the sync */
-    bool exit_first;      /* and then out */
-    const char *offline;  /* NULL: the same as online; else "verdict/reason" offline */
+    const char *before;  /* SQL run before the sync ("REG" is the registration), or NULL */
+    const char *after;   /* SQL run after the sync, before both decide, or NULL */
+    bool admit_first;    /* the person was checked in (online) before the sync */
+    bool exit_first;     /* and then out */
+    const char *offline; /* NULL: the same as online; else "verdict/reason" offline */
 };
 
 /* Runs template with its "REG" replaced by reg. */
@@ -81,8 +81,7 @@ static struct admit_scan_offline *synced(void)
     char *text = NULL;
     enum admit_sync_outcome outcome;
     json_error_t jerr;
-    assert_int_equal(admit_checkin_sync(db, hash, "conf", NULL, &ring, &text, &outcome),
-                     ADMIT_OK);
+    assert_int_equal(admit_checkin_sync(db, hash, "conf", NULL, &ring, &text, &outcome), ADMIT_OK);
     assert_int_equal(outcome, ADMIT_SYNC_OK);
     json_t *snapshot = json_loads(text, 0, &jerr);
     free(text);
@@ -136,8 +135,8 @@ static void test_same_verdicts(void **state)
     const struct scenario scenarios[] = {
         {"a first entry", conf_id, p, 0, NULL, "Day 1", false, NULL, NULL, false, false, NULL},
         {"cancelled", conf_id, p + 1, 0, NULL, "Day 1", false,
-         "UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = REG",
-         NULL, false, false, NULL},
+         "UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = REG", NULL,
+         false, false, NULL},
         {"an older copy of a reissued ticket", conf_id, p + 2, 0, NULL, "Day 1", false,
          "UPDATE registrations SET reissue = 1 WHERE id = REG", NULL, false, false, NULL},
         {"waitlisted", conf_id, p + 3, 0, NULL, "Day 1", false,
@@ -150,14 +149,13 @@ static void test_same_verdicts(void **state)
         {"no such list", conf_id, p + 5, 0, NULL, "Day 9", false, NULL, NULL, false, false, NULL},
         {"not a ticket", 0, 0, 0, "HELLO", "Day 1", false, NULL, NULL, false, false, NULL},
         {"damaged", 0, 0, 0, "AD1:NOT A TICKET", "Day 1", false, NULL, NULL, false, false, NULL},
-        {"inside already", conf_id, p + 6, 0, NULL, "Day 1", false, NULL, NULL, true, false,
-         NULL},
+        {"inside already", conf_id, p + 6, 0, NULL, "Day 1", false, NULL, NULL, true, false, NULL},
         {"an exit of someone inside", conf_id, p + 7, 0, NULL, "Day 1", true, NULL, NULL, true,
          false, NULL},
-        {"an exit of someone not inside", conf_id, p + 8, 0, NULL, "Day 1", true, NULL, NULL,
-         false, false, NULL},
-        {"back in after going out", conf_id, p + 9, 0, NULL, "Day 1", false, NULL, NULL, true,
-         true, NULL},
+        {"an exit of someone not inside", conf_id, p + 8, 0, NULL, "Day 1", true, NULL, NULL, false,
+         false, NULL},
+        {"back in after going out", conf_id, p + 9, 0, NULL, "Day 1", false, NULL, NULL, true, true,
+         NULL},
         {"no such registration", conf_id, 99999999, 0, NULL, "Day 1", false, NULL, NULL, false,
          false, "valid/"},
         {"a ticket newer than its registration", conf_id, p + 11, 3, NULL, "Day 1", false, NULL,

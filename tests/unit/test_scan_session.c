@@ -237,11 +237,23 @@ static struct admit_scan_config config(const char *token)
     return cfg;
 }
 
+/* One scan: its answer as --json prints it, after checking that the typed fields say the same. */
 static json_t *scan(struct admit_scan_session *s, const char *line)
 {
-    json_t *answer = NULL;
-    assert_int_equal(admit_scan_session_scan(s, line, strlen(line), &answer), ADMIT_OK);
-    return answer;
+    struct admit_scan_answer a;
+    assert_int_equal(admit_scan_session_scan(s, line, strlen(line), &a), ADMIT_OK);
+    json_t *j = json_incref(a.json);
+    const char *v = json_string_value(json_object_get(j, "verdict"));
+    if (a.error_code == NULL)
+        assert_int_equal(a.verdict, admit_verdict_parse(v));
+    else
+        assert_null(v);
+    assert_int_equal(a.offline, json_is_true(json_object_get(j, "offline")));
+    assert_string_equal(a.nonce, json_string_value(json_object_get(j, "nonce")));
+    const char *name = json_string_value(json_object_get(j, "name"));
+    assert_string_equal(a.name, name ? name : "");
+    admit_scan_answer_free(&a);
+    return j;
 }
 
 static const char *verdict(const json_t *a)
@@ -336,9 +348,9 @@ static void test_set_up_online(void **state)
     a = scan(s, typed);
     assert_string_equal(verdict(a), "already_checked_in");
     json_decref(a);
-    json_t *blank = NULL;
+    struct admit_scan_answer blank = {.json = NULL};
     assert_int_equal(admit_scan_session_scan(s, " \r", 2, &blank), ADMIT_ERR_NOT_FOUND);
-    assert_null(blank);
+    assert_null(blank.json);
     /* Bytes no ticket has are kept out of the journal's JSON. */
     a = scan(s, "\xff\xfe\x01junk");
     assert_string_equal(verdict(a), "invalid");
@@ -519,10 +531,10 @@ static void test_configuration_errors(void **state)
     cfg = config(NULL);
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
     set_mode(REFUSE);
-    json_t *a = NULL;
+    struct admit_scan_answer a = {.json = NULL};
     assert_int_equal(admit_scan_session_scan(s, ticket_a, strlen(ticket_a), &a),
                      ADMIT_ERR_PERMISSION);
-    assert_null(a);
+    assert_null(a.json);
     set_mode(UP);
     admit_scan_session_close(s);
 }

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "admit/checkin/checkin.h"
 #include "admit/core/rc.h"
 
 /* What the session reports as it works (for a status line). */
@@ -77,17 +78,35 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
 /* Closes the session (the lock is released; nothing is lost: everything is journaled). */
 void admit_scan_session_close(struct admit_scan_session *s);
 
+/* A scan's answer, typed for the door's screen. The strings point into json and live as long as
+ * the answer; "" when the answer does not say. */
+struct admit_scan_answer {
+    enum admit_verdict verdict; /* meaningless when error_code is set */
+    const char *error_code;     /* the server refused the scan itself (a nonce reused for
+                                   another scan): its code; NULL for a verdict */
+    const char *reason;         /* the verdict's code: "re_entry", "bad_signature", ... */
+    bool offline;               /* decided without the server */
+    bool exit;                  /* the scan was an exit */
+    long long registration_id;  /* 0 when unknown */
+    const char *name, *organisation;
+    const char *list, *nonce, *scanned_at;
+    const char *first_at, *first_gate;     /* already checked in: the first entry */
+    const char *entered_at, *entered_gate; /* already checked in: the latest entry */
+    json_t *json; /* the same as the API's answer object, with "offline", "nonce", "scanned_at",
+                     "list" and "direction" (admit scan --json prints it); owned */
+};
+
+/* Releases what a's strings point into; a may then be filled again. */
+void admit_scan_answer_free(struct admit_scan_answer *a);
+
 /* Checks one scanned line (len bytes, as typed: it is normalised here), within the budget. On
- * ADMIT_OK *answer is a new object the caller decrefs: the API's answer fields (verdict, reason,
- * name, organisation, first_at, first_gate, registration_id, flagged, ...) plus "offline"
- * (decided without the server), "nonce", "scanned_at", "list" and "direction"; or, when the
- * server refused the scan itself (a nonce reused for another scan), no verdict but "error"
- * ({"code", "message"}): not a verdict, to show as an error (admit/scan_state.h).
- * ADMIT_ERR_NOT_FOUND (and no answer) for a blank line, which is not a scan. ADMIT_ERR_IO when
+ * ADMIT_OK *answer is filled (the caller frees it with admit_scan_answer_free): a verdict, or,
+ * when the server refused the scan itself, error_code set (not a verdict: to show as an error).
+ * ADMIT_ERR_NOT_FOUND (answer untouched) for a blank line, which is not a scan. ADMIT_ERR_IO when
  * the journal cannot be written (no verdict may be shown then); ADMIT_ERR_PERMISSION when the
  * server refused the token (the scan stays journaled). */
 enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *line, size_t len,
-                                      json_t **answer) ADMIT_MUST_CHECK;
+                                      struct admit_scan_answer *answer) ADMIT_MUST_CHECK;
 
 /* Waits at most max_ms for fd (>= 0; -1: none) to be readable (or hung up), doing the
  * background work meanwhile; *ready tells whether fd is readable. Returns early when background
