@@ -2,10 +2,9 @@
  * a door syncs (admit_checkin_sync), decides offline from that snapshot
  * (admit_scan_offline_decide), and then the server decides the same scan
  * (admit_checkin_submit, which follows admit_checkin_rule of migration 8). Both must agree,
- * except for the deliberate differences lib/door/scan_offline.h lists, each asserted here as
- * the offline answer it must be:
- *     unknown_attendee  a well-signed ticket for a registration the server does not have: the
- *                       door cannot tell it from someone registered since its last sync, and
+ * except for the deliberate differences include/admit/door/scan_offline.h lists, each asserted here
+ * as the offline answer it must be: unknown_attendee  a well-signed ticket for a registration the
+ * server does not have: the door cannot tell it from someone registered since its last sync, and
  *                       the signature is the proof (valid offline)
  *     unknown_reissue   a well-signed ticket newer than the registration: the door cannot tell it
  *                       from a reissue since its last sync (valid offline)
