@@ -11,11 +11,7 @@
 
 void admit_device_token_hash(const char *token, char out[ADMIT_DEVICE_HASH_SIZE])
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-    out[0] = '\\';
-    out[1] = 'x';
-    sodium_bin2hex(out + 2, ADMIT_DEVICE_HASH_SIZE - 2, hash, sizeof hash);
+    admit_token_hash(token, out);
 }
 
 int admit_device_bearer(const char *header, char out[ADMIT_TOKEN_SIZE])

@@ -13,6 +13,15 @@ void admit_token_new(char out[ADMIT_TOKEN_SIZE])
     sodium_memzero(raw, sizeof raw);
 }
 
+void admit_token_hash(const char *text, char out[ADMIT_TOKEN_HASH_SIZE])
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)text, strlen(text));
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, ADMIT_TOKEN_HASH_SIZE - 2, hash, sizeof hash);
+}
+
 int admit_token_valid(const char *s)
 {
     if (strlen(s) != ADMIT_TOKEN_LEN)

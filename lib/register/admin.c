@@ -63,11 +63,7 @@ bool admit_admin_password_verify(const char *hash, const char *password)
 
 void admit_admin_session_hash(const char *session_id, char out[ADMIT_ADMIN_SESSION_HASH_SIZE])
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(hash, (const unsigned char *)session_id, strlen(session_id));
-    out[0] = '\\';
-    out[1] = 'x';
-    sodium_bin2hex(out + 2, ADMIT_ADMIN_SESSION_HASH_SIZE - 2, hash, sizeof hash);
+    admit_token_hash(session_id, out);
 }
 
 static bool email_ok(const char *email)

@@ -10,6 +10,8 @@
 
 #include "admit/core/buf.h"
 #include "admit/core/csv.h"
+#include "admit/core/db.h"
+#include "admit/core/mem.h"
 #include "admit/register/export.h"
 #include "admit/register/registration.h"
 #include "admit/core/token.h"
@@ -92,38 +94,30 @@ static const char *cell(void *ctx, const char *name)
     return im->rec->fields[im->column[c]];
 }
 
-/* A PostgreSQL text[] literal of the ';'-separated names of cell (spaces around them
- * trimmed). */
+/* A PostgreSQL text[] literal (admit_db_array_literal) of the ';'-separated names of cell
+ * (spaces around them trimmed, empty ones left out). */
 static enum admit_rc list_array(const char *cell_text, struct admit_buf *out)
 {
-    enum admit_rc rc = admit_buf_putc(out, '{');
-    const char *p = cell_text;
-    bool first = true;
-    while (rc == ADMIT_OK && *p != '\0') {
-        size_t n = strcspn(p, ";");
-        const char *start = p, *end = p + n;
-        while (start < end && (*start == ' ' || *start == '\t'))
-            start++;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end > start) {
-            rc = admit_buf_puts(out, first ? "\"" : ",\"");
-            for (const char *q = start; q < end && rc == ADMIT_OK; q++) {
-                if (*q == '"' || *q == '\\')
-                    rc = admit_buf_putc(out, '\\');
-                if (rc == ADMIT_OK)
-                    rc = admit_buf_putc(out, *q);
-            }
-            if (rc == ADMIT_OK)
-                rc = admit_buf_putc(out, '"');
-            first = false;
-        }
-        p += n;
-        if (*p == ';')
+    char *copy = admit_xstrdup(cell_text);
+    size_t n = 0, cap = 1;
+    for (const char *c = copy; *c != '\0'; c++)
+        cap += *c == ';';
+    const char **names = admit_xcalloc(cap, sizeof *names);
+    for (char *p = copy, *next; p != NULL; p = next) {
+        next = strchr(p, ';');
+        if (next != NULL)
+            *next++ = '\0';
+        while (*p == ' ' || *p == '\t')
             p++;
+        char *end = p + strlen(p);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (*p != '\0')
+            names[n++] = p;
     }
-    if (rc == ADMIT_OK)
-        rc = admit_buf_putc(out, '}');
+    enum admit_rc rc = admit_db_array_literal(out, names, n);
+    free(names);
+    free(copy);
     return rc;
 }
 

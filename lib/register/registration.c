@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/db.h"
 
 static const char *valid_organisation_type(const char *value, size_t max_chars);
 
@@ -147,11 +148,14 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
 
     memset(out, 0, sizeof *out);
     admit_buf_init(&lists, 16 * ADMIT_EVENT_MAX_LISTS);
-    enum admit_rc rc = admit_buf_putc(&lists, '{');
-    for (size_t i = 0; i < in->nlists && rc == ADMIT_OK; i++)
-        rc = admit_buf_printf(&lists, "%s%d", i ? "," : "", in->list_ids[i]);
-    if (rc == ADMIT_OK)
-        rc = admit_buf_putc(&lists, '}');
+    char ids[ADMIT_EVENT_MAX_LISTS][16];
+    const char *items[ADMIT_EVENT_MAX_LISTS];
+    for (size_t i = 0; i < in->nlists && i < ADMIT_EVENT_MAX_LISTS; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", in->list_ids[i]);
+        items[i] = ids[i];
+    }
+    enum admit_rc rc = admit_db_array_literal(
+        &lists, items, in->nlists < ADMIT_EVENT_MAX_LISTS ? in->nlists : ADMIT_EVENT_MAX_LISTS);
     if (rc != ADMIT_OK)
         goto done;
     /* A fresh token per attempt; a duplicate submission gets the stored one back instead. */

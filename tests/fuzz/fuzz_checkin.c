@@ -21,17 +21,9 @@
 #include "admit/register/form.h"
 #include "admit/core/keys.h"
 #include "admit/core/ticket.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* admitd's default body limit: nothing longer reaches the parser. */
 #define INPUT_MAX 65536

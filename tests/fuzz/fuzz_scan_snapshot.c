@@ -18,17 +18,9 @@
 #include "admit/door/scan_offline.h"
 #include "admit/door/scan_state.h"
 #include "admit/core/ticket.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static char ticket[ADMIT_TICKET_TEXT_MAX];
 static json_t *base;

@@ -29,17 +29,9 @@
 #include "admit/core/keys.h"
 #include "admit/core/mem.h"
 #include "admit/core/ticket.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Scanner lines are cut at 1 KiB by the CLI; longer inputs only cost time. */
 #define INPUT_MAX 1024

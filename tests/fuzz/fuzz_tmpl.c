@@ -21,16 +21,7 @@
 
 #include "admit/core/escape.h"
 #include "admit/core/tmpl.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 /* Inputs longer than this add no coverage, only time. */
 #define INPUT_MAX 4096

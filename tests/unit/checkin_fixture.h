@@ -9,6 +9,7 @@
 #include "admit/register/event.h"
 #include "admit/core/keys.h"
 #include "pgtest.h"
+#include "test_key.h"
 
 /* Sets it all up in a database named after label; the events' ids into *conf and *other.
  * Returns -1 when the library cannot start (cmocka's group setup convention), else 0. */
@@ -17,12 +18,9 @@ static int checkin_fixture_create(struct pgtest *pg, const char *label,
                                   int *conf, int *other)
 {
     char err[256];
-    if (admit_init() != ADMIT_OK)
+    if (test_key_setup(key, ring) != 0)
         return -1;
     pgtest_create(pg, label);
-    admit_key_generate(key);
-    admit_keyring_init(ring);
-    admit_keyring_add_public_of(ring, key);
     struct admit_event_spec spec = {.slug = "conf",
                                     .name = "Conference",
                                     .time_zone = "Europe/Brussels",
@@ -44,8 +42,7 @@ static int checkin_fixture_create(struct pgtest *pg, const char *label,
 static void checkin_fixture_drop(struct pgtest *pg, struct admit_signing_key *key,
                                  struct admit_keyring *ring)
 {
-    admit_keyring_free(ring);
-    admit_key_wipe(key);
+    test_key_teardown(key, ring);
     pgtest_drop(pg);
 }
 

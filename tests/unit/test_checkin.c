@@ -15,6 +15,7 @@
 #include "admit/checkin/device.h"
 #include "admit/core/keys.h"
 #include "admit/core/ticket.h"
+#include "test_key.h"
 
 static struct admit_signing_key key;
 static struct admit_keyring ring;
@@ -22,19 +23,13 @@ static struct admit_keyring ring;
 static int setup(void **state)
 {
     (void)state;
-    if (admit_init() != ADMIT_OK)
-        return -1;
-    admit_key_generate(&key);
-    admit_keyring_init(&ring);
-    admit_keyring_add_public_of(&ring, &key);
-    return 0;
+    return test_key_setup(&key, &ring);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    admit_keyring_free(&ring);
-    admit_key_wipe(&key);
+    test_key_teardown(&key, &ring);
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "admit/door/scan_session.h"
 #include "admit/core/ticket.h"
 #include "test_scan_fake_api.h"
+#include "test_key.h"
 
 #define TOKEN "abcdefghijklmnopqrstuA"
 #define EVENT 7
@@ -177,12 +178,9 @@ static size_t received(void)
 static int setup(void **state)
 {
     (void)state;
-    if (admit_init() != ADMIT_OK)
+    if (test_key_setup(&key, &ring) != 0)
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    admit_key_generate(&key);
-    admit_keyring_init(&ring);
-    admit_keyring_add_public_of(&ring, &key);
     world.admitted = json_object();
     world.received = json_array();
     world.answers = json_object();
@@ -197,10 +195,9 @@ static int teardown(void **state)
     (void)state;
     fake_api_stop(&api);
     json_decref(world.admitted);
-    admit_keyring_free(&ring);
     json_decref(world.received);
     json_decref(world.answers);
-    admit_key_wipe(&key);
+    test_key_teardown(&key, &ring);
     curl_global_cleanup();
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     return system(cmd) == 0 ? 0 : -1;

@@ -12,6 +12,7 @@
 #include "admit/core/base45.h"
 #include "admit/core/keys.h"
 #include "admit/core/ticket.h"
+#include "test_key.h"
 
 struct fixture {
     struct admit_signing_key key, other;
@@ -22,12 +23,9 @@ struct fixture {
 static int setup(void **state)
 {
     static struct fixture f;
-    if (admit_init() != ADMIT_OK)
+    if (test_key_setup(&f.key, &f.ring) != 0)
         return -1;
-    admit_key_generate(&f.key);
     admit_key_generate(&f.other);
-    admit_keyring_init(&f.ring);
-    admit_keyring_add_public_of(&f.ring, &f.key);
     if (admit_ticket_sign(&f.key, 7, 123456, 2, f.text) != ADMIT_OK)
         return -1;
     *state = &f;
@@ -37,8 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    admit_keyring_free(&f->ring);
-    admit_key_wipe(&f->key);
+    test_key_teardown(&f->key, &f->ring);
     admit_key_wipe(&f->other);
     return 0;
 }

@@ -12,7 +12,7 @@
 #include "admit/core/token.h"
 
 /* The hash of a token as PostgreSQL's bytea text: "\x" and 64 lower-case hex digits, plus NUL. */
-#define ADMIT_DEVICE_HASH_SIZE 67
+#define ADMIT_DEVICE_HASH_SIZE ADMIT_TOKEN_HASH_SIZE
 /* Longest device name, in Unicode characters (the schema's bound). */
 #define ADMIT_DEVICE_NAME_MAX 100
 

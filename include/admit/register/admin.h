@@ -88,7 +88,7 @@ enum admit_rc admit_admin_logout(struct admit_db *db, const char *session_id) AD
 
 /* Writes the stored form of a session id, the hex bytea literal of its SHA-256
  * ("\x" and 64 hex digits), into out. */
-#define ADMIT_ADMIN_SESSION_HASH_SIZE 67
+#define ADMIT_ADMIN_SESSION_HASH_SIZE ADMIT_TOKEN_HASH_SIZE
 void admit_admin_session_hash(const char *session_id, char out[ADMIT_ADMIN_SESSION_HASH_SIZE]);
 
 /* Creates an admin (admit admin add) who may see the events of slugs (n of them), or every event
