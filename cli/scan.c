@@ -222,25 +222,84 @@ static bool color_wanted(const struct cli_args *args, bool *ok)
            (term == NULL || strcmp(term, "dumb") != 0);
 }
 
-static int run_scan(const struct cli_args *args)
+/* The screen's settings from the options; false (after a message) for a bad --color. */
+static bool screen_setup(const struct cli_args *args, struct scan_screen *screen)
 {
-    struct run r;
-    char err[768];
     bool color_ok;
-    memset(&r, 0, sizeof r);
-    r.args = args;
-    r.status = CLI_EXIT_OK;
-    r.screen.json = cli_flag(args, "json") > 0;
-    r.screen.color = color_wanted(args, &color_ok) && !r.screen.json;
+    screen->json = cli_flag(args, "json") > 0;
+    screen->color = color_wanted(args, &color_ok) && !screen->json;
     if (!color_ok) {
         cli_error(args, "--color must be auto, always or never");
-        return CLI_EXIT_USAGE;
+        return false;
     }
     /* The bell rings on the terminal the operator watches: stdout, or stderr when stdout goes
      * to a program; never with --color never. */
     bool bell = strcmp(cli_get(args, "color"), "never") != 0;
-    r.screen.bell_stdout = bell && !r.screen.json && isatty(STDOUT_FILENO);
-    r.screen.bell_stderr = bell && !r.screen.bell_stdout && isatty(STDERR_FILENO);
+    screen->bell_stdout = bell && !screen->json && isatty(STDOUT_FILENO);
+    screen->bell_stderr = bell && !screen->bell_stdout && isatty(STDERR_FILENO);
+    return true;
+}
+
+/* Ctrl-C and SIGTERM end the scanner within a scan's budget; no SA_RESTART, so that a wait ends
+ * at once. Everything shown is journaled already. */
+static void catch_stop_signals(void)
+{
+    struct sigaction stop;
+    memset(&stop, 0, sizeof stop);
+    stop.sa_handler = on_stop_signal;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGTERM, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* The line that says the door is ready, and for what. */
+static void say_ready(struct run *r, const struct admit_scan_config *cfg, bool image)
+{
+    size_t regs = 0, adms = 0;
+    admit_scan_session_counts(r->session, &regs, &adms);
+    r->was_synced = admit_scan_session_synced(r->session);
+    const char *doing = image ? "reading the picture" : "scan tickets (one per line)";
+    if (r->was_synced)
+        cli_error(r->args, "event %s, list \"%s\"%s, gate \"%s\": %s%zu registrations known; %s",
+                  admit_scan_session_event(r->session), admit_scan_session_list(r->session),
+                  cfg->exit ? " (exit)" : "", admit_scan_session_gate(r->session),
+                  admit_scan_session_online(r->session) ? "online, " : "", regs, doing);
+    else
+        cli_error(r->args,
+                  "event %s: this scanner has never synced, so it can check tickets only while "
+                  "%s answers; trying to reach it now; %s",
+                  admit_scan_session_event(r->session), cfg->server, doing);
+    r->opened = true;
+}
+
+/* Checks the tickets of the picture at path. */
+static void read_image(struct run *r, const char *path)
+{
+    size_t count = 0;
+    char why[256];
+    enum admit_rc rc = admit_scan_image_decode(path, found_in_image, r, &count, why, sizeof why);
+    if (rc != ADMIT_OK) {
+        if (rc == ADMIT_ERR_IO)
+            cli_error(r->args, "cannot read %s: %s", path, strerror(errno));
+        else
+            cli_error(r->args, "%s: %s", path, why);
+        r->status = CLI_EXIT_USAGE;
+    } else if (count == 0) {
+        cli_error(r->args, "no QR code found in %s", path);
+        r->status = CLI_EXIT_NEGATIVE;
+    }
+}
+
+static int run_scan(const struct cli_args *args)
+{
+    struct run r;
+    char err[768];
+    memset(&r, 0, sizeof r);
+    r.args = args;
+    r.status = CLI_EXIT_OK;
+    if (!screen_setup(args, &r.screen))
+        return CLI_EXIT_USAGE;
     const char *gate = cli_get(args, "gate");
     if (gate != NULL && admit_device_name_problem(gate) != NULL) {
         cli_error(args, "--gate: %s", admit_device_name_problem(gate));
@@ -259,57 +318,19 @@ static int run_scan(const struct cli_args *args)
         .notify = on_event,
         .notify_ctx = &r,
     };
-    /* Ctrl-C and SIGTERM end the scanner within a scan's budget; no SA_RESTART, so that a wait
-     * ends at once. Everything shown is journaled already. */
-    struct sigaction stop;
-    memset(&stop, 0, sizeof stop);
-    stop.sa_handler = on_stop_signal;
-    sigemptyset(&stop.sa_mask);
-    sigaction(SIGINT, &stop, NULL);
-    sigaction(SIGTERM, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    catch_stop_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    enum admit_rc rc = admit_scan_session_open(&cfg, true, &r.session, err, sizeof err);
-    if (rc != ADMIT_OK) {
+    if (admit_scan_session_open(&cfg, true, &r.session, err, sizeof err) != ADMIT_OK) {
         cli_error(args, "%s", err);
         curl_global_cleanup();
         return CLI_EXIT_USAGE;
     }
-    size_t regs = 0, adms = 0;
-    admit_scan_session_counts(r.session, &regs, &adms);
-    r.was_synced = admit_scan_session_synced(r.session);
-    const char *doing =
-        cli_get(args, "image") ? "reading the picture" : "scan tickets (one per line)";
-    if (r.was_synced)
-        cli_error(args, "event %s, list \"%s\"%s, gate \"%s\": %s%zu registrations known; %s",
-                  admit_scan_session_event(r.session), admit_scan_session_list(r.session),
-                  cfg.exit ? " (exit)" : "", admit_scan_session_gate(r.session),
-                  admit_scan_session_online(r.session) ? "online, " : "", regs, doing);
-    else
-        cli_error(args,
-                  "event %s: this scanner has never synced, so it can check tickets only while "
-                  "%s answers; trying to reach it now; %s",
-                  admit_scan_session_event(r.session), cfg.server, doing);
-    r.opened = true;
-
     const char *image = cli_get(args, "image");
-    if (image != NULL) {
-        size_t count = 0;
-        char why[256];
-        rc = admit_scan_image_decode(image, found_in_image, &r, &count, why, sizeof why);
-        if (rc != ADMIT_OK) {
-            if (rc == ADMIT_ERR_IO)
-                cli_error(args, "cannot read %s: %s", image, strerror(errno));
-            else
-                cli_error(args, "%s: %s", image, why);
-            r.status = CLI_EXIT_USAGE;
-        } else if (count == 0) {
-            cli_error(args, "no QR code found in %s", image);
-            r.status = CLI_EXIT_NEGATIVE;
-        }
-    } else {
+    say_ready(&r, &cfg, image != NULL);
+    if (image != NULL)
+        read_image(&r, image);
+    else
         read_stdin(&r);
-    }
     /* End of input: the upload running may finish, briefly (never when offline). */
     if (r.status != CLI_EXIT_USAGE && !stop_requested)
         (void)admit_scan_session_finish(r.session, FINISH_MS);

@@ -328,86 +328,109 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
     return status;
 }
 
+/* A scan of a door that never synced learns its list's name from the first sync, under way: it
+ * may use the budget, so that the scan goes out under the name the server knows. */
+static void await_first_sync(struct admit_scan_session *s, long long deadline_ms)
+{
+    if (s->list_known || s->list_given[0] == '\0' || s->link == LINK_OFFLINE)
+        return;
+    for (long long now = scan_session_now_ms();
+         s->job.kind == JOB_SYNC && !admit_client_call_done(s->job.call) && now < deadline_ms;
+         now = scan_session_now_ms())
+        admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
+    scan_session_reap(s);
+}
+
+/* The scan (journaled already as entry e, text n bytes) decided offline: its answer journaled
+ * (an offline decision of its own) and laid over the knowledge. */
+static enum admit_rc decide_offline(struct admit_scan_session *s, struct entry *e, const char *text,
+                                    size_t n, struct admit_scan_answer *answer)
+{
+    json_t *local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
+    json_t *record = json_pack("{s:s, s:O, s:O}", "t", "local", "nonce",
+                               json_object_get(e->scan, "nonce"), "answer", local);
+    enum admit_rc rc = scan_session_journal(s, &record, 1);
+    if (rc == ADMIT_OK) {
+        entry_local(e, local);
+        apply_entry(s, e);
+        caller_answer(answer, local, e->scan, true);
+    }
+    json_decref(record);
+    json_decref(local);
+    return rc;
+}
+
+/* The scan (journaled already as entry e) asked of the server until deadline_ms; decided
+ * offline when the server does not answer in time. */
+static enum admit_rc decide_online(struct admit_scan_session *s, struct entry *e, const char *text,
+                                   size_t n, long long deadline_ms,
+                                   struct admit_scan_answer *answer)
+{
+    char why[512];
+    json_t *server = NULL, *record = NULL;
+    enum admit_rc rc;
+    enum admit_client_status status = ask_server(s, e, deadline_ms, &server, why, sizeof why);
+    if (status == ADMIT_CLIENT_OK) {
+        record = json_pack("{s:s, s:O, s:O}", "t", "server", "nonce",
+                           json_object_get(e->scan, "nonce"), "answer", server);
+        rc = scan_session_journal(s, &record, 1);
+        if (rc == ADMIT_OK) {
+            scan_session_entry_answered(s, e, server);
+            scan_session_go_online(s);
+            caller_answer(answer, server, e->scan, false);
+        }
+    } else if (status == ADMIT_CLIENT_REFUSED) {
+        rc = ADMIT_ERR_PERMISSION;
+    } else {
+        scan_session_go_offline(s, why);
+        rc = decide_offline(s, e, text, n, answer);
+    }
+    json_decref(record);
+    json_decref(server);
+    return rc;
+}
+
 enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *line, size_t len,
                                       struct admit_scan_answer *answer)
 {
     char text[ADMIT_CHECKIN_PAYLOAD_MAX + 1];
     char nonce[ADMIT_TOKEN_SIZE];
     char scanned_at[ADMIT_CHECKIN_TIME_SIZE];
-    json_t *scan = NULL, *record = NULL, *server = NULL, *local = NULL;
-    char why[512];
-    enum admit_rc rc = ADMIT_ERR_NOT_FOUND;
     long long deadline_ms = scan_session_now_ms() + s->timeout_ms;
     size_t n = clean_line(line, len, text, sizeof text);
     if (n == 0)
         return ADMIT_ERR_NOT_FOUND;
-    /* A door that never synced learns its list's name from the first sync, under way: it may
-     * use the budget, so that the scan goes out under the name the server knows. */
-    if (!s->list_known && s->list_given[0] != '\0' && s->link != LINK_OFFLINE) {
-        for (long long now = scan_session_now_ms();
-             s->job.kind == JOB_SYNC && !admit_client_call_done(s->job.call) && now < deadline_ms;
-             now = scan_session_now_ms())
-            admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
-        scan_session_reap(s);
-    }
+    await_first_sync(s, deadline_ms);
     admit_token_new(nonce);
     admit_checkin_time_now(scanned_at);
-    scan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "t", "scan", "nonce", nonce, "payload", text,
-                     "list", s->list, "direction", s->exit ? "exit" : "entry", "scanned_at",
-                     scanned_at);
+    json_t *scan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "t", "scan", "nonce", nonce,
+                             "payload", text, "list", s->list, "direction",
+                             s->exit ? "exit" : "entry", "scanned_at", scanned_at);
     if (scan == NULL)
         abort();
     if (s->gate_given)
         json_object_set_new(scan, "gate", json_string(s->gate));
-
     /* Online only while the server answers and has every earlier scan of this door: a scan
-     * decided offline and not uploaded yet would be unknown to it. */
-    if (s->link != LINK_OFFLINE && s->pending == 0) {
-        rc = scan_session_journal(s, &scan, 1);
-        if (rc != ADMIT_OK)
-            goto done;
-        struct entry *e = entry_add(s, scan);
-        enum admit_client_status status = ask_server(s, e, deadline_ms, &server, why, sizeof why);
-        if (status == ADMIT_CLIENT_OK) {
-            record = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", server);
-            rc = scan_session_journal(s, &record, 1);
-            if (rc != ADMIT_OK)
-                goto done;
-            scan_session_entry_answered(s, e, server);
-            scan_session_go_online(s);
-            caller_answer(answer, server, scan, false);
-            goto done;
-        }
-        if (status == ADMIT_CLIENT_REFUSED) {
-            rc = ADMIT_ERR_PERMISSION;
-            goto done;
-        }
-        scan_session_go_offline(s, why);
-        /* Offline from here: the scan is journaled already; its offline answer follows. */
+     * decided offline and not uploaded yet would be unknown to it. Either way the scan is
+     * journaled before anything else happens to it; offline, with its answer, in one write. */
+    bool online = s->link != LINK_OFFLINE && s->pending == 0;
+    json_t *local = NULL;
+    if (!online) {
         local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
-        record = json_pack("{s:s, s:s, s:O}", "t", "local", "nonce", nonce, "answer", local);
-        rc = scan_session_journal(s, &record, 1);
-        if (rc != ADMIT_OK)
-            goto done;
-        entry_local(e, local);
-        apply_entry(s, e);
-        caller_answer(answer, local, scan, true);
-        goto done;
+        json_object_set(scan, "local", local);
     }
-
-    local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
-    json_object_set(scan, "local", local);
-    rc = scan_session_journal(s, &scan, 1);
-    if (rc != ADMIT_OK)
-        goto done;
-    struct entry *e = entry_add(s, scan);
-    entry_local(e, local);
-    apply_entry(s, e);
-    caller_answer(answer, local, scan, true);
-done:
-    json_decref(scan);
-    json_decref(record);
-    json_decref(server);
+    enum admit_rc rc = scan_session_journal(s, &scan, 1);
+    if (rc == ADMIT_OK) {
+        struct entry *e = entry_add(s, scan);
+        if (online) {
+            rc = decide_online(s, e, text, n, deadline_ms, answer);
+        } else {
+            entry_local(e, local);
+            apply_entry(s, e);
+            caller_answer(answer, local, scan, true);
+        }
+    }
     json_decref(local);
+    json_decref(scan);
     return rc;
 }

@@ -138,20 +138,9 @@ static void gate_from_device(struct admit_scan_session *s, const json_t *device)
     json_decref(stored);
 }
 
-enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
-                                      struct admit_scan_session **out, char *err, size_t errlen)
+/* A session for cfg with nothing opened yet. */
+static struct admit_scan_session *session_new(const struct admit_scan_config *cfg)
 {
-    char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
-    char token[ADMIT_TOKEN_SIZE];
-    struct admit_buf root, dir;
-    json_t *device = NULL;
-    struct admit_checkin_client *probe = NULL;
-    size_t bad = 0;
-    enum admit_rc rc = ADMIT_ERR_INVALID;
-    *out = NULL;
-    token[0] = '\0';
-    admit_buf_init(&root, 4096);
-    admit_buf_init(&dir, 8192);
     struct admit_scan_session *s = admit_xcalloc(1, sizeof *s);
     s->list = admit_xstrdup(cfg->list != NULL ? cfg->list : "");
     s->list_given = admit_xstrdup(cfg->list != NULL ? cfg->list : "");
@@ -165,7 +154,116 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     s->backoff_ms = RETRY_FIRST_MS;
     s->link = LINK_UNKNOWN;
     s->fatal = ADMIT_OK;
+    return s;
+}
 
+/* Opens and locks the folder dir, stores the token given (or reads the one stored) and makes
+ * the session's client with it; device (the server's answer when it was asked) is saved. */
+static enum admit_rc open_folder(struct admit_scan_session *s, const struct admit_scan_config *cfg,
+                                 const char *dir, json_t *device, char *err, size_t errlen)
+{
+    char token[ADMIT_TOKEN_SIZE];
+    enum admit_rc rc = admit_scan_state_open(dir, &s->st);
+    token[0] = '\0';
+    if (rc == ADMIT_ERR_STATE) {
+        scan_session_set_err(err, errlen, "another admit scan or admit sync is using %s", dir);
+        return rc;
+    }
+    if (rc != ADMIT_OK) {
+        scan_session_set_err(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+        return rc;
+    }
+    if (cfg->token != NULL) {
+        rc = admit_scan_state_token_write(s->st, cfg->token);
+        memcpy(token, cfg->token, ADMIT_TOKEN_SIZE);
+    } else {
+        rc = admit_scan_state_token_read(s->st, token);
+    }
+    if (rc == ADMIT_ERR_PERMISSION) {
+        scan_session_set_err(err, errlen, "%s/token may be read by other users: chmod 600 it", dir);
+    } else if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID) {
+        scan_session_set_err(err, errlen,
+                             "no device token in %s: give it once with --token or "
+                             "ADMIT_SCAN_TOKEN",
+                             dir);
+        rc = ADMIT_ERR_INVALID;
+    } else if (rc != ADMIT_OK) {
+        scan_session_set_err(err, errlen, "cannot store the device token in %s: %s", dir,
+                             strerror(errno));
+    }
+    if (rc == ADMIT_OK)
+        rc = admit_checkin_client_new(cfg->server, token, cfg->ca_file, &s->client);
+    sodium_memzero(token, sizeof token);
+    if (rc == ADMIT_OK && device != NULL) {
+        json_object_set_new(device, "server", json_string(cfg->server));
+        rc = admit_scan_state_json_write(s->st, DEVICE_FILE, device);
+        if (rc != ADMIT_OK)
+            scan_session_set_err(err, errlen, "cannot write %s/%s: %s", dir, DEVICE_FILE,
+                                 strerror(errno));
+    }
+    return rc;
+}
+
+/* What is on disk: the last sync, then this device's scans laid over it. */
+static enum admit_rc load_disk(struct admit_scan_session *s, const char *dir, const json_t *device,
+                               char *err, size_t errlen)
+{
+    json_t *snapshot = NULL;
+    size_t bad = 0;
+    enum admit_rc rc = admit_scan_state_json_read(s->st, SNAPSHOT_FILE, &snapshot);
+    if (rc == ADMIT_OK && admit_scan_offline_load(s->k, snapshot) == ADMIT_OK)
+        s->snapshot = json_incref(snapshot);
+    else if (rc != ADMIT_ERR_NOT_FOUND)
+        scan_session_notify(s, ADMIT_SCAN_EVENT_WARNING,
+                            "%s/%s is unreadable: it will be synced again", dir, SNAPSHOT_FILE);
+    json_decref(snapshot);
+    rc = admit_scan_state_journal_read(s->st, scan_session_on_record, s, &bad);
+    if (rc != ADMIT_OK) {
+        scan_session_set_err(err, errlen, "cannot read the journal in %s: %s", dir,
+                             strerror(errno));
+        return rc;
+    }
+    if (bad > 0)
+        scan_session_notify(s, ADMIT_SCAN_EVENT_WARNING, "%zu unreadable journal line%s skipped",
+                            bad, bad == 1 ? "" : "s");
+    scan_session_overlay(s, true);
+    scan_session_set_gate(s);
+    gate_from_device(s, device);
+    return ADMIT_OK;
+}
+
+/* Checks cfg->list against the snapshot; one the snapshot lacks may have been added since the
+ * last sync: with connect, the first sync is waited for (at most a budget) and asked again. */
+static enum admit_rc check_list(struct admit_scan_session *s, bool connect, char *err,
+                                size_t errlen)
+{
+    enum admit_rc rc = scan_session_resolve_list(s, err, errlen);
+    if (rc == ADMIT_ERR_NOT_FOUND && connect) {
+        long long deadline = scan_session_now_ms() + s->timeout_ms;
+        int before = s->generation;
+        bool ready;
+        while (s->generation == before && s->link != LINK_OFFLINE &&
+               scan_session_now_ms() < deadline)
+            if (admit_scan_session_run(s, -1, (long)(deadline - scan_session_now_ms()), &ready,
+                                       NULL, 0) != ADMIT_OK)
+                break;
+        rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err, errlen);
+    }
+    return rc == ADMIT_ERR_NOT_FOUND ? ADMIT_ERR_INVALID : rc;
+}
+
+enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
+                                      struct admit_scan_session **out, char *err, size_t errlen)
+{
+    char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
+    struct admit_buf root, dir;
+    json_t *device = NULL;
+    struct admit_checkin_client *probe = NULL;
+    enum admit_rc rc = ADMIT_ERR_INVALID;
+    *out = NULL;
+    admit_buf_init(&root, 4096);
+    admit_buf_init(&dir, 8192);
+    struct admit_scan_session *s = session_new(cfg);
     if (admit_checkin_client_server_key(cfg->server, key) != ADMIT_OK) {
         scan_session_set_err(err, errlen,
                              "--server \"%s\": expected http://HOST:PORT or https://HOST",
@@ -184,12 +282,10 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
         goto fail;
     }
     rc = admit_checkin_client_new(cfg->server, cfg->token, cfg->ca_file, &probe);
-    if (rc != ADMIT_OK)
-        goto fail;
-    rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
-    if (rc != ADMIT_OK)
-        goto fail;
-    rc = admit_buf_printf(&dir, "%s/%s_%s", admit_buf_cstr(&root), key, s->slug);
+    if (rc == ADMIT_OK)
+        rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
+    if (rc == ADMIT_OK)
+        rc = admit_buf_printf(&dir, "%s/%s_%s", admit_buf_cstr(&root), key, s->slug);
     if (rc != ADMIT_OK)
         goto fail;
     if (cfg->token == NULL && access(admit_buf_cstr(&dir), F_OK) != 0) {
@@ -201,95 +297,16 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
                              s->slug, cfg->server);
         goto fail;
     }
-    rc = admit_scan_state_open(admit_buf_cstr(&dir), &s->st);
-    if (rc == ADMIT_ERR_STATE) {
-        scan_session_set_err(err, errlen, "another admit scan or admit sync is using %s",
-                             admit_buf_cstr(&dir));
-        goto fail;
-    }
-    if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot open %s: %s", admit_buf_cstr(&dir),
-                             strerror(errno));
-        goto fail;
-    }
-    if (cfg->token != NULL) {
-        rc = admit_scan_state_token_write(s->st, cfg->token);
-        memcpy(token, cfg->token, ADMIT_TOKEN_SIZE);
-    } else {
-        rc = admit_scan_state_token_read(s->st, token);
-    }
-    if (rc != ADMIT_OK) {
-        if (rc == ADMIT_ERR_PERMISSION)
-            scan_session_set_err(err, errlen, "%s/token may be read by other users: chmod 600 it",
-                                 admit_buf_cstr(&dir));
-        else if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID)
-            scan_session_set_err(err, errlen,
-                                 "no device token in %s: give it once with --token or "
-                                 "ADMIT_SCAN_TOKEN",
-                                 admit_buf_cstr(&dir));
-        else
-            scan_session_set_err(err, errlen, "cannot store the device token in %s: %s",
-                                 admit_buf_cstr(&dir), strerror(errno));
-        if (rc == ADMIT_ERR_NOT_FOUND)
-            rc = ADMIT_ERR_INVALID;
-        goto fail;
-    }
-    rc = admit_checkin_client_new(cfg->server, token, cfg->ca_file, &s->client);
+    rc = open_folder(s, cfg, admit_buf_cstr(&dir), device, err, errlen);
+    if (rc == ADMIT_OK)
+        rc = load_disk(s, admit_buf_cstr(&dir), device, err, errlen);
     if (rc != ADMIT_OK)
         goto fail;
-    if (device != NULL) {
-        json_object_set_new(device, "server", json_string(cfg->server));
-        if (admit_scan_state_json_write(s->st, DEVICE_FILE, device) != ADMIT_OK) {
-            rc = ADMIT_ERR_IO;
-            scan_session_set_err(err, errlen, "cannot write %s/%s: %s", admit_buf_cstr(&dir),
-                                 DEVICE_FILE, strerror(errno));
-            goto fail;
-        }
-    }
-
-    /* What is on disk: the last sync, then this device's scans. */
-    json_t *snapshot = NULL;
-    rc = admit_scan_state_json_read(s->st, SNAPSHOT_FILE, &snapshot);
-    if (rc == ADMIT_OK && admit_scan_offline_load(s->k, snapshot) == ADMIT_OK)
-        s->snapshot = json_incref(snapshot);
-    else if (rc != ADMIT_ERR_NOT_FOUND)
-        scan_session_notify(s, ADMIT_SCAN_EVENT_WARNING,
-                            "%s/%s is unreadable: it will be synced again", admit_buf_cstr(&dir),
-                            SNAPSHOT_FILE);
-    json_decref(snapshot);
-    rc = admit_scan_state_journal_read(s->st, scan_session_on_record, s, &bad);
-    if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot read the journal in %s: %s", admit_buf_cstr(&dir),
-                             strerror(errno));
-        goto fail;
-    }
-    if (bad > 0)
-        scan_session_notify(s, ADMIT_SCAN_EVENT_WARNING, "%zu unreadable journal line%s skipped",
-                            bad, bad == 1 ? "" : "s");
-    scan_session_overlay(s, true);
-    scan_session_set_gate(s);
-    gate_from_device(s, device);
-
-    if (connect) {
-        /* The door is ready at once, from what is on disk; the server is asked beside it. */
+    /* The door is ready at once, from what is on disk; the server is asked beside it. */
+    if (connect)
         scan_session_schedule(s);
-    }
     if (cfg->list != NULL && s->snapshot != NULL) {
-        rc = scan_session_resolve_list(s, err, errlen);
-        if (rc == ADMIT_ERR_NOT_FOUND && connect) {
-            /* Perhaps a list added since the last sync: wait for the first sync (a budget). */
-            long long deadline = scan_session_now_ms() + s->timeout_ms;
-            int before = s->generation;
-            bool ready;
-            while (s->generation == before && s->link != LINK_OFFLINE &&
-                   scan_session_now_ms() < deadline)
-                if (admit_scan_session_run(s, -1, (long)(deadline - scan_session_now_ms()), &ready,
-                                           NULL, 0) != ADMIT_OK)
-                    break;
-            rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err, errlen);
-        }
-        if (rc == ADMIT_ERR_NOT_FOUND)
-            rc = ADMIT_ERR_INVALID;
+        rc = check_list(s, connect, err, errlen);
         if (rc != ADMIT_OK)
             goto fail;
     }
@@ -299,7 +316,6 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
 fail:
     admit_scan_session_close(s);
 done:
-    sodium_memzero(token, sizeof token);
     admit_checkin_client_free(probe);
     json_decref(device);
     admit_buf_free(&root);
