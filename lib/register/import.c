@@ -255,15 +255,60 @@ static enum admit_rc copy_tickets(FILE *from, FILE *to)
     return ferror(from) ? ADMIT_ERR_IO : ADMIT_OK;
 }
 
+/* Reads the header and checks every row, storing the valid ones while the database can still
+ * take them; every problem is reported and counted. ADMIT_OK once the file is read through
+ * (whatever its problems); ADMIT_ERR_IO when it cannot be read; a database error as store_row. */
+static enum admit_rc read_rows(struct import *im, struct admit_csv_reader *reader, FILE *in,
+                               long total)
+{
+    const struct admit_import_options *options = im->opt;
+    struct admit_import_result *out = im->result;
+    struct admit_csv_record rec;
+    size_t header_count = 0;
+    for (;;) {
+        enum admit_rc rc = admit_csv_read_record(reader, &rec);
+        if (rc == ADMIT_ERR_NOT_FOUND)
+            break;
+        if (rc == ADMIT_ERR_IO)
+            return rc;
+        if (rc != ADMIT_OK) {
+            im->stop_db = true;
+            out->errors++;
+            options->error(options->ctx, admit_csv_reader_error(reader)->message);
+            break;
+        }
+        im->rec = &rec;
+        if (header_count == 0) {
+            header_count = rec.count;
+            read_header(im, &rec);
+            continue;
+        }
+        out->rows++;
+        if (check_row(im, &rec, header_count) && !im->stop_db) {
+            rc = store_row(im, rec.line);
+            if (rc != ADMIT_OK)
+                return rc;
+        }
+        if (options->progress != NULL && out->rows % 256 == 0)
+            options->progress(options->ctx, ftell(in), total, out->rows);
+    }
+    if (header_count == 0) {
+        out->errors++;
+        options->error(options->ctx, "line 1: the file is empty (expected a header row)");
+    } else if (out->rows == 0 && out->errors == 0) {
+        out->errors++;
+        options->error(options->ctx, "the file has a header but no guests");
+    }
+    return ADMIT_OK;
+}
+
 enum admit_rc admit_import_run(struct admit_db *db, const char *slug, FILE *in,
                                const struct admit_import_options *options,
                                struct admit_import_result *out)
 {
     struct import im = {.opt = options, .result = out};
     struct admit_csv_reader *reader = NULL;
-    struct admit_csv_record rec;
     bool in_transaction = false;
-    size_t header_count = 0;
     long total = file_size(in);
     int event_id = 0, list_id = 0;
     memset(out, 0, sizeof *out);
@@ -294,44 +339,9 @@ enum admit_rc admit_import_run(struct admit_db *db, const char *slug, FILE *in,
         goto done;
     in_transaction = true;
 
-    for (;;) {
-        rc = admit_csv_read_record(reader, &rec);
-        if (rc == ADMIT_ERR_NOT_FOUND) {
-            rc = ADMIT_OK;
-            break;
-        }
-        if (rc != ADMIT_OK) {
-            const struct admit_csv_error *e = admit_csv_reader_error(reader);
-            if (rc == ADMIT_ERR_IO)
-                goto done;
-            im.stop_db = true;
-            out->errors++;
-            options->error(options->ctx, e->message);
-            rc = ADMIT_OK;
-            break;
-        }
-        im.rec = &rec;
-        if (header_count == 0) {
-            header_count = rec.count;
-            read_header(&im, &rec);
-            continue;
-        }
-        out->rows++;
-        if (check_row(&im, &rec, header_count) && !im.stop_db) {
-            rc = store_row(&im, rec.line);
-            if (rc != ADMIT_OK)
-                goto done;
-        }
-        if (options->progress != NULL && out->rows % 256 == 0)
-            options->progress(options->ctx, ftell(in), total, out->rows);
-    }
-    if (header_count == 0) {
-        out->errors++;
-        options->error(options->ctx, "line 1: the file is empty (expected a header row)");
-    } else if (out->rows == 0 && out->errors == 0) {
-        out->errors++;
-        options->error(options->ctx, "the file has a header but no guests");
-    }
+    rc = read_rows(&im, reader, in, total);
+    if (rc != ADMIT_OK)
+        goto done;
     if (options->progress != NULL)
         options->progress(options->ctx, total, total, out->rows);
     if (out->errors > 0) {
