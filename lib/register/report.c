@@ -206,22 +206,12 @@ static json_t *coord(double v)
     return json_string(text);
 }
 
-json_t *admit_report_arrivals_chart(const json_t *arrivals)
+/* The chart's counts: counts[slot * nlists + list index] from the arrivals' (list id, slot, n)
+ * triples; *max_stack the tallest slot, *total all of them. */
+static long *tally(const json_t *arrivals, const json_t *lists, size_t nlists, json_int_t slots,
+                   long *max_stack, long *total)
 {
-    const json_t *lists = json_object_get(arrivals, "lists");
-    size_t nlists = json_array_size(lists);
-    json_int_t slots = json_integer_value(json_object_get(arrivals, "slots"));
-    json_int_t start = json_integer_value(json_object_get(arrivals, "start_minute"));
-    if (slots < 0)
-        slots = 0;
-    if (slots > MAX_SLOTS)
-        slots = MAX_SLOTS;
-    if (nlists > MAX_LISTS)
-        nlists = MAX_LISTS;
-
-    /* counts[slot * nlists + list index] */
     long *counts = admit_xcalloc((size_t)slots * (nlists ? nlists : 1), sizeof *counts);
-    long max_stack = 0, total = 0;
     size_t i;
     json_t *triple;
     json_array_foreach(json_object_get(arrivals, "counts"), i, triple)
@@ -236,65 +226,81 @@ json_t *admit_report_arrivals_chart(const json_t *arrivals)
                 counts[(size_t)slot * nlists + l] += (long)n;
         }
     }
+    *max_stack = *total = 0;
     for (json_int_t s = 0; s < slots; s++) {
         long stack = 0;
         for (size_t l = 0; l < nlists; l++)
             stack += counts[(size_t)s * nlists + l];
-        total += stack;
-        if (stack > max_stack)
-            max_stack = stack;
+        *total += stack;
+        if (stack > *max_stack)
+            *max_stack = stack;
     }
+    return counts;
+}
 
-    const double plot_w = ADMIT_CHART_WIDTH - CHART_LEFT - CHART_RIGHT;
-    const double bottom = CHART_TOP + CHART_PLOT_H;
-    long y_max = nice_ceiling(max_stack);
-    size_t per_row = (size_t)(plot_w / LEGEND_ENTRY);
-    size_t legend_rows = nlists == 0 ? 0 : (nlists + per_row - 1) / per_row;
-    double legend_top = bottom + 36;
-    int height = (int)(legend_top + (double)legend_rows * LEGEND_ROW + 8);
+/* Where the plot sits and how its slots and values map to it. */
+struct plot {
+    double width, bottom, slot_w;
+    long y_max;
+    json_int_t slots, start;
+};
 
-    json_t *bars = json_array(), *y_ticks = json_array(), *x_ticks = json_array();
-    json_t *legend = json_array();
-    double slot_w = slots > 0 ? plot_w / (double)slots : plot_w;
-    double gap = slot_w > 4 ? 1 : 0;
-    for (json_int_t s = 0; s < slots; s++) {
-        double y = bottom;
-        long minute = (long)(start + s * 10);
+/* The stacked bars of every slot into bars, and an hour mark under each full hour into x_ticks. */
+static void bars_of(const struct plot *p, const long *counts, const json_t *lists, size_t nlists,
+                    json_t *bars, json_t *x_ticks)
+{
+    double gap = p->slot_w > 4 ? 1 : 0;
+    for (json_int_t s = 0; s < p->slots; s++) {
+        double y = p->bottom;
+        long minute = (long)(p->start + s * 10);
         for (size_t l = 0; l < nlists; l++) {
             long n = counts[(size_t)s * nlists + l];
             if (n == 0)
                 continue;
-            double h = (double)n / (double)y_max * CHART_PLOT_H;
+            double h = (double)n / (double)p->y_max * CHART_PLOT_H;
             char title[200];
             y -= h;
             snprintf(title, sizeof title, "%02ld:%02ld–%02ld:%02ld, %s: %ld", minute / 60 % 24,
                      minute % 60, (minute + 10) / 60 % 24, (minute + 10) % 60,
                      json_string_value(json_object_get(json_array_get(lists, l), "name")), n);
-            json_array_append_new(bars, json_pack("{s:o, s:o, s:o, s:o, s:s, s:s}", "x",
-                                                  coord(CHART_LEFT + (double)s * slot_w + gap / 2),
-                                                  "y", coord(y), "width", coord(slot_w - gap),
-                                                  "height", coord(h), "colour",
-                                                  admit_report_colour(l), "title", title));
+            json_array_append_new(
+                bars, json_pack("{s:o, s:o, s:o, s:o, s:s, s:s}", "x",
+                                coord(CHART_LEFT + (double)s * p->slot_w + gap / 2), "y", coord(y),
+                                "width", coord(p->slot_w - gap), "height", coord(h), "colour",
+                                admit_report_colour(l), "title", title));
         }
         if (minute % 60 == 0) {
             char label[8];
             snprintf(label, sizeof label, "%02ld:00", minute / 60 % 24);
             json_array_append_new(x_ticks, json_pack("{s:o, s:s}", "x",
-                                                     coord(CHART_LEFT + (double)s * slot_w),
+                                                     coord(CHART_LEFT + (double)s * p->slot_w),
                                                      "label", label));
         }
     }
+}
+
+/* The value marks: 0, half-way (when a whole number) and the top. */
+static json_t *y_ticks_of(const struct plot *p)
+{
+    json_t *y_ticks = json_array();
     for (int t = 0; t <= 2; t++) {
         char label[24];
-        long value = y_max * t / 2;
-        if (y_max % 2 != 0 && t == 1)
+        long value = p->y_max * t / 2;
+        if (p->y_max % 2 != 0 && t == 1)
             continue; /* 1, 5, ...: no half-way mark that is not a whole number */
         snprintf(label, sizeof label, "%ld", value);
         json_array_append_new(
             y_ticks, json_pack("{s:o, s:s}", "y",
-                               coord(bottom - (double)value / (double)y_max * CHART_PLOT_H),
+                               coord(p->bottom - (double)value / (double)p->y_max * CHART_PLOT_H),
                                "label", label));
     }
+    return y_ticks;
+}
+
+/* One legend entry per list, per_row to a row from legend_top. */
+static json_t *legend_of(const json_t *lists, size_t nlists, size_t per_row, double legend_top)
+{
+    json_t *legend = json_array();
     for (size_t l = 0; l < nlists; l++) {
         double x = CHART_LEFT + (double)(l % per_row) * LEGEND_ENTRY;
         double y = legend_top + (double)(l / per_row) * LEGEND_ROW;
@@ -304,13 +310,41 @@ json_t *admit_report_arrivals_chart(const json_t *arrivals)
                                         json_object_get(json_array_get(lists, l), "name"), "text_x",
                                         coord(x + 18), "text_y", coord(y + 11)));
     }
+    return legend;
+}
+
+json_t *admit_report_arrivals_chart(const json_t *arrivals)
+{
+    const json_t *lists = json_object_get(arrivals, "lists");
+    size_t nlists = json_array_size(lists);
+    struct plot p = {.width = ADMIT_CHART_WIDTH - CHART_LEFT - CHART_RIGHT,
+                     .bottom = CHART_TOP + CHART_PLOT_H,
+                     .slots = json_integer_value(json_object_get(arrivals, "slots")),
+                     .start = json_integer_value(json_object_get(arrivals, "start_minute"))};
+    if (p.slots < 0)
+        p.slots = 0;
+    if (p.slots > MAX_SLOTS)
+        p.slots = MAX_SLOTS;
+    if (nlists > MAX_LISTS)
+        nlists = MAX_LISTS;
+    long max_stack, total;
+    long *counts = tally(arrivals, lists, nlists, p.slots, &max_stack, &total);
+    p.y_max = nice_ceiling(max_stack);
+    p.slot_w = p.slots > 0 ? p.width / (double)p.slots : p.width;
+    size_t per_row = (size_t)(p.width / LEGEND_ENTRY);
+    size_t legend_rows = nlists == 0 ? 0 : (nlists + per_row - 1) / per_row;
+    double legend_top = p.bottom + 36;
+    int height = (int)(legend_top + (double)legend_rows * LEGEND_ROW + 8);
+    json_t *bars = json_array(), *x_ticks = json_array();
+    bars_of(&p, counts, lists, nlists, bars, x_ticks);
     free(counts);
     const json_t *day = json_object_get(arrivals, "day");
     return json_pack("{s:i, s:i, s:b, s:s, s:I, s:{s:i, s:i, s:o, s:i, s:o, s:o}, s:o, s:o, "
                      "s:o, s:o}",
                      "width", ADMIT_CHART_WIDTH, "height", height, "empty", total == 0, "day",
                      json_is_string(day) ? json_string_value(day) : "", "total", (json_int_t)total,
-                     "plot", "x", CHART_LEFT, "y", CHART_TOP, "width", coord(plot_w), "height",
-                     CHART_PLOT_H, "bottom", coord(bottom), "right", coord(CHART_LEFT + plot_w),
-                     "bars", bars, "y_ticks", y_ticks, "x_ticks", x_ticks, "legend", legend);
+                     "plot", "x", CHART_LEFT, "y", CHART_TOP, "width", coord(p.width), "height",
+                     CHART_PLOT_H, "bottom", coord(p.bottom), "right", coord(CHART_LEFT + p.width),
+                     "bars", bars, "y_ticks", y_ticks_of(&p), "x_ticks", x_ticks, "legend",
+                     legend_of(lists, nlists, per_row, legend_top));
 }
