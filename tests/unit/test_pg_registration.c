@@ -271,10 +271,85 @@ static void test_windows_lists_and_full(void **state)
     admit_db_free(db);
 }
 
+struct raiser {
+    int first, count; /* people registering while the capacity goes up */
+    int confirmed;
+};
+
+static void *register_while_raising(void *arg)
+{
+    struct raiser *w = arg;
+    struct admit_db *db = admit_db_new(pg.dsn);
+    int day1 = list_id("raise", "Day 1");
+    for (int i = w->first; i < w->first + w->count; i++) {
+        char nonce[ADMIT_TOKEN_SIZE], email[64];
+        struct admit_registration r = person(nonce, email, i);
+        struct admit_registration_result res;
+        r.list_ids[0] = day1;
+        r.nlists = 1;
+        assert_int_equal(admit_registration_submit(db, "raise", &r, &res), ADMIT_OK);
+        w->confirmed += res.outcome == ADMIT_REG_CREATED && !res.waitlisted;
+    }
+    admit_db_free(db);
+    return NULL;
+}
+
+/* Seats a larger capacity adds go to the waiting list first, in order, in the same transaction
+ * (migration 9), and are told by email: capacity 6 full, 3 waiting, raised to 8 while others
+ * register at the same time. Nobody registering meanwhile takes one of those seats. */
+static void test_capacity_raise_serves_the_waiting_list(void **state)
+{
+    (void)state;
+    enum { THREADS = 6, EACH = 5 };
+    create_event("raise", 6, NULL, NULL);
+    struct raiser before = {1000, 9, 0};
+    register_while_raising(&before);
+    assert_int_equal(before.confirmed, 6);
+    char waiting[256];
+    snprintf(waiting, sizeof waiting, "%s",
+             pgtest_value(pg.dsn, "SELECT string_agg(r.id::text, ',' ORDER BY r.id) FROM "
+                                  "registrations r JOIN events e ON e.id = r.event_id WHERE "
+                                  "e.slug = 'raise' AND r.status = 'waitlisted'"));
+    pthread_t threads[THREADS];
+    struct raiser workers[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        workers[t] = (struct raiser){2000 + t * EACH, EACH, 0};
+        pthread_create(&threads[t], NULL, register_while_raising, &workers[t]);
+    }
+    pgtest_value(pg.dsn, "SELECT admit_seats_resize(id, 8) IS NULL FROM events "
+                         "WHERE slug = 'raise'");
+    int late = 0;
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        late += workers[t].confirmed;
+    }
+    assert_int_equal(late, 0);
+    assert_int_equal(count("raise", "confirmed"), 8);
+    assert_seat_invariant("raise");
+    /* The first two who waited have the seats, and a "you have a seat" email each. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(id::text, ',' ORDER BY id) FROM registrations "
+             "WHERE id = ANY ('{%s}'::int[]) AND status = 'confirmed'",
+             waiting);
+    char promoted[256];
+    snprintf(promoted, sizeof promoted, "%s", pgtest_value(pg.dsn, sql));
+    char *third = strrchr(waiting, ',');
+    assert_non_null(third);
+    *third = '\0';
+    assert_string_equal(promoted, waiting);
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(registration_id::text, ',' ORDER BY registration_id) FROM "
+             "mail_outbox WHERE kind = 'promoted' AND registration_id = ANY ('{%s}'::int[])",
+             waiting);
+    assert_string_equal(pgtest_value(pg.dsn, sql), waiting);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capacity_under_concurrency),
+        cmocka_unit_test(test_capacity_raise_serves_the_waiting_list),
         cmocka_unit_test(test_duplicates_and_email),
         cmocka_unit_test(test_windows_lists_and_full),
     };
