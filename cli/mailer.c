@@ -57,7 +57,11 @@ static const struct cli_opt mailer_opts[] = {
     {"smtp-url", 0, CLI_STRING, "URL", "ADMIT_SMTP_URL", NULL, 0, 0, CLI_REQUIRED,
      "the SMTP server: smtp://HOST:PORT (STARTTLS when offered, see --starttls) or "
      "smtps://HOST:PORT; a path names this host in EHLO (smtp://mx.example.org:587/"
-     "tickets.example.org). Credentials come from ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD"},
+     "tickets.example.org)"},
+    {"smtp-user", 0, CLI_STRING, NULL, "ADMIT_SMTP_USER", NULL, 0, 0, CLI_ENV_ONLY,
+     "the user name to log in to the SMTP server with, if it needs one"},
+    {"smtp-password", 0, CLI_STRING, NULL, "ADMIT_SMTP_PASSWORD", NULL, 0, 0, CLI_ENV_ONLY,
+     "its password (prefer ADMIT_SMTP_PASSWORD_FILE, or a systemd credential)"},
     {"from", 0, CLI_STRING, "\"NAME <ADDRESS>\"", "ADMIT_MAIL_FROM", NULL, 0, 0, CLI_REQUIRED,
      "who the messages come from, e.g. \"TERRA Conference <tickets@terra.example>\"; its "
      "domain ends every Message-ID"},
@@ -445,12 +449,11 @@ static int check_settings(const struct cli_args *args, struct mailer *m,
         cli_error(args, "--ca-file %s: %s", smtp->ca_file, strerror(errno));
         return -1;
     }
-    smtp->user = getenv("ADMIT_SMTP_USER");
-    smtp->password = getenv("ADMIT_SMTP_PASSWORD");
-    if (smtp->user != NULL && smtp->user[0] == '\0')
-        smtp->user = NULL;
+    smtp->user = cli_get(args, "smtp-user");
+    smtp->password = cli_get(args, "smtp-password");
     if ((smtp->user == NULL) != (smtp->password == NULL)) {
-        cli_error(args, "set both ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD, or neither");
+        cli_error(args, "set both ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD (or its _FILE), or "
+                        "neither");
         return -1;
     }
     if (smtp->user != NULL && strncmp(url, "smtps://", 8) != 0 &&
