@@ -1,27 +1,51 @@
-/* GET /healthz: 200 "ok" when this worker's database connection answers a query, 503 (with
- * Retry-After) when it does not. For load balancers and monitoring; no template, no cookies. */
-#include <libpq-fe.h>
+/* Health checks for load balancers and monitoring; no template, no cookies, never cached.
+ *   GET /livez    200 "alive" while the process answers HTTP; never touches the database (a
+ *                 supervisor restarts a process that stops answering this, not one whose
+ *                 database is away: restarting would not bring the database back).
+ *   GET /healthz  200 "ok" when this worker's database connection answers and the database
+ *                 holds exactly the migrations this admitd was built with; 503 with Retry-After
+ *                 otherwise (unreachable, behind: run admit migrate; ahead: upgrade admitd), so
+ *                 a load balancer sends requests elsewhere. */
+#include <stdio.h>
 
+#include "admit/health.h"
 #include "router.h"
+
+static void livez(struct http_request *req)
+{
+    static const char alive[] = "alive\n";
+    http_no_store(req);
+    http_respond_bytes(req, 200, "text/plain; charset=utf-8", alive, sizeof alive - 1, HTTP_STATIC);
+}
 
 static void healthz(struct http_request *req)
 {
     static const char ok[] = "ok\n";
     static const char down[] = "database unavailable\n";
-    PGresult *res = NULL;
-    enum admit_rc rc = admit_db_query(http_db(req), ADMIT_Q_HEALTH, 0, NULL, &res);
-    PQclear(res);
+    char schema[128];
+    int applied = 0, expected = 0;
+    enum admit_rc rc = admit_health_schema(http_db(req), &applied, &expected);
     http_no_store(req);
     if (rc == ADMIT_OK) {
         http_respond_bytes(req, 200, "text/plain; charset=utf-8", ok, sizeof ok - 1, HTTP_STATIC);
         return;
     }
-    http_log_note(req, rc == ADMIT_ERR_DB_UNAVAILABLE ? "db-unavailable" : "db-error");
-    http_respond_bytes(req, 503, "text/plain; charset=utf-8", down, sizeof down - 1, HTTP_STATIC);
+    if (rc == ADMIT_ERR_STATE) {
+        int n =
+            snprintf(schema, sizeof schema,
+                     "database at migration %d, this admitd is built for %d\n", applied, expected);
+        http_log_note(req, applied < expected ? "db-behind" : "db-ahead");
+        http_respond_bytes(req, 503, "text/plain; charset=utf-8", schema, (size_t)n, HTTP_COPY);
+    } else {
+        http_log_note(req, rc == ADMIT_ERR_DB_UNAVAILABLE ? "db-unavailable" : "db-error");
+        http_respond_bytes(req, 503, "text/plain; charset=utf-8", down, sizeof down - 1,
+                           HTTP_STATIC);
+    }
     http_set_header(req, "Retry-After", HTTP_RETRY_AFTER);
 }
 
 const struct http_route health_routes[] = {
     {HTTP_GET, "/healthz", healthz, 0},
+    {HTTP_GET, "/livez", livez, 0},
     {0},
 };
