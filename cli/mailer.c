@@ -41,10 +41,6 @@
 #include "admit/tmpl.h"
 #include "cli.h"
 
-#ifndef ADMIT_DEFAULT_TEMPLATES
-#define ADMIT_DEFAULT_TEMPLATES "templates"
-#endif
-
 /* How long a stopping mailer keeps trying to record a delivered message while the database is
  * away, before it gives up (and the message is sent again after its lease). */
 #define STOP_RECORD_SECONDS 30
@@ -72,7 +68,8 @@ static const struct cli_opt mailer_opts[] = {
      "folder with ticket-signing.key (mode 0600): to render a ticket's QR code that admitd "
      "has not rendered yet"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
-     "folder of the templates; the messages are its email/ templates"},
+     "folder of the templates; the messages are its email/ templates (run from its build "
+     "folder: the checkout's templates/)"},
     {"starttls", 0, CLI_STRING, "try|require|never", "ADMIT_SMTP_STARTTLS", "try", 0, 0, 0,
      "for smtp:// URLs: use STARTTLS when offered, insist on it, or never use it. "
      "Credentials are only sent over TLS, or to a loopback address"},
@@ -374,7 +371,7 @@ done:
 static int load_templates(const struct cli_args *args, struct admit_tmpl_set **out)
 {
     struct admit_tmpl_error err;
-    const char *dir = cli_get(args, "templates");
+    const char *dir = cli_templates_dir(args);
     if (admit_tmpl_set_load_dir(dir, out, &err) != ADMIT_OK) {
         cli_error(args, "cannot load the templates of %s: %s", dir, err.message);
         return -1;

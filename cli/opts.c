@@ -119,6 +119,8 @@ void cli_print_man(const struct cli_cmd *cmd)
         }
         putchar('\n');
         roff_text(o->help);
+        if (o->help[0] != '\0' && o->help[strlen(o->help) - 1] != '.')
+            putchar('.');
         if (o->flags & CLI_REQUIRED)
             printf(" Required.");
         if (o->flags & CLI_REPEAT)
@@ -131,10 +133,9 @@ void cli_print_man(const struct cli_cmd *cmd)
             printf("\\fR.");
         }
         if (o->env && !(o->flags & CLI_ENV_ONLY))
-            printf(" Environment: \\fB%s\\fR%s.", o->env,
-                   o->type != CLI_FLAG ? " (or a file named by its _FILE variable)" : "");
+            printf(" Environment: \\fB%s\\fR.", o->env);
         else if (o->flags & CLI_ENV_ONLY)
-            printf(" Or a file named by \\fB%s_FILE\\fR.", o->env);
+            printf(" Or from the file \\fB%s_FILE\\fR names.", o->env);
         putchar('\n');
     }
 }

@@ -86,6 +86,12 @@ int cli_flag(const struct cli_args *args, const char *name);
 /* The value of a CLI_UINT option, already checked against its bounds by cli_parse. */
 unsigned long cli_get_uint(const struct cli_args *args, const char *name);
 
+/* --templates (admitd, admit mailer): as given (command line, variable or file), else the
+ * installed templates (ADMIT_DEFAULT_TEMPLATES, under the install prefix), except for a binary
+ * run from the build folder it was built in, which uses the checkout's templates/: a build runs
+ * as is, and an installed copy never reads a checkout. cli/templates_dir.c. */
+const char *cli_templates_dir(const struct cli_args *args);
+
 /* Prints cmd's options as man page source (roff) on stdout: under a subsection named after the
  * command when it has a name ("admit keygen"), as bare tagged paragraphs otherwise (admitd). */
 void cli_print_man(const struct cli_cmd *cmd);

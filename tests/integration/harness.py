@@ -127,11 +127,12 @@ class Response:
 class Admitd:
     """One admitd process. Use ServerTestCase.start_admitd, which stops it after the test."""
 
-    def __init__(self, work, dsn, keys, args=(), env=None, templates=None):
+    def __init__(self, work, dsn, keys, args=(), env=None, templates=None, program=None):
         self.log_path = os.path.join(work, "admitd-%s.log" % secrets.token_hex(4))
         self.host = "127.0.0.1"
         self.port = None
-        cmd = [ADMITD_BIN, "--keys", keys]
+        # program: the command that runs admitd (an installed one, in a namespace), if not ours.
+        cmd = list(program or [ADMITD_BIN]) + ["--keys", keys]
         if dsn is not None:  # None: from the environment (ADMIT_DATABASE_URL or its _FILE)
             cmd += ["--db", dsn]
         if "--listen" not in args:
