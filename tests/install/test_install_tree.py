@@ -94,7 +94,8 @@ class InstallTree(ServerTestCase):
         templates = os.path.join(PREFIX, "share", "admit", "templates") + "/"
         expected = {os.path.join(PREFIX, p) for p in [
             "sbin/admitd", "bin/admit", "share/man/man8/admitd.8.gz", "share/man/man1/admit.1.gz",
-            "share/doc/admit/examples/nginx-admit.conf", "share/doc/admit/copyright",
+            "share/doc/admit/examples/nginx-admit.conf",
+            "share/doc/admit/examples/after-restore.sql", "share/doc/admit/copyright",
             "share/doc/admit/changelog.gz"]}
         expected |= {os.path.join(self.unit_dir(), "admitd.service"),
                      os.path.join(self.unit_dir(), "admit-mailer.service"),
