@@ -20,7 +20,7 @@ enum admit_rc admit_health_schema(struct admit_db *db, int *applied, int *expect
     /* Versions are unique and positive: as many as the latest means none is missing; with a
      * gap, the database is behind at best. */
     *applied = count < latest ? count : latest;
-    rc = latest == admit_migration_count && count == latest ? ADMIT_OK : ADMIT_ERR_STATE;
+    rc = latest >= admit_migration_count && count == latest ? ADMIT_OK : ADMIT_ERR_STATE;
 done:
     PQclear(res);
     return rc;

@@ -8,11 +8,12 @@
 
 /* Asks the database (one round trip, the prepared statement sql/queries/health.sql) which
  * migrations it holds. *expected is the number this build was compiled with (sql/migrations/),
- * *applied the highest one applied (how many are applied when some before it are
- * missing; 0 when none, or on a database error). ADMIT_OK when exactly
- * migrations 1 to *expected are applied; ADMIT_ERR_STATE when the database is behind (admit
- * migrate has not run) or ahead (a newer release migrated it: upgrade this one);
- * ADMIT_ERR_DB_UNAVAILABLE or ADMIT_ERR_DB as admit_db_query. */
+ * *applied the highest one applied (how many are applied when some before it are missing; 0
+ * when none, or on a database error). ADMIT_OK when migrations 1 to *expected are applied, and
+ * maybe more: a newer release migrated the database while this one still serves, the normal
+ * state of a rolling upgrade (*applied > *expected tells it). ADMIT_ERR_STATE when the
+ * database is behind (admit migrate has not run); ADMIT_ERR_DB_UNAVAILABLE or ADMIT_ERR_DB as
+ * admit_db_query. */
 enum admit_rc admit_health_schema(struct admit_db *db, int *applied,
                                   int *expected) ADMIT_MUST_CHECK;
 
