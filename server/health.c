@@ -27,33 +27,29 @@ static void healthz(struct http_request *req)
     char schema[160];
     int applied = 0, expected = 0;
     enum admit_rc rc = admit_health_schema(http_db(req), &applied, &expected);
-    http_no_store(req);
-    if (rc == ADMIT_OK && applied == expected) {
-        http_respond_bytes(req, 200, "text/plain; charset=utf-8", ok, sizeof ok - 1, HTTP_STATIC);
-        return;
-    }
-    if (rc == ADMIT_OK) {
+    unsigned status = rc == ADMIT_OK ? 200 : 503;
+    const char *body = rc == ADMIT_OK ? ok : down;
+    size_t len = rc == ADMIT_OK ? sizeof ok - 1 : sizeof down - 1;
+    enum http_memory memory = HTTP_STATIC;
+    if ((rc == ADMIT_OK && applied != expected) || rc == ADMIT_ERR_STATE) {
+        /* Ahead (a newer release migrated it: still in service) or behind. */
         int n = snprintf(schema, sizeof schema,
-                         "ok: database at migration %d, this admitd is built for %d: restart it "
-                         "on the new release\n",
+                         rc == ADMIT_OK ? "ok: database at migration %d, this admitd is built for "
+                                          "%d: restart it on the new release\n"
+                                        : "database at migration %d, this admitd is built for "
+                                          "%d: run admit migrate\n",
                          applied, expected);
-        http_log_note(req, "db-ahead");
-        http_respond_bytes(req, 200, "text/plain; charset=utf-8", schema, (size_t)n, HTTP_COPY);
-        return;
-    }
-    if (rc == ADMIT_ERR_STATE) {
-        int n = snprintf(schema, sizeof schema,
-                         "database at migration %d, this admitd is built for %d: run admit "
-                         "migrate\n",
-                         applied, expected);
-        http_log_note(req, "db-behind");
-        http_respond_bytes(req, 503, "text/plain; charset=utf-8", schema, (size_t)n, HTTP_COPY);
-    } else {
+        body = schema;
+        len = (size_t)n;
+        memory = HTTP_COPY;
+        http_log_note(req, rc == ADMIT_OK ? "db-ahead" : "db-behind");
+    } else if (rc != ADMIT_OK) {
         http_log_note(req, rc == ADMIT_ERR_DB_UNAVAILABLE ? "db-unavailable" : "db-error");
-        http_respond_bytes(req, 503, "text/plain; charset=utf-8", down, sizeof down - 1,
-                           HTTP_STATIC);
     }
-    http_set_header(req, "Retry-After", HTTP_RETRY_AFTER);
+    http_no_store(req);
+    http_respond_bytes(req, status, "text/plain; charset=utf-8", body, len, memory);
+    if (status == 503)
+        http_set_header(req, "Retry-After", HTTP_RETRY_AFTER);
 }
 
 const struct http_route health_routes[] = {
