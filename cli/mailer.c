@@ -41,10 +41,6 @@
 #include "admit/core/tmpl.h"
 #include "cli.h"
 
-#ifndef ADMIT_DEFAULT_TEMPLATES
-#define ADMIT_DEFAULT_TEMPLATES "templates"
-#endif
-
 /* How long a stopping mailer keeps trying to record a delivered message while the database is
  * away, before it gives up (and the message is sent again after its lease). */
 #define STOP_RECORD_SECONDS 30
@@ -57,7 +53,11 @@ static const struct cli_opt mailer_opts[] = {
     {"smtp-url", 0, CLI_STRING, "URL", "ADMIT_SMTP_URL", NULL, 0, 0, CLI_REQUIRED,
      "the SMTP server: smtp://HOST:PORT (STARTTLS when offered, see --starttls) or "
      "smtps://HOST:PORT; a path names this host in EHLO (smtp://mx.example.org:587/"
-     "tickets.example.org). Credentials come from ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD"},
+     "tickets.example.org)"},
+    {"smtp-user", 0, CLI_STRING, NULL, "ADMIT_SMTP_USER", NULL, 0, 0, CLI_ENV_ONLY,
+     "the user name to log in to the SMTP server with, if it needs one"},
+    {"smtp-password", 0, CLI_STRING, NULL, "ADMIT_SMTP_PASSWORD", NULL, 0, 0, CLI_ENV_ONLY,
+     "its password (prefer ADMIT_SMTP_PASSWORD_FILE, or a systemd credential)"},
     {"from", 0, CLI_STRING, "\"NAME <ADDRESS>\"", "ADMIT_MAIL_FROM", NULL, 0, 0, CLI_REQUIRED,
      "who the messages come from, e.g. \"TERRA Conference <tickets@terra.example>\"; its "
      "domain ends every Message-ID"},
@@ -68,7 +68,8 @@ static const struct cli_opt mailer_opts[] = {
      "folder with ticket-signing.key (mode 0600): to render a ticket's QR code that admitd "
      "has not rendered yet"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
-     "folder of the templates; the messages are its email/ templates"},
+     "folder of the templates; the messages are its email/ templates (run from its build "
+     "folder: the checkout's templates/)"},
     {"starttls", 0, CLI_STRING, "try|require|never", "ADMIT_SMTP_STARTTLS", "try", 0, 0, 0,
      "for smtp:// URLs: use STARTTLS when offered, insist on it, or never use it. "
      "Credentials are only sent over TLS, or to a loopback address"},
@@ -370,7 +371,7 @@ done:
 static int load_templates(const struct cli_args *args, struct admit_tmpl_set **out)
 {
     struct admit_tmpl_error err;
-    const char *dir = cli_get(args, "templates");
+    const char *dir = cli_templates_dir(args);
     if (admit_tmpl_set_load_dir(dir, out, &err) != ADMIT_OK) {
         cli_error(args, "cannot load the templates of %s: %s", dir, err.message);
         return -1;
@@ -445,12 +446,11 @@ static int check_settings(const struct cli_args *args, struct mailer *m,
         cli_error(args, "--ca-file %s: %s", smtp->ca_file, strerror(errno));
         return -1;
     }
-    smtp->user = getenv("ADMIT_SMTP_USER");
-    smtp->password = getenv("ADMIT_SMTP_PASSWORD");
-    if (smtp->user != NULL && smtp->user[0] == '\0')
-        smtp->user = NULL;
+    smtp->user = cli_get(args, "smtp-user");
+    smtp->password = cli_get(args, "smtp-password");
     if ((smtp->user == NULL) != (smtp->password == NULL)) {
-        cli_error(args, "set both ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD, or neither");
+        cli_error(args, "set both ADMIT_SMTP_USER and ADMIT_SMTP_PASSWORD (or its _FILE), or "
+                        "neither");
         return -1;
     }
     if (smtp->user != NULL && strncmp(url, "smtps://", 8) != 0 &&

@@ -35,7 +35,8 @@ static void usage(FILE *out)
                  "admit: event registration and check-in. Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(out, "\nRun 'admit COMMAND --help' for a command's options.\n"
+    fprintf(out, "\nRun 'admit COMMAND --help' for a command's options (all of them: man admit;\n"
+                 "admit --help-man prints its source).\n"
                  "Exit status: 0 success, 1 a negative answer (an invalid ticket), "
                  "2 a usage or configuration error.\n");
 }
@@ -84,6 +85,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help-man") == 0) { /* every command's options, for admit(1) */
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            cli_print_man(commands[i]);
         return CLI_EXIT_OK;
     }
     if (admit_init() != ADMIT_OK) {

@@ -31,10 +31,6 @@
 #include "router.h"
 #include "static.h"
 
-#ifndef ADMIT_DEFAULT_TEMPLATES
-#define ADMIT_DEFAULT_TEMPLATES "templates"
-#endif
-
 /* How long a stop waits for the requests in flight. */
 #define DRAIN_SECONDS 10
 /* The error page every failure renders: admitd does not start without it. */
@@ -52,7 +48,8 @@ static const struct cli_opt admitd_opts[] = {
     {"keys", 0, CLI_STRING, "DIR", "ADMIT_KEYS_DIR", NULL, 0, 0, CLI_REQUIRED,
      "folder with ticket-signing.key (mode 0600) and the .pub keys tickets may be signed with"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
-     "folder of the HTML templates; its static/ subfolder is served at /static/"},
+     "folder of the HTML templates; its static/ subfolder is served at /static/ (run from its "
+     "build folder: the checkout's templates/)"},
     {"threads", 0, CLI_UINT, "N", "ADMIT_THREADS", "2", 1, 256, 0,
      "worker threads, each with its own database connection"},
     /* One on the project's two cores: with 8 busy doors its groups average four scans, and it
@@ -519,7 +516,7 @@ static int run(const struct cli_args *args)
     status = EXIT_START_FAILED;
     if (load_keys(cli_get(args, "keys"), &s.signing_key, &s.keyring) != 0)
         goto done;
-    if (load_templates(cli_get(args, "templates"), &s) != 0)
+    if (load_templates(cli_templates_dir(args), &s) != 0)
         goto done;
     char err[256];
     if (router_check(http_route_tables, err, sizeof err) != ADMIT_OK) {

@@ -127,11 +127,14 @@ class Response:
 class Admitd:
     """One admitd process. Use ServerTestCase.start_admitd, which stops it after the test."""
 
-    def __init__(self, work, dsn, keys, args=(), env=None, templates=None):
+    def __init__(self, work, dsn, keys, args=(), env=None, templates=None, program=None):
         self.log_path = os.path.join(work, "admitd-%s.log" % secrets.token_hex(4))
         self.host = "127.0.0.1"
         self.port = None
-        cmd = [ADMITD_BIN, "--db", dsn, "--keys", keys]
+        # program: the command that runs admitd (an installed one, in a namespace), if not ours.
+        cmd = list(program or [ADMITD_BIN]) + ["--keys", keys]
+        if dsn is not None:  # None: from the environment (ADMIT_DATABASE_URL or its _FILE)
+            cmd += ["--db", dsn]
         if "--listen" not in args:
             cmd += ["--listen", "127.0.0.1:0"]
         if templates is not None:
@@ -901,10 +904,12 @@ class SmtpSink:
     the message (to stop a mailer between a delivery and its record); data_delay_once: only
     for the first message. stop() and start() again on the same port: a server down for a
     while. tls: None (plain), "smtps" (TLS from the first byte) or "starttls" (plain, then
-    STARTTLS, required before MAIL), with the certificate and key of a TlsCertificate."""
+    STARTTLS, required before MAIL), with the certificate and key of a TlsCertificate.
+    credentials: (user, password) that a client must log in with (AUTH, also over plain SMTP);
+    every login tried is kept in logins as (user, password)."""
 
     def __init__(self, port=None, refuse=(), data_delay=0.0, data_delay_once=False, start=True,
-                 tls=None, certificate=None):
+                 tls=None, certificate=None, credentials=None):
         import threading
         self.port = port or free_port()
         self.tls = tls
@@ -914,6 +919,8 @@ class SmtpSink:
         self.data_delay_once = data_delay_once
         self.messages = []
         self.refused = []
+        self.credentials = credentials
+        self.logins = []
         self.lock = threading.Lock()
         self.received = threading.Event()  # set whenever a message is kept
         self.controller = None
@@ -955,6 +962,16 @@ class SmtpSink:
                 kwargs = {"ssl_context": context}
             else:
                 kwargs = {"tls_context": context, "require_starttls": True}
+        if self.credentials is not None:
+            from aiosmtpd.smtp import AuthResult
+
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                login = (auth_data.login.decode(), auth_data.password.decode())
+                with sink.lock:
+                    sink.logins.append(login)
+                return AuthResult(success=login == tuple(sink.credentials))
+            kwargs.update(authenticator=authenticator, auth_required=True,
+                          auth_require_tls=False)
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
