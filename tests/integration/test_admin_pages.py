@@ -132,6 +132,42 @@ class Events(ServerTestCase):
         self.assertEqual(r.status, 400)
 
 
+    def test_raising_the_capacity_serves_the_waiting_list(self):
+        """Capacity 6, full, 3 waiting: raised to 8 in the event form, the first two waiting
+        get the seats and a "you have a seat" email each, in the same transaction (migration
+        9); the third still waits, and someone registering afterwards waits behind them."""
+        event = create_event(self.db.dsn, capacity=6, name="Small Workshop")
+        add_admin(self.db.dsn, "boss@example.org")
+        server = self.start_admitd()
+        for i in range(9):
+            register(server, event.slug, email="p%d@example.org" % i)
+        waiting = self.db.sql("SELECT id FROM registrations WHERE status = 'waitlisted' "
+                              "ORDER BY id").split()
+        self.assertEqual(len(waiting), 3)
+        browser = logged_in(server, "boss@example.org")
+        edit = "/admin/events/%s/edit" % event.slug
+        form = parse_html(browser.get(edit).text)
+        ids = [i.attrs["value"] for i in form.find_all("input", name="list_id")][:3]
+        names = [i.attrs["value"] for i in form.find_all("input", name="list_name")][:3]
+        days = [i.attrs["value"] for i in form.find_all("input", name="list_day")][:3]
+        r = admin_post(browser, edit, edit,
+                       event_fields(slug=None, name="Small Workshop", capacity="8", list_id=ids,
+                                    list_name=names, list_day=days))
+        self.assertEqual(r.status, 303, r.text[:500])
+        rows = self.db.sql("SELECT id || ':' || status FROM registrations WHERE id IN (%s) "
+                           "ORDER BY id" % ",".join(waiting)).split()
+        self.assertEqual(rows, ["%s:confirmed" % waiting[0], "%s:confirmed" % waiting[1],
+                                "%s:waitlisted" % waiting[2]])
+        told = self.db.sql("SELECT registration_id FROM mail_outbox WHERE kind = 'promoted' "
+                           "ORDER BY registration_id").split()
+        self.assertEqual(told, waiting[:2])
+        register(server, event.slug, email="late@example.org")
+        self.assertEqual(self.db.sql("SELECT status FROM registrations "
+                                     "WHERE email = 'late@example.org'").strip(), "waitlisted")
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registrations "
+                                     "WHERE status = 'confirmed'").strip(), "8")
+
+
 class Attendees(ServerTestCase):
 
     def setUp(self):
