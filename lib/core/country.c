@@ -1,5 +1,6 @@
 /* ISO 3166-1 alpha-2 countries, generated from Debian's iso-codes package
- * (/usr/share/iso-codes/json/iso_3166-1.json, common names where it has them), sorted by name.
+ * (/usr/share/iso-codes/json/iso_3166-1.json, common names where it has them) and Kosovo
+ * (XK), sorted by name as people read it (accents and case ignored first).
  * Data, not code: regenerate with scripts/gen-countries when iso-codes changes. */
 #include "admit/core/country.h"
 
@@ -7,6 +8,7 @@
 
 static const struct admit_country countries[] = {
     {"AF", "Afghanistan"},
+    {"AX", "Åland Islands"},
     {"AL", "Albania"},
     {"DZ", "Algeria"},
     {"AS", "American Samoa"},
@@ -59,12 +61,12 @@ static const struct admit_country countries[] = {
     {"CD", "Congo, The Democratic Republic of the"},
     {"CK", "Cook Islands"},
     {"CR", "Costa Rica"},
+    {"CI", "Côte d'Ivoire"},
     {"HR", "Croatia"},
     {"CU", "Cuba"},
     {"CW", "Curaçao"},
     {"CY", "Cyprus"},
     {"CZ", "Czechia"},
-    {"CI", "Côte d'Ivoire"},
     {"DK", "Denmark"},
     {"DJ", "Djibouti"},
     {"DM", "Dominica"},
@@ -123,6 +125,7 @@ static const struct admit_country countries[] = {
     {"KZ", "Kazakhstan"},
     {"KE", "Kenya"},
     {"KI", "Kiribati"},
+    {"XK", "Kosovo"},
     {"KW", "Kuwait"},
     {"KG", "Kyrgyzstan"},
     {"LA", "Laos"},
@@ -185,10 +188,10 @@ static const struct admit_country countries[] = {
     {"PT", "Portugal"},
     {"PR", "Puerto Rico"},
     {"QA", "Qatar"},
+    {"RE", "Réunion"},
     {"RO", "Romania"},
     {"RU", "Russian Federation"},
     {"RW", "Rwanda"},
-    {"RE", "Réunion"},
     {"BL", "Saint Barthélemy"},
     {"SH", "Saint Helena, Ascension and Tristan da Cunha"},
     {"KN", "Saint Kitts and Nevis"},
@@ -232,10 +235,10 @@ static const struct admit_country countries[] = {
     {"TO", "Tonga"},
     {"TT", "Trinidad and Tobago"},
     {"TN", "Tunisia"},
+    {"TR", "Türkiye"},
     {"TM", "Turkmenistan"},
     {"TC", "Turks and Caicos Islands"},
     {"TV", "Tuvalu"},
-    {"TR", "Türkiye"},
     {"UG", "Uganda"},
     {"UA", "Ukraine"},
     {"AE", "United Arab Emirates"},
@@ -254,7 +257,6 @@ static const struct admit_country countries[] = {
     {"YE", "Yemen"},
     {"ZM", "Zambia"},
     {"ZW", "Zimbabwe"},
-    {"AX", "Åland Islands"},
 };
 
 size_t admit_country_count(void)
