@@ -206,7 +206,8 @@ static void record_sent(struct mailer *m, const struct admit_mail_claim *c)
 static enum round deliver(struct mailer *m, const struct admit_mail_claim *c)
 {
     struct admit_buf png, message;
-    char err[512], reply[512];
+    char reply[512];
+    struct admit_error err;
     enum round round = ROUND_DONE;
     const char *kind = kind_of(c->payload);
     admit_buf_init(&png, ADMIT_MAIL_MAX);
@@ -225,24 +226,22 @@ static enum round deliver(struct mailer *m, const struct admit_mail_claim *c)
             goto done;
         }
         if (rc == ADMIT_ERR_DB) { /* storing the image failed: a database matter, try later */
-            snprintf(err, sizeof err, "the ticket's QR code could not be stored: %s",
-                     admit_db_error(m->db));
-            say("deferred message=%lld kind=%s: %s", c->id, kind, err);
-            round = finish(m, c, ADMIT_MAIL_RETRY, err, ROUND_DEFERRED);
+            admit_error_set(&err, "the ticket's QR code could not be stored: %s",
+                            admit_db_error(m->db));
+            say("deferred message=%lld kind=%s: %s", c->id, kind, err.message);
+            round = finish(m, c, ADMIT_MAIL_RETRY, err.message, ROUND_DEFERRED);
             goto done;
         }
         if (rc != ADMIT_OK) {
-            snprintf(err, sizeof err, "the ticket's QR code could not be made: %s",
-                     admit_strerror(rc));
-            say("failed message=%lld kind=%s: %s", c->id, kind, err);
-            round = finish(m, c, ADMIT_MAIL_FAILED, err, ROUND_DONE);
+            admit_error_set(&err, "the ticket's QR code could not be made: %s", admit_strerror(rc));
+            say("failed message=%lld kind=%s: %s", c->id, kind, err.message);
+            round = finish(m, c, ADMIT_MAIL_FAILED, err.message, ROUND_DONE);
             goto done;
         }
     }
-    if (admit_mail_compose(&m->sender, c->payload, png.data, png.len, &message, err, sizeof err) !=
-        ADMIT_OK) {
-        say("failed message=%lld kind=%s: %s", c->id, kind, err);
-        round = finish(m, c, ADMIT_MAIL_FAILED, err, ROUND_DONE);
+    if (admit_mail_compose(&m->sender, c->payload, png.data, png.len, &message, &err) != ADMIT_OK) {
+        say("failed message=%lld kind=%s: %s", c->id, kind, err.message);
+        round = finish(m, c, ADMIT_MAIL_FAILED, err.message, ROUND_DONE);
         goto done;
     }
     const char *to = json_string_value(json_object_get(c->payload, "recipient"));
@@ -369,7 +368,7 @@ done:
 
 static int load_templates(const struct cli_args *args, struct admit_tmpl_set **out)
 {
-    struct admit_tmpl_error err;
+    struct admit_error err;
     const char *dir = cli_get(args, "templates");
     if (admit_tmpl_set_load_dir(dir, out, &err) != ADMIT_OK) {
         cli_error(args, "cannot load the templates of %s: %s", dir, err.message);

@@ -108,12 +108,11 @@ static bool scan_line(struct run *r, const char *line, size_t len)
 /* Background work while waiting up to max_ms for input; false when the scanner must stop. */
 static bool idle(struct run *r, long max_ms, bool *ready)
 {
-    char err[768];
-    enum admit_rc rc =
-        admit_scan_session_run(r->session, STDIN_FILENO, max_ms, ready, err, sizeof err);
+    struct admit_error err;
+    enum admit_rc rc = admit_scan_session_run(r->session, STDIN_FILENO, max_ms, ready, &err);
     if (rc == ADMIT_OK)
         return true;
-    cli_error(r->args, "%s: stopping", err);
+    cli_error(r->args, "%s: stopping", err.message);
     r->status = CLI_EXIT_USAGE;
     return false;
 }
@@ -225,7 +224,7 @@ static bool color_wanted(const struct cli_args *args, bool *ok)
 static int run_scan(const struct cli_args *args)
 {
     struct run r;
-    char err[768];
+    struct admit_error err;
     bool color_ok;
     memset(&r, 0, sizeof r);
     r.args = args;
@@ -269,9 +268,9 @@ static int run_scan(const struct cli_args *args)
     sigaction(SIGTERM, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    enum admit_rc rc = admit_scan_session_open(&cfg, true, &r.session, err, sizeof err);
+    enum admit_rc rc = admit_scan_session_open(&cfg, true, &r.session, &err);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err);
+        cli_error(args, "%s", err.message);
         curl_global_cleanup();
         return CLI_EXIT_USAGE;
     }
@@ -295,13 +294,13 @@ static int run_scan(const struct cli_args *args)
     const char *image = cli_get(args, "image");
     if (image != NULL) {
         size_t count = 0;
-        char why[256];
-        rc = admit_scan_image_decode(image, found_in_image, &r, &count, why, sizeof why);
+        struct admit_error why;
+        rc = admit_scan_image_decode(image, found_in_image, &r, &count, &why);
         if (rc != ADMIT_OK) {
             if (rc == ADMIT_ERR_IO)
                 cli_error(args, "cannot read %s: %s", image, strerror(errno));
             else
-                cli_error(args, "%s: %s", image, why);
+                cli_error(args, "%s: %s", image, why.message);
             r.status = CLI_EXIT_USAGE;
         } else if (count == 0) {
             cli_error(args, "no QR code found in %s", image);

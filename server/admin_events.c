@@ -186,16 +186,12 @@ static void save(struct http_request *req, const char *slug)
             http_redirect(req, location);
             return;
         }
-        if (saved.outcome == ADMIT_ADMIN_EVENT_SLUG_TAKEN)
-            admit_form_add_error(&errs, "slug", "Another event has this address: choose another");
-        else
-            admit_form_add_error(&errs, saved.field[0] ? saved.field : "name", saved.message);
+        admit_form_add_error(&errs, saved.error.field, saved.error.message);
     }
     json_t *values = submitted_values(req, ids, names, days, nids);
     json_t *event = NULL;
     if (slug != NULL)
         event = json_pack("{s:s, s:O}", "slug", slug, "name", json_object_get(values, "name"));
-    /* saved.message lives on this stack frame until render_form returns. */
     render_form(req, 422, &admin, slug, values, &errs, event);
     json_decref(event);
 }

@@ -219,8 +219,8 @@ done:
 
 static int load_templates(const char *dir, struct startup *s)
 {
-    struct admit_tmpl_error err;
-    char static_err[512];
+    struct admit_error err;
+    struct admit_error static_err;
     size_t nassets = 0;
     if (admit_tmpl_set_load_dir(dir, &s->templates, &err) != ADMIT_OK) {
         http_log("cannot load the templates: %s", err.message);
@@ -234,11 +234,10 @@ static int load_templates(const char *dir, struct startup *s)
     admit_buf_init(&static_dir, 4096);
     enum admit_rc rc = admit_buf_printf(&static_dir, "%s/static", dir);
     if (rc == ADMIT_OK)
-        rc = static_assets_load(admit_buf_cstr(&static_dir), &s->assets, &nassets, static_err,
-                                sizeof static_err);
+        rc = static_assets_load(admit_buf_cstr(&static_dir), &s->assets, &nassets, &static_err);
     admit_buf_free(&static_dir);
     if (rc != ADMIT_OK) {
-        http_log("cannot load the static assets: %s", static_err);
+        http_log("cannot load the static assets: %s", static_err.message);
         return -1;
     }
     return 0;
@@ -521,9 +520,9 @@ static int run(const struct cli_args *args)
         goto done;
     if (load_templates(cli_get(args, "templates"), &s) != 0)
         goto done;
-    char err[256];
-    if (router_check(http_route_tables, err, sizeof err) != ADMIT_OK) {
-        http_log("internal error: %s", err);
+    struct admit_error err;
+    if (router_check(http_route_tables, &err) != ADMIT_OK) {
+        http_log("internal error: %s", err.message);
         goto done;
     }
     if (check_database(cli_get(args, "db")) != 0)

@@ -41,16 +41,6 @@ void scan_session_notify(struct admit_scan_session *s, enum admit_scan_event eve
     s->notify(s->notify_ctx, event, detail);
 }
 
-void scan_session_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 const char *scan_session_str(const json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
@@ -257,14 +247,14 @@ static json_t *caller_answer(const json_t *answer, const json_t *scan, bool offl
  * and at least a third of the budget is left: a connection the network dropped). On
  * ADMIT_CLIENT_OK *answer is the server's well-formed answer. */
 static enum admit_client_status ask_server(struct admit_scan_session *s, const struct entry *e,
-                                           long long deadline_ms, json_t **answer, char *why,
-                                           size_t whylen)
+                                           long long deadline_ms, json_t **answer,
+                                           struct admit_error *why)
 {
     enum admit_client_status status = ADMIT_CLIENT_UNREACHABLE;
     json_t *body = scan_session_api_scan(s, e);
     const char *nonce = scan_session_str(e->scan, "nonce");
     *answer = NULL;
-    scan_session_set_err(why, whylen, "no answer in time");
+    admit_error_set(why, "no answer in time");
     for (int attempt = 0; attempt < 2; attempt++) {
         long long now = scan_session_now_ms();
         if (now >= deadline_ms)
@@ -275,7 +265,7 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
              now = scan_session_now_ms())
             admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
         bool finished = admit_client_call_done(call);
-        status = admit_client_call_result(call, answer, why, whylen);
+        status = admit_client_call_result(call, answer, why);
         admit_client_call_free(call);
         /* The server refusing the scan itself (a 4xx with its JSON error: a nonce reused for
          * another scan) is its final answer, shown as an error; a 4xx without one (a captive
@@ -284,7 +274,7 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
             status = ADMIT_CLIENT_OK;
         if (status == ADMIT_CLIENT_OK) {
             if (!scan_session_answer_matches(*answer, nonce)) {
-                scan_session_set_err(why, whylen, "the server's answer is malformed");
+                admit_error_set(why, "the server's answer is malformed");
                 status = ADMIT_CLIENT_REJECTED;
                 json_decref(*answer);
                 *answer = NULL;
@@ -308,7 +298,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     char nonce[ADMIT_TOKEN_SIZE];
     char scanned_at[ADMIT_CHECKIN_TIME_SIZE];
     json_t *scan = NULL, *record = NULL, *server = NULL, *local = NULL;
-    char why[512];
+    struct admit_error why;
     enum admit_rc rc = ADMIT_ERR_NOT_FOUND;
     long long deadline_ms = scan_session_now_ms() + s->timeout_ms;
     *answer = NULL;
@@ -341,7 +331,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
         if (rc != ADMIT_OK)
             goto done;
         struct entry *e = entry_add(s, scan);
-        enum admit_client_status status = ask_server(s, e, deadline_ms, &server, why, sizeof why);
+        enum admit_client_status status = ask_server(s, e, deadline_ms, &server, &why);
         if (status == ADMIT_CLIENT_OK) {
             record = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", server);
             rc = scan_session_journal(s, &record, 1);
@@ -356,7 +346,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
             rc = ADMIT_ERR_PERMISSION;
             goto done;
         }
-        scan_session_go_offline(s, why);
+        scan_session_go_offline(s, why.message);
         /* Offline from here: the scan is journaled already; its offline answer follows. */
         local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
         record = json_pack("{s:s, s:s, s:O}", "t", "local", "nonce", nonce, "answer", local);

@@ -28,13 +28,13 @@ static const char *slug_of(const char *folder, const char *prefix)
  * *slug (a new string) and the answer into *device. */
 static enum admit_rc ask_event(const struct admit_scan_config *cfg,
                                struct admit_checkin_client *client, char **slug, json_t **device,
-                               char *err, size_t errlen)
+                               struct admit_error *err)
 {
-    char why[512];
+    struct admit_error why;
     json_t *answer = NULL;
     long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    enum admit_client_status status = admit_checkin_client_call(
-        client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, why, sizeof why);
+    enum admit_client_status status =
+        admit_checkin_client_call(client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, &why);
     const char *event =
         json_string_value(json_object_get(json_object_get(answer, "event"), "slug"));
     if (status == ADMIT_CLIENT_OK && event != NULL && admit_event_slug_valid(event)) {
@@ -44,18 +44,15 @@ static enum admit_rc ask_event(const struct admit_scan_config *cfg,
     }
     json_decref(answer);
     if (status == ADMIT_CLIENT_REFUSED) {
-        scan_session_set_err(err, errlen,
-                             "the server refused this device token (unknown or revoked)");
+        admit_error_set(err, "the server refused this device token (unknown or revoked)");
         return ADMIT_ERR_PERMISSION;
     }
     if (status == ADMIT_CLIENT_UNREACHABLE || status == ADMIT_CLIENT_UNAVAILABLE) {
-        scan_session_set_err(err, errlen,
-                             "cannot reach %s to set this device up (%s); connect once first",
-                             cfg->server, why);
+        admit_error_set(err, "cannot reach %s to set this device up (%s); connect once first",
+                        cfg->server, why.message);
         return ADMIT_ERR_NOT_FOUND;
     }
-    scan_session_set_err(err, errlen, "cannot learn this token's event from %s: %s", cfg->server,
-                         why);
+    admit_error_set(err, "cannot learn this token's event from %s: %s", cfg->server, why.message);
     return ADMIT_ERR_INVALID;
 }
 
@@ -64,7 +61,7 @@ static enum admit_rc ask_event(const struct admit_scan_config *cfg,
  * network. */
 static enum admit_rc find_event(const struct admit_scan_config *cfg, const char *root,
                                 const char *key, struct admit_checkin_client *client, char **slug,
-                                json_t **device, char *err, size_t errlen)
+                                json_t **device, struct admit_error *err)
 {
     char prefix[ADMIT_CLIENT_SERVER_KEY_SIZE + 1];
     char **names = NULL;
@@ -74,14 +71,14 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
     snprintf(prefix, sizeof prefix, "%s_", key);
     if (cfg->event != NULL) {
         if (!admit_event_slug_valid(cfg->event)) {
-            scan_session_set_err(err, errlen, "--event \"%s\" is not an event slug", cfg->event);
+            admit_error_set(err, "--event \"%s\" is not an event slug", cfg->event);
             return ADMIT_ERR_INVALID;
         }
         *slug = admit_xstrdup(cfg->event);
         return ADMIT_OK;
     }
     if (admit_scan_state_find(root, prefix, &names) != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot list %s: %s", root, strerror(errno));
+        admit_error_set(err, "cannot list %s: %s", root, strerror(errno));
         return ADMIT_ERR_IO;
     }
     size_t count = 0;
@@ -109,17 +106,17 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
     free(*slug);
     *slug = NULL;
     if (count > 1) {
-        scan_session_set_err(err, errlen,
-                             "this computer scans for several events of %s: choose one with "
-                             "--event SLUG",
-                             cfg->server);
+        admit_error_set(err,
+                        "this computer scans for several events of %s: choose one with "
+                        "--event SLUG",
+                        cfg->server);
     } else if (cfg->token != NULL) {
-        rc = ask_event(cfg, client, slug, device, err, errlen);
+        rc = ask_event(cfg, client, slug, device, err);
     } else {
-        scan_session_set_err(err, errlen,
-                             "no scanner is set up here for %s: give the device token once "
-                             "with --token or ADMIT_SCAN_TOKEN",
-                             cfg->server);
+        admit_error_set(err,
+                        "no scanner is set up here for %s: give the device token once "
+                        "with --token or ADMIT_SCAN_TOKEN",
+                        cfg->server);
     }
     return rc;
 }
@@ -139,7 +136,7 @@ static void gate_from_device(struct admit_scan_session *s, const json_t *device)
 }
 
 enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
-                                      struct admit_scan_session **out, char *err, size_t errlen)
+                                      struct admit_scan_session **out, struct admit_error *err)
 {
     char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
     char token[ADMIT_TOKEN_SIZE];
@@ -148,6 +145,7 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     struct admit_checkin_client *probe = NULL;
     size_t bad = 0;
     enum admit_rc rc = ADMIT_ERR_INVALID;
+    admit_error_clear(err);
     *out = NULL;
     token[0] = '\0';
     admit_buf_init(&root, 4096);
@@ -167,26 +165,24 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     s->fatal = ADMIT_OK;
 
     if (admit_checkin_client_server_key(cfg->server, key) != ADMIT_OK) {
-        scan_session_set_err(err, errlen,
-                             "--server \"%s\": expected http://HOST:PORT or https://HOST",
-                             cfg->server ? cfg->server : "");
+        admit_error_set(err, "--server \"%s\": expected http://HOST:PORT or https://HOST",
+                        cfg->server ? cfg->server : "");
         goto fail;
     }
     if (cfg->token != NULL && !admit_token_valid(cfg->token)) {
-        scan_session_set_err(err, errlen,
-                             "the device token is malformed (22 characters from admit device "
+        admit_error_set(err, "the device token is malformed (22 characters from admit device "
                              "add)");
         goto fail;
     }
     rc = admit_scan_state_root(cfg->state_root, &root);
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
+        admit_error_set(err, "no state directory: set XDG_STATE_HOME or HOME");
         goto fail;
     }
     rc = admit_checkin_client_new(cfg->server, cfg->token, cfg->ca_file, &probe);
     if (rc != ADMIT_OK)
         goto fail;
-    rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
+    rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err);
     if (rc != ADMIT_OK)
         goto fail;
     rc = admit_buf_printf(&dir, "%s/%s_%s", admit_buf_cstr(&root), key, s->slug);
@@ -195,21 +191,19 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     if (cfg->token == NULL && access(admit_buf_cstr(&dir), F_OK) != 0) {
         /* Only a token sets a folder up: a mistyped --event must not leave one behind. */
         rc = ADMIT_ERR_INVALID;
-        scan_session_set_err(err, errlen,
-                             "no scanner is set up here for event %s of %s: give the device "
-                             "token once with --token or ADMIT_SCAN_TOKEN",
-                             s->slug, cfg->server);
+        admit_error_set(err,
+                        "no scanner is set up here for event %s of %s: give the device "
+                        "token once with --token or ADMIT_SCAN_TOKEN",
+                        s->slug, cfg->server);
         goto fail;
     }
     rc = admit_scan_state_open(admit_buf_cstr(&dir), &s->st);
     if (rc == ADMIT_ERR_STATE) {
-        scan_session_set_err(err, errlen, "another admit scan or admit sync is using %s",
-                             admit_buf_cstr(&dir));
+        admit_error_set(err, "another admit scan or admit sync is using %s", admit_buf_cstr(&dir));
         goto fail;
     }
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot open %s: %s", admit_buf_cstr(&dir),
-                             strerror(errno));
+        admit_error_set(err, "cannot open %s: %s", admit_buf_cstr(&dir), strerror(errno));
         goto fail;
     }
     if (cfg->token != NULL) {
@@ -220,16 +214,16 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     }
     if (rc != ADMIT_OK) {
         if (rc == ADMIT_ERR_PERMISSION)
-            scan_session_set_err(err, errlen, "%s/token may be read by other users: chmod 600 it",
-                                 admit_buf_cstr(&dir));
+            admit_error_set(err, "%s/token may be read by other users: chmod 600 it",
+                            admit_buf_cstr(&dir));
         else if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID)
-            scan_session_set_err(err, errlen,
-                                 "no device token in %s: give it once with --token or "
-                                 "ADMIT_SCAN_TOKEN",
-                                 admit_buf_cstr(&dir));
+            admit_error_set(err,
+                            "no device token in %s: give it once with --token or "
+                            "ADMIT_SCAN_TOKEN",
+                            admit_buf_cstr(&dir));
         else
-            scan_session_set_err(err, errlen, "cannot store the device token in %s: %s",
-                                 admit_buf_cstr(&dir), strerror(errno));
+            admit_error_set(err, "cannot store the device token in %s: %s", admit_buf_cstr(&dir),
+                            strerror(errno));
         if (rc == ADMIT_ERR_NOT_FOUND)
             rc = ADMIT_ERR_INVALID;
         goto fail;
@@ -241,8 +235,8 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
         json_object_set_new(device, "server", json_string(cfg->server));
         if (admit_scan_state_json_write(s->st, DEVICE_FILE, device) != ADMIT_OK) {
             rc = ADMIT_ERR_IO;
-            scan_session_set_err(err, errlen, "cannot write %s/%s: %s", admit_buf_cstr(&dir),
-                                 DEVICE_FILE, strerror(errno));
+            admit_error_set(err, "cannot write %s/%s: %s", admit_buf_cstr(&dir), DEVICE_FILE,
+                            strerror(errno));
             goto fail;
         }
     }
@@ -259,8 +253,8 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     json_decref(snapshot);
     rc = admit_scan_state_journal_read(s->st, scan_session_on_record, s, &bad);
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot read the journal in %s: %s", admit_buf_cstr(&dir),
-                             strerror(errno));
+        admit_error_set(err, "cannot read the journal in %s: %s", admit_buf_cstr(&dir),
+                        strerror(errno));
         goto fail;
     }
     if (bad > 0)
@@ -275,7 +269,7 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
         scan_session_schedule(s);
     }
     if (cfg->list != NULL && s->snapshot != NULL) {
-        rc = scan_session_resolve_list(s, err, errlen);
+        rc = scan_session_resolve_list(s, err);
         if (rc == ADMIT_ERR_NOT_FOUND && connect) {
             /* Perhaps a list added since the last sync: wait for the first sync (a budget). */
             long long deadline = scan_session_now_ms() + s->timeout_ms;
@@ -284,9 +278,9 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
             while (s->generation == before && s->link != LINK_OFFLINE &&
                    scan_session_now_ms() < deadline)
                 if (admit_scan_session_run(s, -1, (long)(deadline - scan_session_now_ms()), &ready,
-                                           NULL, 0) != ADMIT_OK)
+                                           NULL) != ADMIT_OK)
                     break;
-            rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err, errlen);
+            rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err);
         }
         if (rc == ADMIT_ERR_NOT_FOUND)
             rc = ADMIT_ERR_INVALID;

@@ -11,9 +11,10 @@
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message)
 {
     if (errs->count < ADMIT_FORM_MAX_ERRORS) {
-        errs->items[errs->count].field = field;
-        errs->items[errs->count].message = message;
-        errs->count++;
+        struct admit_error *e = &errs->items[errs->count++];
+        admit_error_clear(e);
+        admit_error_set_field(e, field);
+        admit_error_set(e, "%s", message);
     }
 }
 

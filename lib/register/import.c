@@ -307,7 +307,7 @@ enum admit_rc admit_import_run(struct admit_db *db, const char *slug, FILE *in,
             break;
         }
         if (rc != ADMIT_OK) {
-            const struct admit_csv_error *e = admit_csv_reader_error(reader);
+            const struct admit_error *e = admit_csv_reader_error(reader);
             if (rc == ADMIT_ERR_IO)
                 goto done;
             im.stop_db = true;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* Checks one value (never NULL; "" when absent). Returns NULL when valid, else the message a
@@ -19,15 +20,12 @@ struct admit_form_field {
     admit_form_validator validate;
 };
 
-struct admit_form_error {
-    const char *field;   /* name of the field */
-    const char *message; /* static storage */
-};
-
 #define ADMIT_FORM_MAX_ERRORS 16
 
+/* The problems of a submitted form, one per bad field, in the order found: each an admit_error
+ * (admit/core/error.h) with its field and message set. */
 struct admit_form_errors {
-    struct admit_form_error items[ADMIT_FORM_MAX_ERRORS];
+    struct admit_error items[ADMIT_FORM_MAX_ERRORS];
     size_t count;
 };
 
@@ -41,7 +39,7 @@ typedef const char *(*admit_form_lookup)(void *ctx, const char *name);
 size_t admit_form_validate(const struct admit_form_field *fields, size_t n, admit_form_lookup get,
                            void *ctx, struct admit_form_errors *errs);
 
-/* Appends an error (ignored when errs is full). */
+/* Appends an error for field with message, both copied (ignored when errs is full). */
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message);
 
 /* The number of Unicode characters in s if it is valid UTF-8 without control characters
