@@ -17,12 +17,13 @@ static enum admit_rc check_settings(const struct admit_mailer_settings *st, stru
     const char *url = st->smtp.url;
     if (admit_mime_parse_mailbox(st->from, m->from_name, sizeof m->from_name, m->from_addr,
                                  sizeof m->from_addr) != ADMIT_OK) {
-        admit_error_set(err, "--from \"%s\": expected \"Name <address>\" with a plain ASCII address",
-                        st->from);
+        admit_error_set(
+            err, "--from \"%s\": expected \"Name <address>\" with a plain ASCII address", st->from);
         return ADMIT_ERR_INVALID;
     }
     if (st->public_url == NULL) {
-        admit_error_set(err, "--public-url is required: ticket links in the messages start with it");
+        admit_error_set(err,
+                        "--public-url is required: ticket links in the messages start with it");
         return ADMIT_ERR_INVALID;
     }
     if (admit_startup_public_url(st->public_url, &m->public_url, err) != ADMIT_OK)
@@ -80,8 +81,7 @@ enum admit_rc admit_mailer_new(const struct admit_mailer_settings *settings,
     return ADMIT_OK;
 }
 
-enum admit_rc admit_mailer_connect(struct admit_mailer *m, const char *dsn,
-                                   struct admit_error *err)
+enum admit_rc admit_mailer_connect(struct admit_mailer *m, const char *dsn, struct admit_error *err)
 {
     admit_db_free(m->db);
     m->db = admit_db_new(dsn);

@@ -132,7 +132,7 @@ static bool ticket_png(struct admit_mailer *m, const struct admit_mail_claim *c,
     if (rc == ADMIT_OK)
         return true;
     if (rc == ADMIT_ERR_DB_UNAVAILABLE) {
-        *round = ROUND_DB_DOWN; /* the lease brings it back */
+        *round = ROUND_DB_DOWN;      /* the lease brings it back */
     } else if (rc == ADMIT_ERR_DB) { /* storing the image failed: a database matter, try later */
         admit_error_set(&err, "the ticket's QR code could not be stored: %s",
                         admit_db_error(m->db));
@@ -149,7 +149,7 @@ static bool ticket_png(struct admit_mailer *m, const struct admit_mail_claim *c,
 
 /* Hands the composed message to the SMTP server and records what it said. */
 static enum round hand_over(struct admit_mailer *m, const struct admit_mail_claim *c,
-                       const struct admit_buf *message)
+                            const struct admit_buf *message)
 {
     char reply[512];
     const char *kind = kind_of(c->payload);
@@ -159,8 +159,7 @@ static enum round hand_over(struct admit_mailer *m, const struct admit_mail_clai
     switch (sent) {
     case ADMIT_SMTP_SENT:
         record_sent(m, c);
-        say(m, ADMIT_MAILER_SENT, "sent message=%lld kind=%s attempt=%d", c->id, kind,
-            c->attempt);
+        say(m, ADMIT_MAILER_SENT, "sent message=%lld kind=%s attempt=%d", c->id, kind, c->attempt);
         return ROUND_DONE;
     case ADMIT_SMTP_REFUSED:
         say(m, ADMIT_MAILER_FAILED, "refused message=%lld kind=%s: %s", c->id, kind, reply);
@@ -195,8 +194,7 @@ static enum round deliver(struct admit_mailer *m, const struct admit_mail_claim 
     }
     if (!ticket_png(m, c, &png, &round))
         goto done;
-    if (admit_mail_compose(&m->sender, c->payload, png.data, png.len, &message, &err) !=
-        ADMIT_OK) {
+    if (admit_mail_compose(&m->sender, c->payload, png.data, png.len, &message, &err) != ADMIT_OK) {
         say(m, ADMIT_MAILER_FAILED, "failed message=%lld kind=%s: %s", c->id, kind, err.message);
         round = finish(m, c, ADMIT_MAIL_FAILED, err.message, ROUND_DONE);
         goto done;
@@ -256,8 +254,7 @@ bool admit_mailer_run(struct admit_mailer *m, const struct admit_mailer_loop *lo
             unsigned long max = m->backoff.max_seconds * 1000UL;
             smtp_pause = smtp_pause == 0 ? m->backoff.min_seconds * 1000UL : smtp_pause * 2;
             smtp_pause = smtp_pause > max ? max : smtp_pause;
-            say(m, ADMIT_MAILER_PAUSED, "pausing %lu s before the next attempt",
-                smtp_pause / 1000);
+            say(m, ADMIT_MAILER_PAUSED, "pausing %lu s before the next attempt", smtp_pause / 1000);
             pause_ms(m, smtp_pause);
         } else {
             db_pause = db_pause == 0 ? DB_PAUSE_MIN_MS : db_pause * 2;
