@@ -22,7 +22,7 @@ void admin_event_overview(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_OVERVIEW, slug, &event))
         return;
     pages_decorate_event(event);
     char path[160];
@@ -108,7 +108,7 @@ void admin_event_edit_page(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT_FORM, slug, &values))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_FORM, slug, &values))
         return;
     json_t *event = json_pack("{s:O, s:O}", "slug", json_object_get(values, "slug"), "name",
                               json_object_get(values, "name"));

@@ -1,16 +1,12 @@
 /* GET /healthz: 200 "ok" when this worker's database connection answers a query, 503 (with
  * Retry-After) when it does not. For load balancers and monitoring; no template, no cookies. */
-#include <libpq-fe.h>
-
 #include "router.h"
 
 static void healthz(struct http_request *req)
 {
     static const char ok[] = "ok\n";
     static const char down[] = "database unavailable\n";
-    PGresult *res = NULL;
-    enum admit_rc rc = admit_db_query(http_db(req), ADMIT_Q_HEALTH, 0, NULL, &res);
-    PQclear(res);
+    enum admit_rc rc = admit_db_ping(http_db(req));
     http_no_store(req);
     if (rc == ADMIT_OK) {
         http_respond_bytes(req, 200, "text/plain; charset=utf-8", ok, sizeof ok - 1, HTTP_STATIC);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admit/core/country.h"
+#include "admit/register/page.h"
 #include "admit/register/registration.h"
 #include "admit/core/splice.h"
 #include "page_cache.h"
@@ -29,15 +30,34 @@
 static void home(struct http_request *req)
 {
     json_t *events = NULL;
-    if (!pages_query_json(req, ADMIT_Q_EVENTS_UPCOMING, NULL, &events))
+    enum admit_rc rc = admit_page_upcoming(http_db(req), &events);
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
         return;
-    if (events == NULL)
-        events = json_array();
+    }
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) pages_decorate_event(event);
     http_render(req, 200, "index.html",
                 json_pack("{s:s, s:o}", "title", "Events", "events", events));
+}
+
+static void no_event(struct http_request *req)
+{
+    http_respond_error(req, 404, "Event not found",
+                       "There is no event at this address. Check the link you were given.");
+}
+
+/* Reads the event slug for its page into *event; answers (404, 503, 500) and returns false when
+ * it cannot. */
+static bool load_event(struct http_request *req, const char *slug, json_t **event)
+{
+    enum admit_rc rc = admit_page_event(http_db(req), slug, event);
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        no_event(req);
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    return rc == ADMIT_OK;
 }
 
 static json_t *countries_json(const char *selected)
@@ -157,13 +177,8 @@ static struct page_cache_page *build_event_page(struct http_request *req, const 
     json_t *event = NULL;
 
     admit_buf_init(&out, EVENT_PAGE_MAX);
-    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+    if (!load_event(req, slug, &event))
         goto fail;
-    if (event == NULL) {
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
-        goto fail;
-    }
     /* Fresh random marks: no text of the event can hold them. */
     admit_token_new(marks[0]);
     admit_token_new(marks[1]);
@@ -256,13 +271,8 @@ static void register_attendee(struct http_request *req)
             admit_form_add_error(&errs, result.error.field, result.error.message);
     }
     /* Not registered: the page is shown again, so the event is needed now. */
-    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+    if (!load_event(req, slug, &event))
         goto done;
-    if (event == NULL) {
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
-        goto done;
-    }
     pages_decorate_event(event);
     if (errs.count > 0) {
         render_event(req, 422, event, admit_form_values_get, &form, &in, &errs);
@@ -282,8 +292,7 @@ static void register_attendee(struct http_request *req)
         problem(req, 403, event, "closed");
         break;
     default:
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
+        no_event(req);
         break;
     }
 done:
