@@ -72,25 +72,29 @@ static long search_page(const struct admit_admin_search *s)
 
 enum admit_rc admit_admin_view_attendees(struct admit_db *db, int admin_id, const char *slug,
                                          const struct admit_admin_search *search,
-                                         struct admit_admin_attendees *out,
-                                         struct admit_error *err)
+                                         struct admit_admin_attendees *out, struct admit_error *err)
 {
     char id[16], offset[24], limit[16];
     memset(out, 0, sizeof *out);
     admit_error_clear(err);
     out->page = search_page(search);
     if (out->page == 0) {
-        admit_error_set(err, "This search is not valid: search for at most %d characters of "
-                             "ordinary text, and choose the filters from the lists.",
+        admit_error_set(err,
+                        "This search is not valid: search for at most %d characters of "
+                        "ordinary text, and choose the filters from the lists.",
                         ADMIT_ADMIN_SEARCH_MAX);
         return ADMIT_ERR_INVALID;
     }
     snprintf(id, sizeof id, "%d", admin_id);
     snprintf(offset, sizeof offset, "%ld", (out->page - 1) * ADMIT_ADMIN_ATTENDEES_PAGE);
     snprintf(limit, sizeof limit, "%d", ADMIT_ADMIN_ATTENDEES_PAGE);
-    const char *params[8] = {id,     slug,           search->text,
-                             search->status,         search->list[0] ? search->list : NULL,
-                             search->checked,        offset,
+    const char *params[8] = {id,
+                             slug,
+                             search->text,
+                             search->status,
+                             search->list[0] ? search->list : NULL,
+                             search->checked,
+                             offset,
                              limit};
     enum admit_rc rc = admit_db_query_json(db, ADMIT_Q_ADMIN_ATTENDEES, 8, params, &out->data);
     if (rc != ADMIT_OK)

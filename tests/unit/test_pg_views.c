@@ -17,8 +17,8 @@
 #include "admit/register/admin_view.h"
 #include "admit/register/event.h"
 #include "admit/register/page.h"
-#include "admit/register/registration.h"
 #include "admit/register/ticket_image.h"
+#include "enrol.h"
 #include "pgtest.h"
 
 static struct pgtest pg;
@@ -43,32 +43,12 @@ static void create_event(const char *slug, long capacity)
         fail_msg("event: %s", err.message);
 }
 
-static void enrol(const char *email, struct admit_registration_result *res)
-{
-    char nonce[ADMIT_TOKEN_SIZE];
-    admit_token_new(nonce);
-    struct admit_registration r = {.form_nonce = nonce,
-                                   .given_name = "Ada",
-                                   .family_name = "Lovelace",
-                                   .email = email,
-                                   .organisation = "Analytical Engines",
-                                   .organisation_type = "research",
-                                   .country = "BE",
-                                   .dietary = "",
-                                   .accessibility = "",
-                                   .source = "web"};
-    if (admit_registration_submit(db, "views", &r, res) != ADMIT_OK ||
-        res->outcome != ADMIT_REG_CREATED)
-        fail_msg("register %s", email);
-}
-
 static int add_admin(const char *email, const char *slug)
 {
     char sql[200];
     struct admit_error err;
     const char *slugs[1] = {slug};
-    if (admit_admin_add(db, email, "a long enough password", slugs, slug != NULL, &err) !=
-        ADMIT_OK)
+    if (admit_admin_add(db, email, "a long enough password", slugs, slug != NULL, &err) != ADMIT_OK)
         fail_msg("admin: %s", err.message);
     snprintf(sql, sizeof sql, "SELECT id FROM admins WHERE email = '%s'", email);
     return atoi(pgtest_value(pg.dsn, sql));
@@ -85,10 +65,10 @@ static int setup(void **state)
     db = admit_db_new(pg.dsn);
     create_event("views", 1);
     create_event("other", 10);
-    enrol("first@example.org", &res);
+    enrol(db, "views", "first@example.org", &res);
     snprintf(confirmed, sizeof confirmed, "%s", res.token);
     confirmed_id = res.registration_id;
-    enrol("second@example.org", &res);
+    enrol(db, "views", "second@example.org", &res);
     snprintf(waitlisted, sizeof waitlisted, "%s", res.token);
     all_admin = add_admin("all@example.org", NULL);
     other_admin = add_admin("other@example.org", "other");
@@ -280,12 +260,11 @@ static void test_chart_and_report(void **state)
 
     struct admit_buf csv;
     admit_buf_init(&csv, 1 << 20);
-    assert_int_equal(
-        admit_admin_view_report_csv(db, all_admin, "views", ADMIT_CSV_RFC4180, &csv), ADMIT_OK);
+    assert_int_equal(admit_admin_view_report_csv(db, all_admin, "views", ADMIT_CSV_RFC4180, &csv),
+                     ADMIT_OK);
     assert_int_equal(strncmp(admit_buf_cstr(&csv), "section,day,dimension,", 22), 0);
-    assert_int_equal(
-        admit_admin_view_report_csv(db, other_admin, "views", ADMIT_CSV_RFC4180, &csv),
-        ADMIT_ERR_NOT_FOUND);
+    assert_int_equal(admit_admin_view_report_csv(db, other_admin, "views", ADMIT_CSV_RFC4180, &csv),
+                     ADMIT_ERR_NOT_FOUND);
     admit_buf_free(&csv);
 }
 
