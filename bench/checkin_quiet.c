@@ -83,7 +83,7 @@ static double scan(struct admit_checkin_pool *pool, const char *hash, struct adm
 {
     char ticket[ADMIT_TICKET_TEXT_MAX], nonce[ADMIT_TOKEN_SIZE], body[512];
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     struct admit_checkin_job job;
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
     if (admit_ticket_sign(key, event, reg, 0, ticket) != ADMIT_OK)

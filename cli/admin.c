@@ -83,7 +83,8 @@ static const struct cli_opt add_opts[] = {
 
 static int run_add(const struct cli_args *args)
 {
-    char password[PASSWORD_BUF], err[512];
+    char password[PASSWORD_BUF];
+    struct admit_error err;
     const char *const *slugs;
     const char *email = cli_get(args, "email");
     size_t n = cli_get_all(args, "event", &slugs);
@@ -91,10 +92,10 @@ static int run_add(const struct cli_args *args)
     if (!get_password(args, email, password, sizeof password))
         goto done;
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
-    enum admit_rc rc = admit_admin_add(db, email, password, slugs, n, err, sizeof err);
+    enum admit_rc rc = admit_admin_add(db, email, password, slugs, n, &err);
     admit_db_free(db);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err);
+        cli_error(args, "%s", err.message);
         goto done;
     }
     if (n == 0)
@@ -115,16 +116,17 @@ static const struct cli_opt email_opts[] = {
 
 static int run_password(const struct cli_args *args)
 {
-    char password[PASSWORD_BUF], err[512];
+    char password[PASSWORD_BUF];
+    struct admit_error err;
     const char *email = cli_get(args, "email");
     int status = CLI_EXIT_USAGE;
     if (!get_password(args, email, password, sizeof password))
         goto done;
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
-    enum admit_rc rc = admit_admin_set_password(db, email, password, err, sizeof err);
+    enum admit_rc rc = admit_admin_set_password(db, email, password, &err);
     admit_db_free(db);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err);
+        cli_error(args, "%s", err.message);
         goto done;
     }
     printf("password of %s changed; their sessions are ended\n", email);

@@ -35,7 +35,7 @@ static int run_create(const struct cli_args *args)
     struct admit_event_spec spec = {0};
     char names[ADMIT_EVENT_MAX_LISTS][128];
     const char *const *lists;
-    char err[512];
+    struct admit_error err;
     int id = 0;
 
     spec.slug = cli_get(args, "slug");
@@ -72,10 +72,10 @@ static int run_create(const struct cli_args *args)
     }
 
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
-    enum admit_rc rc = admit_event_create(db, &spec, &id, err, sizeof err);
+    enum admit_rc rc = admit_event_create(db, &spec, &id, &err);
     admit_db_free(db);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err);
+        cli_error(args, "%s", err.message);
         return CLI_EXIT_USAGE;
     }
     printf("event %d created: /events/%s\n", id, spec.slug);

@@ -31,7 +31,7 @@ static int run_export(const struct cli_args *args)
     enum admit_export_kind kind;
     struct admit_export *x = NULL;
     struct cli_output out;
-    char err[256];
+    struct admit_error err;
     int event_id = 0, list_id = 0, status = CLI_EXIT_USAGE;
     const char *slug = cli_get(args, "event"), *list = cli_get(args, "list");
     if (!admit_export_kind_parse(cli_get(args, "what"), &kind)) {
@@ -57,10 +57,9 @@ static int run_export(const struct cli_args *args)
         return CLI_EXIT_USAGE;
 
     rc = admit_export_open(&x, cli_get(args, "db"), kind, event_id, list_id,
-                           cli_flag(args, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180, err,
-                           sizeof err);
+                           cli_flag(args, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180, &err);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err);
+        cli_error(args, "%s", err.message);
         return CLI_EXIT_USAGE;
     }
     if (cli_output_open(args, &out, cli_get(args, "output")) != 0) {

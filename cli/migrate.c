@@ -24,7 +24,7 @@ static int run_migrate(const struct cli_args *args)
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
     int status = CLI_EXIT_USAGE;
     int applied = 0, expected = 0;
-    char err[512];
+    struct admit_error err;
 
     if (cli_flag(args, "check")) {
         enum admit_rc rc = admit_migrate_check(db, &applied, &expected);
@@ -36,9 +36,9 @@ static int run_migrate(const struct cli_args *args)
         }
         goto done;
     }
-    enum admit_rc rc = admit_migrate_apply(db, report, NULL, err, sizeof err);
+    enum admit_rc rc = admit_migrate_apply(db, report, NULL, &err);
     if (rc != ADMIT_OK) {
-        cli_error(args, "%s", err[0] ? err : admit_strerror(rc));
+        cli_error(args, "%s", err.message[0] ? err.message : admit_strerror(rc));
         goto done;
     }
     rc = admit_migrate_check(db, &applied, &expected);

@@ -108,12 +108,11 @@ static bool scan_line(struct run *r, const char *line, size_t len)
 /* Background work while waiting up to max_ms for input; false when the scanner must stop. */
 static bool idle(struct run *r, long max_ms, bool *ready)
 {
-    char err[768];
-    enum admit_rc rc =
-        admit_scan_session_run(r->session, STDIN_FILENO, max_ms, ready, err, sizeof err);
+    struct admit_error err;
+    enum admit_rc rc = admit_scan_session_run(r->session, STDIN_FILENO, max_ms, ready, &err);
     if (rc == ADMIT_OK)
         return true;
-    cli_error(r->args, "%s: stopping", err);
+    cli_error(r->args, "%s: stopping", err.message);
     r->status = CLI_EXIT_USAGE;
     return false;
 }
@@ -277,13 +276,13 @@ static void say_ready(struct run *r, const struct admit_scan_config *cfg, bool i
 static void read_image(struct run *r, const char *path)
 {
     size_t count = 0;
-    char why[256];
-    enum admit_rc rc = admit_scan_image_decode(path, found_in_image, r, &count, why, sizeof why);
+    struct admit_error why;
+    enum admit_rc rc = admit_scan_image_decode(path, found_in_image, r, &count, &why);
     if (rc != ADMIT_OK) {
         if (rc == ADMIT_ERR_IO)
             cli_error(r->args, "cannot read %s: %s", path, strerror(errno));
         else
-            cli_error(r->args, "%s: %s", path, why);
+            cli_error(r->args, "%s: %s", path, why.message);
         r->status = CLI_EXIT_USAGE;
     } else if (count == 0) {
         cli_error(r->args, "no QR code found in %s", path);
@@ -294,7 +293,7 @@ static void read_image(struct run *r, const char *path)
 static int run_scan(const struct cli_args *args)
 {
     struct run r;
-    char err[768];
+    struct admit_error err;
     memset(&r, 0, sizeof r);
     r.args = args;
     r.status = CLI_EXIT_OK;
@@ -320,8 +319,8 @@ static int run_scan(const struct cli_args *args)
     };
     catch_stop_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (admit_scan_session_open(&cfg, true, &r.session, err, sizeof err) != ADMIT_OK) {
-        cli_error(args, "%s", err);
+    if (admit_scan_session_open(&cfg, true, &r.session, &err) != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
         curl_global_cleanup();
         return CLI_EXIT_USAGE;
     }

@@ -63,7 +63,8 @@ static int run_sync(const struct cli_args *args)
 {
     struct admit_scan_session *s = NULL;
     struct progress progress = {isatty(STDERR_FILENO) != 0, false};
-    char err[768], why[512];
+    struct admit_error why;
+    struct admit_error err;
     int status = CLI_EXIT_USAGE;
     struct admit_scan_config cfg = {
         .server = cli_get(args, "server"),
@@ -77,8 +78,8 @@ static int run_sync(const struct cli_args *args)
     };
     long long deadline = now_ms() + cfg.timeout_ms;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (admit_scan_session_open(&cfg, false, &s, err, sizeof err) != ADMIT_OK) {
-        cli_error(args, "%s", err);
+    if (admit_scan_session_open(&cfg, false, &s, &err) != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
         goto done;
     }
     size_t pending = admit_scan_session_pending(s);
@@ -88,15 +89,14 @@ static int run_sync(const struct cli_args *args)
     enum admit_scan_link link = ADMIT_SCAN_LINK_OK;
     /* Never synced: the sync first, which names the lists the scans are uploaded with. */
     if (!admit_scan_session_synced(s))
-        link = admit_scan_session_sync(s, left_ms(deadline), why, sizeof why);
+        link = admit_scan_session_sync(s, left_ms(deadline), &why);
     if (link == ADMIT_SCAN_LINK_OK)
-        link = admit_scan_session_upload(s, on_progress, &progress, left_ms(deadline), why,
-                                         sizeof why);
+        link = admit_scan_session_upload(s, on_progress, &progress, left_ms(deadline), &why);
     if (progress.tty && pending > 0)
         fputc('\n', stderr);
     bool uploaded = link == ADMIT_SCAN_LINK_OK;
     if (link == ADMIT_SCAN_LINK_OK)
-        link = admit_scan_session_sync(s, left_ms(deadline), why, sizeof why);
+        link = admit_scan_session_sync(s, left_ms(deadline), &why);
     pending = admit_scan_session_pending(s);
     if (link == ADMIT_SCAN_LINK_REFUSED) {
         cli_error(args, "the server refused this device token (unknown or revoked)");
@@ -107,12 +107,12 @@ static int run_sync(const struct cli_args *args)
             link == ADMIT_SCAN_LINK_DOWN ? "the server does not answer" : "sync failed";
         if (!uploaded)
             cli_error(args, "%s (%s); %zu scan%s still waiting for upload: they go next time", what,
-                      why, pending, pending == 1 ? "" : "s");
+                      why.message, pending, pending == 1 ? "" : "s");
         else
             cli_error(args,
                       "%s (%s); every scan is uploaded, but this door's copy of the event was "
                       "not updated",
-                      what, why);
+                      what, why.message);
         status = CLI_EXIT_NEGATIVE;
         goto done;
     }

@@ -29,11 +29,6 @@ static const char *cookie_name(const struct http_request *req)
     return http_server(req)->secure_cookies ? SECURE_COOKIE : PLAIN_COOKIE;
 }
 
-void admin_id_text(const struct admit_admin *admin, char out[16])
-{
-    snprintf(out, 16, "%d", admin->id);
-}
-
 json_t *admin_url_with_query(const char *path, const char *name, const char *value)
 {
     struct admit_buf url;
@@ -49,14 +44,6 @@ json_t *admin_url_with_query(const char *path, const char *name, const char *val
     json_t *out = json_string(rc == ADMIT_OK ? admit_buf_cstr(&url) : path);
     admit_buf_free(&url);
     return out;
-}
-
-int admin_parse_id(const char *text)
-{
-    size_t n = text != NULL ? strlen(text) : 0;
-    if (n == 0 || n > 9 || strspn(text, "0123456789") != n)
-        return 0;
-    return atoi(text);
 }
 
 void admin_not_found(struct http_request *req)
@@ -84,23 +71,19 @@ const char *admin_event_begin(struct http_request *req, struct admit_admin *admi
     return admin_slug(req);
 }
 
-bool admin_event_data(struct http_request *req, const struct admit_admin *admin, enum admit_query q,
-                      const char *slug, json_t **out)
+bool admin_event_view(struct http_request *req, const struct admit_admin *admin,
+                      enum admit_admin_view view, const char *slug, json_t **out)
 {
-    char id[16];
-    admin_id_text(admin, id);
-    const char *params[2] = {id, slug};
-    if (!pages_query_params(req, q, 2, params, out))
-        return false;
-    if (*out == NULL) {
+    enum admit_rc rc = admit_admin_view_event(http_db(req), admin->id, slug, view, out);
+    if (rc == ADMIT_ERR_NOT_FOUND)
         admin_not_found(req);
-        return false;
-    }
-    return true;
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    return rc == ADMIT_OK;
 }
 
 /* The path of this request, rebuilt from the route (admin routes have only :slug and :id
- * parameters, which admin_slug and admin_parse_id keep to safe characters), for the login
+ * parameters, which admin_slug and admit_admin_parse_id keep to safe characters), for the login
  * page to come back to. */
 static void current_path(struct http_request *req, char *out, size_t outlen)
 {
@@ -114,7 +97,7 @@ static void current_path(struct http_request *req, char *out, size_t outlen)
             snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
             const char *value = http_param(req, name);
             bool safe = strcmp(name, "slug") == 0 ? admit_event_slug_valid(value)
-                                                  : admin_parse_id(value) > 0;
+                                                  : admit_admin_parse_id(value) > 0;
             if (!safe) {
                 snprintf(out, outlen, "/admin");
                 return;
@@ -331,16 +314,15 @@ static void logout(struct http_request *req)
 static void events_page(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
     json_t *events = NULL;
     if (!admin_session(req, &admin, ADMIN_PAGE))
         return;
-    admin_id_text(&admin, id);
-    const char *params[1] = {id};
-    if (!pages_query_params(req, ADMIT_Q_ADMIN_EVENTS, 1, params, &events))
+    enum admit_rc rc = admit_admin_view_events(http_db(req), admin.id, &events);
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
         return;
-    json_t *context = json_pack("{s:s, s:o}", "title", "Your events", "events",
-                                events != NULL ? events : json_array());
+    }
+    json_t *context = json_pack("{s:s, s:o}", "title", "Your events", "events", events);
     admin_render(req, 200, "admin/events.html", context, &admin, NULL);
 }
 

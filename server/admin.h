@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "admit/register/admin.h"
+#include "admit/register/admin_view.h"
 #include "http.h"
 
 /* The form id of every admin form's CSRF token (one token serves every form of a page). */
@@ -48,20 +49,13 @@ void admin_render(struct http_request *req, unsigned status, const char *templat
 /* 404 for an event or attendee this admin cannot see (or that does not exist). */
 void admin_not_found(struct http_request *req);
 
-/* Runs q with (this admin's id, slug), the parameters of every event-scoped admin query, and
- * gives its JSON in *out. Returns false after answering: 503/500, or 404 when the query found
- * no row (no such event, or one this admin may not see). */
-bool admin_event_data(struct http_request *req, const struct admit_admin *admin, enum admit_query q,
-                      const char *slug, json_t **out);
-
-/* The admin's id as text, for query parameters. */
-void admin_id_text(const struct admit_admin *admin, char out[16]);
+/* The view of the event slug (admit_admin_view_event) in *out. Returns false after answering:
+ * 503/500, or 404 when the event does not exist or this admin may not see it. */
+bool admin_event_view(struct http_request *req, const struct admit_admin *admin,
+                      enum admit_admin_view view, const char *slug, json_t **out);
 
 /* "path?name=VALUE" with value percent-encoded, as a new JSON string. */
 json_t *admin_url_with_query(const char *path, const char *name, const char *value);
-
-/* A decimal id of 1 to 9 digits, or 0. */
-int admin_parse_id(const char *text);
 
 /* The start of every event page: admin_session, then the route's slug. Returns the slug, or
  * NULL after answering (no session: as admin_session; a slug that cannot be one: 404). */

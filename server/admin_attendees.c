@@ -9,22 +9,7 @@
 
 #include "admin.h"
 #include "admit/register/admin_actions.h"
-#include "admit/register/form.h"
 #include "pages.h"
-
-#define PAGE_SIZE        50
-#define MAX_SEARCH_CHARS 200
-
-static const char *const statuses[] = {"", "confirmed", "waitlisted", "cancelled"};
-static const char *const checked_values[] = {"", "yes", "no"};
-
-static bool one_of(const char *value, const char *const *allowed, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(value, allowed[i]) == 0)
-            return true;
-    return false;
-}
 
 static const char *query_or_empty(struct http_request *req, const char *name)
 {
@@ -61,35 +46,30 @@ static json_t *page_link(const char *slug, const char *q, const char *status, co
 void admin_attendees_page(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16], offset[24], limit[16];
-    json_t *data = NULL;
+    struct admit_admin_attendees found;
+    struct admit_error err;
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
     const char *q = query_or_empty(req, "q"), *status = query_or_empty(req, "status");
     const char *list = query_or_empty(req, "list"), *checked = query_or_empty(req, "checked");
-    const char *page_text = query_or_empty(req, "page");
-    long page = page_text[0] != '\0' ? admin_parse_id(page_text) : 1;
-    if (admit_form_text_chars(q, 0) < 0 || admit_form_text_chars(q, 0) > MAX_SEARCH_CHARS ||
-        !one_of(status, statuses, 4) || !one_of(checked, checked_values, 3) ||
-        (list[0] != '\0' && admin_parse_id(list) == 0) || page < 1 || page > 100000) {
-        http_respond_error(req, 400, "Bad request",
-                           "This search is not valid: search for at most 200 characters of "
-                           "ordinary text, and choose the filters from the lists.");
+    struct admit_admin_search search = {q, status, list, checked, query_or_empty(req, "page")};
+    enum admit_rc rc =
+        admit_admin_view_attendees(http_db(req), admin.id, slug, &search, &found, &err);
+    if (rc == ADMIT_ERR_INVALID) {
+        http_respond_error(req, 400, "Bad request", err.message);
         return;
     }
-    admin_id_text(&admin, id);
-    snprintf(offset, sizeof offset, "%ld", (page - 1) * PAGE_SIZE);
-    snprintf(limit, sizeof limit, "%d", PAGE_SIZE);
-    const char *params[8] = {id, slug, q, status, list[0] ? list : NULL, checked, offset, limit};
-    if (!pages_query_params(req, ADMIT_Q_ADMIN_ATTENDEES, 8, params, &data))
-        return;
-    if (data == NULL) {
+    if (rc == ADMIT_ERR_NOT_FOUND) {
         admin_not_found(req);
         return;
     }
-    json_int_t total = json_integer_value(json_object_get(data, "total"));
-    long pages = (long)((total + PAGE_SIZE - 1) / PAGE_SIZE);
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
+        return;
+    }
+    json_t *data = found.data;
+    long page = found.page, pages = found.pages;
     json_t *event = json_incref(json_object_get(data, "event"));
     pages_decorate_event(event);
     /* The list filter's choices, with the chosen one marked. */
@@ -113,8 +93,8 @@ void admin_attendees_page(struct http_request *req)
     }
     json_t *context = json_pack(
         "{s:s, s:o, s:o, s:I, s:i, s:i, s:o, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b}, s:b}", "title",
-        "Attendees", "event", event, "rows", rows, "total", total, "page", (int)page, "pages",
-        (int)(pages > 0 ? pages : 1), "previous",
+        "Attendees", "event", event, "rows", rows, "total", (json_int_t)found.total, "page",
+        (int)page, "pages", (int)pages, "previous",
         page > 1 ? page_link(slug, q, status, list, checked, page - 1) : json_null(), "next",
         page < pages ? page_link(slug, q, status, list, checked, page + 1) : json_null(), "search",
         "q", q, "status_confirmed", !strcmp(status, "confirmed"), "status_waitlisted",
@@ -145,15 +125,15 @@ static void render_attendee(struct http_request *req, const struct admit_admin *
                             const char *slug, int registration_id, unsigned status,
                             const char *notice, bool problem)
 {
-    char id[16], reg[16];
     json_t *attendee = NULL;
-    admin_id_text(admin, id);
-    snprintf(reg, sizeof reg, "%d", registration_id);
-    const char *params[3] = {id, slug, reg};
-    if (!pages_query_params(req, ADMIT_Q_ADMIN_ATTENDEE, 3, params, &attendee))
-        return;
-    if (attendee == NULL) {
+    enum admit_rc rc =
+        admit_admin_view_attendee(http_db(req), admin->id, slug, registration_id, &attendee);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
         admin_not_found(req);
+        return;
+    }
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
         return;
     }
     const char *st = json_string_value(json_object_get(attendee, "status"));
@@ -181,7 +161,7 @@ void admin_attendee_page(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    int registration_id = admin_parse_id(http_param(req, "id"));
+    int registration_id = admit_admin_parse_id(http_param(req, "id"));
     if (registration_id == 0) {
         admin_not_found(req);
         return;
@@ -206,7 +186,7 @@ static void act(struct http_request *req, enum action action)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    int registration_id = admin_parse_id(http_param(req, "id"));
+    int registration_id = admit_admin_parse_id(http_param(req, "id"));
     if (registration_id == 0) {
         admin_not_found(req);
         return;
@@ -222,7 +202,7 @@ static void act(struct http_request *req, enum action action)
         rc = admit_admin_promote(http_db(req), admin.id, slug, registration_id, &result);
         break;
     case CHECKIN: {
-        int list_id = admin_parse_id(http_form(req, "list"));
+        int list_id = admit_admin_parse_id(http_form(req, "list"));
         const char *force = http_form(req, "force");
         if (list_id == 0) {
             http_respond_error(req, 400, "Bad request", "Choose the check-in list.");

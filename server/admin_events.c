@@ -22,7 +22,7 @@ void admin_event_overview(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_OVERVIEW, slug, &event))
         return;
     pages_decorate_event(event);
     char path[160];
@@ -108,7 +108,7 @@ void admin_event_edit_page(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT_FORM, slug, &values))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_FORM, slug, &values))
         return;
     json_t *event = json_pack("{s:O, s:O}", "slug", json_object_get(values, "slug"), "name",
                               json_object_get(values, "name"));
@@ -186,16 +186,12 @@ static void save(struct http_request *req, const char *slug)
             http_redirect(req, location);
             return;
         }
-        if (saved.outcome == ADMIT_ADMIN_EVENT_SLUG_TAKEN)
-            admit_form_add_error(&errs, "slug", "Another event has this address: choose another");
-        else
-            admit_form_add_error(&errs, saved.field[0] ? saved.field : "name", saved.message);
+        admit_form_add_error(&errs, saved.error.field, saved.error.message);
     }
     json_t *values = submitted_values(req, ids, names, days, nids);
     json_t *event = NULL;
     if (slug != NULL)
         event = json_pack("{s:s, s:O}", "slug", slug, "name", json_object_get(values, "name"));
-    /* saved.message lives on this stack frame until render_form returns. */
     render_form(req, 422, &admin, slug, values, &errs, event);
     json_decref(event);
 }

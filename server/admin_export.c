@@ -27,7 +27,8 @@ static void export(struct http_request *req, enum admit_export_kind kind)
     struct admit_admin admin;
     struct admit_export *x = NULL;
     int event_id = 0, list_id = 0;
-    char err[256], disposition[200];
+    char disposition[200];
+    struct admit_error err;
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
@@ -48,8 +49,7 @@ static void export(struct http_request *req, enum admit_export_kind kind)
         return;
     }
     enum admit_csv_flavour flavour = http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180;
-    rc = admit_export_open(&x, http_server(req)->dsn, kind, event_id, list_id, flavour, err,
-                           sizeof err);
+    rc = admit_export_open(&x, http_server(req)->dsn, kind, event_id, list_id, flavour, &err);
     if (rc != ADMIT_OK) {
         http_log_note(req, "export-open-failed");
         if (rc == ADMIT_ERR_DB_UNAVAILABLE)

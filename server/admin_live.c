@@ -7,9 +7,6 @@
 #include <string.h>
 
 #include "admin.h"
-#include "admit/register/event.h"
-#include "admit/register/export.h"
-#include "admit/register/report.h"
 #include "pages.h"
 
 /* The report CSV is small (lists x (types + countries) rows): built in memory, bounded. */
@@ -23,7 +20,7 @@ void admin_live_page(struct http_request *req)
     if (slug == NULL)
         return;
     json_t *event = NULL;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_OVERVIEW, slug, &event))
         return;
     snprintf(chart, sizeof chart, "/admin/events/%s/arrivals.svg", slug);
     json_t *context = json_pack("{s:s, s:o, s:s, s:s}", "title", "Live door view", "event", event,
@@ -38,7 +35,7 @@ void admin_live_json(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_LIVE, slug, &live))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_LIVE, slug, &live))
         return;
     http_respond_json(req, 200, live);
 }
@@ -46,44 +43,37 @@ void admin_live_json(struct http_request *req)
 void admin_arrivals_svg(struct http_request *req)
 {
     struct admit_admin admin;
-    char id[16];
-    json_t *arrivals = NULL;
+    struct admit_error err;
+    json_t *chart = NULL;
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
-    const char *day = http_query(req, "day");
-    if (day != NULL && !admit_event_date_valid(day)) {
-        http_respond_error(req, 400, "Bad request", "day: a date like 2027-10-29.");
-        return;
-    }
-    admin_id_text(&admin, id);
-    const char *params[3] = {id, slug, day};
-    if (!pages_query_params(req, ADMIT_Q_ADMIN_ARRIVALS, 3, params, &arrivals))
-        return;
-    if (arrivals == NULL) {
+    enum admit_rc rc = admit_admin_view_arrivals(http_db(req), admin.id, slug,
+                                                 http_query(req, "day"), &chart, &err);
+    if (rc == ADMIT_ERR_INVALID)
+        http_respond_error(req, 400, "Bad request", err.message);
+    else if (rc == ADMIT_ERR_NOT_FOUND)
         admin_not_found(req);
-        return;
-    }
-    json_t *chart = admit_report_arrivals_chart(arrivals);
-    json_decref(arrivals);
-    http_render(req, 200, "admin/arrivals.svg", json_pack("{s:o}", "chart", chart));
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    else
+        http_render(req, 200, "admin/arrivals.svg", json_pack("{s:o}", "chart", chart));
 }
 
 void admin_report_page(struct http_request *req)
 {
     struct admit_admin admin;
-    json_t *report = NULL;
+    json_t *event = NULL, *report = NULL;
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    json_t *event = NULL;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_EVENT, slug, &event))
+    enum admit_rc rc = admit_admin_view_report(http_db(req), admin.id, slug, &event, &report);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
+        admin_not_found(req);
         return;
-    enum admit_rc rc = admit_report_load(
-        http_db(req), (int)json_integer_value(json_object_get(event, "id")), &report);
+    }
     if (rc != ADMIT_OK) {
-        json_decref(event);
-        http_respond_db_error(req, rc);
+        pages_load_failed(req, rc);
         return;
     }
     json_t *context = json_pack("{s:s, s:o, s:o}", "title", "Attendance report", "event", event,
@@ -94,35 +84,23 @@ void admin_report_page(struct http_request *req)
 void admin_report_csv(struct http_request *req)
 {
     struct admit_admin admin;
-    struct admit_csv_writer writer;
     struct admit_buf csv;
-    json_t *report = NULL;
-    int event_id = 0, list_id = 0;
     char disposition[160];
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
-    enum admit_rc rc = admit_export_find(http_db(req), slug, NULL, admin.id, &event_id, &list_id);
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
-        return;
-    }
-    if (rc == ADMIT_OK)
-        rc = admit_report_load(http_db(req), event_id, &report);
-    if (rc != ADMIT_OK) {
-        http_respond_db_error(req, rc);
-        return;
-    }
     admit_buf_init(&csv, REPORT_CSV_MAX);
-    admit_csv_writer_init(&writer, http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180,
-                          admit_csv_sink_buf, &csv);
-    rc = admit_report_write_csv(report, &writer);
-    if (rc == ADMIT_OK)
-        rc = admit_csv_flush(&writer);
-    json_decref(report);
+    enum admit_rc rc = admit_admin_view_report_csv(
+        http_db(req), admin.id, slug,
+        http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180, &csv);
     if (rc != ADMIT_OK) {
+        if (rc == ADMIT_ERR_NOT_FOUND)
+            admin_not_found(req);
+        else if (rc == ADMIT_ERR_DB || rc == ADMIT_ERR_DB_UNAVAILABLE)
+            http_respond_db_error(req, rc);
+        else
+            http_respond_error(req, 500, "Internal error", "The report could not be written.");
         admit_buf_free(&csv);
-        http_respond_error(req, 500, "Internal error", "The report could not be written.");
         return;
     }
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-report.csv\"", slug);
@@ -139,7 +117,7 @@ void admin_flagged_page(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    if (!admin_event_data(req, &admin, ADMIT_Q_ADMIN_FLAGGED, slug, &data))
+    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_FLAGGED, slug, &data))
         return;
     json_t *scans = json_incref(json_object_get(data, "scans"));
     size_t i;

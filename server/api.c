@@ -108,7 +108,7 @@ static void checkins_done(struct admit_checkin_job *job)
  * holds up the doors. */
 static void checkins(struct http_request *req)
 {
-    struct admit_checkin_error err;
+    struct admit_error err;
     struct pending_checkin *p = admit_xcalloc(1, sizeof *p);
     size_t len = 0;
     if (!bearer_hash(req, p->hash)) {
@@ -124,7 +124,7 @@ static void checkins(struct http_request *req)
     const char *body = http_body(req, &len);
     if (admit_checkin_parse(body, len, &p->scans, &err) != ADMIT_OK) {
         http_log_note(req, "bad-scan");
-        api_error(req, err.status, err.code, err.message);
+        api_error(req, admit_checkin_error_status(&err), err.code, err.message);
         admit_checkin_request_free(&p->scans);
         free(p);
         return;

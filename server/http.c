@@ -314,11 +314,11 @@ static void dispatch(struct http_request *req)
         return;
     }
     if (req->body.len > 0 && http_content_type_is(req, "application/x-www-form-urlencoded")) {
-        const char *why = NULL;
+        struct admit_error why;
         if (admit_formdata_parse(&req->form, req->body.data, req->body.len, MAX_FORM_FIELDS,
                                  &why) != ADMIT_OK) {
-            char message[160];
-            snprintf(message, sizeof message, "The form could not be read: %s.", why);
+            char message[sizeof why.message + 32];
+            snprintf(message, sizeof message, "The form could not be read: %s.", why.message);
             http_log_note(req, "bad-form");
             http_respond_error(req, 400, "Bad request", message);
             return;

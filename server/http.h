@@ -121,6 +121,10 @@ const char *http_body(const struct http_request *req, size_t *len);
 /* The first value of a form field of an application/x-www-form-urlencoded body, or NULL.
  * Values are valid UTF-8 without NUL bytes (others were answered 400 before the handler). */
 const char *http_form(const struct http_request *req, const char *name);
+/* The whole decoded form (empty when the body was not a form), for the library's form readers
+ * (admit_form_values_init in admit/register/form.h). Belongs to the request. */
+struct admit_formdata;
+const struct admit_formdata *http_form_data(const struct http_request *req);
 /* Every value of a form field in the order sent ("lists=1&lists=3"): stores up to max of them
  * in values and returns how many there are in all. */
 size_t http_form_all(const struct http_request *req, const char *name, const char **values,

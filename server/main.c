@@ -3,7 +3,6 @@
  * libmicrohttpd's thread pool, and on SIGTERM or SIGINT stops accepting, lets the requests in
  * flight finish (at most DRAIN_SECONDS) and exits 0. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -22,8 +21,7 @@
 #include "admit/checkin/checkin.h"
 #include "admit/core/db.h"
 #include "admit/core/keys.h"
-#include "admit/core/mem.h"
-#include "admit/core/migrate.h"
+#include "admit/core/startup.h"
 #include "admit/core/tmpl.h"
 #include "conn_guard.h"
 #include "http_internal.h"
@@ -155,87 +153,29 @@ static int bound_port(struct MHD_Daemon *d)
     return info != NULL ? (int)info->port : -1;
 }
 
-static int load_keys(const char *dir, struct admit_signing_key *key, struct admit_keyring *ring)
-{
-    struct admit_buf path;
-    int status = -1;
-    DIR *d = NULL;
-    admit_buf_init(&path, 4096);
-    if (admit_buf_printf(&path, "%s/%s", dir, ADMIT_KEY_SECRET_FILE) != ADMIT_OK) {
-        http_log("--keys %s: path too long", dir);
-        goto done;
-    }
-    enum admit_rc rc = admit_key_load_secret(admit_buf_cstr(&path), key);
-    if (rc == ADMIT_ERR_PERMISSION) {
-        http_log("%s is readable by group or others: chmod 600 it", admit_buf_cstr(&path));
-        goto done;
-    } else if (rc == ADMIT_ERR_IO) {
-        http_log("cannot read %s: %s (create a key with admit keygen --dir %s)",
-                 admit_buf_cstr(&path), strerror(errno), dir);
-        goto done;
-    } else if (rc != ADMIT_OK) {
-        http_log("%s is not a ticket-signing key file", admit_buf_cstr(&path));
-        goto done;
-    }
-    admit_keyring_add_own(ring, key);
-
-    d = opendir(dir);
-    if (d == NULL) {
-        http_log("cannot list %s: %s", dir, strerror(errno));
-        goto done;
-    }
-    for (;;) {
-        errno = 0;
-        const struct dirent *entry = readdir(d);
-        if (entry == NULL) {
-            if (errno != 0) {
-                http_log("cannot list %s: %s", dir, strerror(errno));
-                goto done;
-            }
-            break;
-        }
-        size_t n = strlen(entry->d_name);
-        if (entry->d_name[0] == '.' || n < 5 || strcmp(entry->d_name + n - 4, ".pub") != 0)
-            continue;
-        struct admit_public_key pub;
-        admit_buf_reset(&path);
-        if (admit_buf_printf(&path, "%s/%s", dir, entry->d_name) != ADMIT_OK ||
-            admit_key_load_public(admit_buf_cstr(&path), &pub) != ADMIT_OK) {
-            http_log("%s is not a readable public key file", admit_buf_cstr(&path));
-            goto done;
-        }
-        admit_keyring_add(ring, &pub);
-    }
-    status = 0;
-done:
-    if (d != NULL)
-        closedir(d);
-    admit_buf_free(&path);
-    return status;
-}
-
+/* The templates (error.html among them) and the static assets of their static/ folder. */
 static int load_templates(const char *dir, struct startup *s)
 {
-    struct admit_tmpl_error err;
-    char static_err[512];
+    static const char *const required[] = {ERROR_TEMPLATE, NULL};
+    struct admit_error err;
     size_t nassets = 0;
-    if (admit_tmpl_set_load_dir(dir, &s->templates, &err) != ADMIT_OK) {
-        http_log("cannot load the templates: %s", err.message);
+    enum admit_rc rc = admit_startup_templates(dir, required, &s->templates, &err);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
+        http_log("%s: every error page is rendered from it", err.message);
         return -1;
     }
-    if (!admit_tmpl_set_has(s->templates, ERROR_TEMPLATE)) {
-        http_log("%s/%s is missing: every error page is rendered from it", dir, ERROR_TEMPLATE);
+    if (rc != ADMIT_OK) {
+        http_log("%s", err.message);
         return -1;
     }
     struct admit_buf static_dir;
     admit_buf_init(&static_dir, 4096);
-    enum admit_rc rc = admit_buf_printf(&static_dir, "%s/static", dir);
+    rc = admit_buf_printf(&static_dir, "%s/static", dir);
     if (rc == ADMIT_OK)
-        rc = static_assets_load(admit_buf_cstr(&static_dir), &s->assets, &nassets, static_err,
-                                sizeof static_err);
+        rc = static_assets_load(admit_buf_cstr(&static_dir), &s->assets, &nassets, &err);
     admit_buf_free(&static_dir);
     if (rc != ADMIT_OK) {
-        http_log("cannot load the static assets: %s", static_err);
+        http_log("cannot load the static assets: %s", err.message);
         return -1;
     }
     return 0;
@@ -244,39 +184,13 @@ static int load_templates(const char *dir, struct startup *s)
 /* Connects once to check the database before serving: reachable, migrated, statements valid. */
 static int check_database(const char *dsn)
 {
+    struct admit_error err;
     struct admit_db *db = admit_db_new(dsn);
-    int applied = 0;
-    int expected = 0;
-    int status = -1;
-    enum admit_rc rc = admit_db_connect(db);
-    if (rc != ADMIT_OK) {
-        http_log("cannot connect to the database: %s", admit_db_error(db));
-        goto done;
-    }
-    rc = admit_migrate_check(db, &applied, &expected);
-    if (rc == ADMIT_ERR_STATE && applied < expected) {
-        http_log("database is at migration %d of %d: run admit migrate --db ... (with the same "
-                 "connection string) first",
-                 applied, expected);
-        goto done;
-    } else if (rc == ADMIT_ERR_STATE) {
-        http_log("database has migrations this admitd does not know (it knows %d): upgrade "
-                 "admitd",
-                 expected);
-        goto done;
-    } else if (rc != ADMIT_OK) {
-        http_log("cannot read the database's migrations: %s", admit_db_error(db));
-        goto done;
-    }
-    rc = admit_db_ready(db);
-    if (rc != ADMIT_OK) {
-        http_log("the database does not accept admitd's queries: %s", admit_db_error(db));
-        goto done;
-    }
-    status = 0;
-done:
+    enum admit_rc rc = admit_startup_database(db, "admitd", &err);
     admit_db_free(db);
-    return status;
+    if (rc != ADMIT_OK)
+        http_log("%s", err.message);
+    return rc == ADMIT_OK ? 0 : -1;
 }
 
 /* Kinds of libmicrohttpd message whose repeats mhd_log counts; more kinds are all logged. */
@@ -475,26 +389,10 @@ static int serve(struct startup *s, const struct cli_args *args)
     return CLI_EXIT_OK;
 }
 
-/* --public-url without its trailing slashes, checked; NULL after a message when invalid. */
-static char *public_url(const struct cli_args *args)
-{
-    const char *url = cli_get(args, "public-url");
-    if (url == NULL)
-        return admit_xstrdup("");
-    size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/')
-        n--;
-    size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
-    if (scheme == 0 || n <= scheme || strpbrk(url, " \t\r\n\"<>") != NULL) {
-        cli_error(args, "--public-url \"%s\": expected http://HOST or https://HOST", url);
-        return NULL;
-    }
-    return admit_xstrndup(url, n);
-}
-
 static int run(const struct cli_args *args)
 {
     struct startup s;
+    struct admit_error err;
     int status = EXIT_START_FAILED;
     memset(&s, 0, sizeof s);
     admit_keyring_init(&s.keyring);
@@ -510,17 +408,19 @@ static int run(const struct cli_args *args)
         cli_error(args, "--max-connections must be at least --threads");
         goto done;
     }
-    s.public_url = public_url(args);
-    if (s.public_url == NULL)
+    if (admit_startup_public_url(cli_get(args, "public-url"), &s.public_url, &err) != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
         goto done;
+    }
     status = EXIT_START_FAILED;
-    if (load_keys(cli_get(args, "keys"), &s.signing_key, &s.keyring) != 0)
+    if (admit_startup_keys(cli_get(args, "keys"), &s.signing_key, &s.keyring, &err) != ADMIT_OK) {
+        http_log("%s", err.message);
         goto done;
+    }
     if (load_templates(cli_templates_dir(args), &s) != 0)
         goto done;
-    char err[256];
-    if (router_check(http_route_tables, err, sizeof err) != ADMIT_OK) {
-        http_log("internal error: %s", err);
+    if (router_check(http_route_tables, &err) != ADMIT_OK) {
+        http_log("internal error: %s", err.message);
         goto done;
     }
     if (check_database(cli_get(args, "db")) != 0)

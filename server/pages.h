@@ -1,5 +1,5 @@
-/* Shared by the attendee-facing handlers (public.c, tickets.c): turning the JSON that the SQL
- * queries return into template contexts. */
+/* Shared by the handlers that render the library's page documents (public.c, tickets.c,
+ * admin*.c): the booleans templates need, and the answer when loading a page failed. */
 #ifndef ADMITD_PAGES_H
 #define ADMITD_PAGES_H
 
@@ -7,20 +7,13 @@
 
 #include "http.h"
 
-/* Parses the JSON text of a query result (NULL on a parse error, which is a bug: logged by the
- * caller as a 500). The caller owns the result. */
-json_t *pages_parse(const char *text);
-
 /* Adds the booleans templates need to an event object from admit_event_json: is_open,
  * is_not_open, is_closed, full. Returns event. */
 json_t *pages_decorate_event(json_t *event);
 
-/* Runs q with n text parameters; its single value is JSON text. On success *out is the parsed
- * value, or NULL when there was no row. On failure answers (503/500) and returns false. */
-bool pages_query_params(struct http_request *req, enum admit_query q, int n,
-                        const char *const *params, json_t **out);
-/* The same with one parameter (none when param is NULL). */
-bool pages_query_json(struct http_request *req, enum admit_query q, const char *param,
-                      json_t **out);
+/* Answers a page document that could not be loaded (rc not ADMIT_OK nor ADMIT_ERR_NOT_FOUND,
+ * which each page answers its own way): 500 for a document that is not JSON (a bug), else as
+ * http_respond_db_error. */
+void pages_load_failed(struct http_request *req, enum admit_rc rc);
 
 #endif

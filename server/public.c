@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "admit/core/country.h"
-#include "admit/core/mem.h"
+#include "admit/register/page.h"
 #include "admit/register/registration.h"
 #include "admit/core/splice.h"
 #include "page_cache.h"
@@ -20,8 +20,6 @@
 #include "router.h"
 
 #define REGISTER_FORM "register"
-/* Fields a registration form may carry; more distinct names than this are ignored. */
-#define MAX_FIELDS 16
 /* How long an event page is served from the cache before the event is read again. */
 #define EVENT_PAGE_TTL_NS 1000000000LL
 /* Events whose page the cache holds at most (only existing events take room). */
@@ -32,10 +30,11 @@
 static void home(struct http_request *req)
 {
     json_t *events = NULL;
-    if (!pages_query_json(req, ADMIT_Q_EVENTS_UPCOMING, NULL, &events))
+    enum admit_rc rc = admit_page_upcoming(http_db(req), &events);
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
         return;
-    if (events == NULL)
-        events = json_array();
+    }
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) pages_decorate_event(event);
@@ -43,48 +42,22 @@ static void home(struct http_request *req)
                 json_pack("{s:s, s:o}", "title", "Events", "events", events));
 }
 
-/* The submitted form with surrounding white space removed from every value: what is validated,
- * stored and shown again. */
-struct trimmed_form {
-    struct http_request *req;
-    const char *names[MAX_FIELDS];
-    char *values[MAX_FIELDS];
-    size_t count;
-};
-
-static const char *trimmed_lookup(void *ctx, const char *name)
+static void no_event(struct http_request *req)
 {
-    struct trimmed_form *f = ctx;
-    for (size_t i = 0; i < f->count; i++)
-        if (strcmp(f->names[i], name) == 0)
-            return f->values[i];
-    const char *raw = http_form(f->req, name);
-    if (raw == NULL || f->count == MAX_FIELDS)
-        return raw;
-    while (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n')
-        raw++;
-    size_t len = strlen(raw);
-    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\r' ||
-                       raw[len - 1] == '\n'))
-        len--;
-    /* Browsers send a textarea's line breaks as CR LF but count them as one character (its
-     * maxlength): store and count them as LF. */
-    char *value = admit_xmalloc(len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (!(raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n'))
-            value[n++] = raw[i];
-    value[n] = '\0';
-    f->names[f->count] = name;
-    f->values[f->count] = value;
-    return f->values[f->count++];
+    http_respond_error(req, 404, "Event not found",
+                       "There is no event at this address. Check the link you were given.");
 }
 
-static void trimmed_free(struct trimmed_form *f)
+/* Reads the event slug for its page into *event; answers (404, 503, 500) and returns false when
+ * it cannot. */
+static bool load_event(struct http_request *req, const char *slug, json_t **event)
 {
-    for (size_t i = 0; i < f->count; i++)
-        free(f->values[i]);
-    f->count = 0;
+    enum admit_rc rc = admit_page_event(http_db(req), slug, event);
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        no_event(req);
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    return rc == ADMIT_OK;
 }
 
 static json_t *countries_json(const char *selected)
@@ -204,13 +177,8 @@ static struct page_cache_page *build_event_page(struct http_request *req, const 
     json_t *event = NULL;
 
     admit_buf_init(&out, EVENT_PAGE_MAX);
-    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+    if (!load_event(req, slug, &event))
         goto fail;
-    if (event == NULL) {
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
-        goto fail;
-    }
     /* Fresh random marks: no text of the event can hold them. */
     admit_token_new(marks[0]);
     admit_token_new(marks[1]);
@@ -277,8 +245,7 @@ static void problem(struct http_request *req, unsigned status, json_t *event, co
 static void register_attendee(struct http_request *req)
 {
     const char *slug = http_param(req, "slug");
-    const char *lists[ADMIT_EVENT_MAX_LISTS + 1];
-    struct trimmed_form form = {.req = req};
+    struct admit_form_values form;
     struct admit_form_errors errs = {.count = 0};
     struct admit_registration in;
     struct admit_registration_result result;
@@ -286,15 +253,8 @@ static void register_attendee(struct http_request *req)
 
     if (!http_csrf_check(req, REGISTER_FORM))
         return;
-    size_t nlists = http_form_all(req, "lists", lists, ADMIT_EVENT_MAX_LISTS + 1);
-    if (nlists > ADMIT_EVENT_MAX_LISTS)
-        nlists = ADMIT_EVENT_MAX_LISTS + 1; /* reported as an error by the check */
-    admit_registration_check(trimmed_lookup, &form, lists,
-                             nlists > ADMIT_EVENT_MAX_LISTS ? ADMIT_EVENT_MAX_LISTS : nlists, 0,
-                             &in, &errs);
-    if (nlists > ADMIT_EVENT_MAX_LISTS)
-        admit_form_add_error(&errs, "lists", "Choose days and sessions from the list");
-    if (errs.count == 0) {
+    admit_form_values_init(&form, http_form_data(req));
+    if (admit_registration_read(&form, &in, &errs) == 0) {
         enum admit_rc rc = admit_registration_submit(http_db(req), slug, &in, &result);
         if (rc != ADMIT_OK) {
             http_respond_db_error(req, rc);
@@ -307,22 +267,15 @@ static void register_attendee(struct http_request *req)
             http_redirect(req, location);
             goto done;
         }
-        if (result.outcome == ADMIT_REG_BAD_LIST)
-            admit_form_add_error(&errs, "lists", "Choose days and sessions from the list");
-        if (result.outcome == ADMIT_REG_NO_LIST)
-            admit_form_add_error(&errs, "lists", "Choose at least one day or session");
+        if (result.error.field[0] != '\0')
+            admit_form_add_error(&errs, result.error.field, result.error.message);
     }
     /* Not registered: the page is shown again, so the event is needed now. */
-    if (!pages_query_json(req, ADMIT_Q_EVENT_PAGE, slug, &event))
+    if (!load_event(req, slug, &event))
         goto done;
-    if (event == NULL) {
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
-        goto done;
-    }
     pages_decorate_event(event);
     if (errs.count > 0) {
-        render_event(req, 422, event, trimmed_lookup, &form, &in, &errs);
+        render_event(req, 422, event, admit_form_values_get, &form, &in, &errs);
         goto done;
     }
     switch (result.outcome) {
@@ -339,13 +292,12 @@ static void register_attendee(struct http_request *req)
         problem(req, 403, event, "closed");
         break;
     default:
-        http_respond_error(req, 404, "Event not found",
-                           "There is no event at this address. Check the link you were given.");
+        no_event(req);
         break;
     }
 done:
     json_decref(event);
-    trimmed_free(&form);
+    admit_form_values_free(&form);
 }
 
 const struct http_route public_routes[] = {

@@ -66,6 +66,11 @@ const char *http_form(const struct http_request *req, const char *name)
     return admit_formdata_get(&req->form, name);
 }
 
+const struct admit_formdata *http_form_data(const struct http_request *req)
+{
+    return &req->form;
+}
+
 size_t http_form_all(const struct http_request *req, const char *name, const char **values,
                      size_t max)
 {

@@ -3,12 +3,8 @@
  * the same whether the address is registered or not, and whether or not the request was
  * throttled, so it tells nobody who registered; the work behind it is one round trip in every
  * case (admit_resend_request), which keeps the timing alike too. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "admit/register/form.h"
 #include "admit/register/resend.h"
-#include "admit/core/mem.h"
 #include "router.h"
 
 #define RESEND_FORM "resend"
@@ -16,7 +12,6 @@
  * (behind a reverse proxy every client shares the proxy's address: keep this generous). */
 #define RESEND_PER_ADDRESS 3
 #define RESEND_PER_CLIENT  60
-#define EMAIL_MAX_CHARS    254
 
 /* The page: the form (sent false), or the answer to it (sent true). */
 static void render(struct http_request *req, unsigned status, int sent, const char *email,
@@ -37,21 +32,14 @@ static void resend_page(struct http_request *req)
 static void resend(struct http_request *req)
 {
     enum admit_resend_outcome outcome;
+    struct admit_form_values form;
+    struct admit_error err;
+    const char *email = NULL;
     if (!http_csrf_check(req, RESEND_FORM))
         return;
-    const char *raw = http_form(req, "email");
-    raw = raw != NULL ? raw : "";
-    while (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n')
-        raw++;
-    size_t len = strlen(raw);
-    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\r' ||
-                       raw[len - 1] == '\n'))
-        len--;
-    char *email = admit_xstrndup(raw, len);
-    const char *error = email[0] == '\0' ? "Enter the email address you registered with"
-                                         : admit_form_valid_email(email, EMAIL_MAX_CHARS);
-    if (error != NULL) {
-        render(req, 422, 0, email, error);
+    admit_form_values_init(&form, http_form_data(req));
+    if (admit_resend_read(&form, &email, &err) != ADMIT_OK) {
+        render(req, 422, 0, email, err.message);
         goto done;
     }
     enum admit_rc rc = admit_resend_request(http_db(req), email, http_client(req),
@@ -63,7 +51,7 @@ static void resend(struct http_request *req)
     /* The log says nothing of the outcome either: it is the same line in every case. */
     render(req, 200, 1, email, NULL);
 done:
-    free(email);
+    admit_form_values_free(&form);
 }
 
 const struct http_route resend_routes[] = {

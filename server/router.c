@@ -42,9 +42,9 @@ static size_t segment_len(const char *s)
     return strcspn(s, "/");
 }
 
-static void route_error(char *err, size_t errlen, const struct http_route *r, const char *why)
+static void route_error(struct admit_error *err, const struct http_route *r, const char *why)
 {
-    snprintf(err, errlen, "route %s: %s", r->pattern ? r->pattern : "(null)", why);
+    admit_error_set(err, "route %s: %s", r->pattern ? r->pattern : "(null)", why);
 }
 
 /* Checks one pattern alone; returns NULL or why it is malformed. */
@@ -106,8 +106,9 @@ static bool one_routable_method(enum http_method m)
            m == HTTP_PATCH || m == HTTP_OPTIONS;
 }
 
-enum admit_rc router_check(const struct http_route *const *tables, char *err, size_t errlen)
+enum admit_rc router_check(const struct http_route *const *tables, struct admit_error *err)
 {
+    admit_error_clear(err);
     for (size_t t = 0; tables[t] != NULL; t++) {
         for (const struct http_route *r = tables[t]; r->pattern != NULL; r++) {
             const char *why = pattern_problem(r->pattern);
@@ -117,15 +118,15 @@ enum admit_rc router_check(const struct http_route *const *tables, char *err, si
                 why = "the method must be one of GET POST PUT DELETE PATCH OPTIONS (HEAD is "
                       "served by GET)";
             if (why != NULL) {
-                route_error(err, errlen, r, why);
+                route_error(err, r, why);
                 return ADMIT_ERR_INVALID;
             }
             /* Compare with every route before it, in this table and the earlier ones. */
             for (size_t u = 0; u <= t; u++) {
                 for (const struct http_route *q = tables[u]; q->pattern != NULL && q != r; q++) {
                     if (q->method == r->method && same_shape(q->pattern, r->pattern)) {
-                        snprintf(err, errlen, "routes %s and %s match the same requests",
-                                 q->pattern, r->pattern);
+                        admit_error_set(err, "routes %s and %s match the same requests", q->pattern,
+                                        r->pattern);
                         return ADMIT_ERR_INVALID;
                     }
                 }

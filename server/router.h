@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 #include "http.h"
 
@@ -47,10 +48,10 @@ struct router_match {
 /* Checks every route of tables: a method that is one enum http_method bit other than HEAD and
  * OTHER, a handler, a pattern that starts with '/', has no empty segment and at most
  * ROUTER_MAX_PARAMS parameters with non-empty names, distinct per pattern; and no two routes
- * with the same method and the same pattern shape. ADMIT_ERR_INVALID with err (errlen bytes)
+ * with the same method and the same pattern shape. ADMIT_ERR_INVALID with err
  * naming the route otherwise. */
-enum admit_rc router_check(const struct http_route *const *tables, char *err,
-                           size_t errlen) ADMIT_MUST_CHECK;
+enum admit_rc router_check(const struct http_route *const *tables,
+                           struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* libmicrohttpd's unescape callback (MHD_OPTION_UNESCAPE_CALLBACK) for paths and query
  * arguments: decodes %HH escapes in s in place as libmicrohttpd does (MHD_http_unescape), except

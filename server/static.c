@@ -76,7 +76,7 @@ void static_assets_free(struct static_assets *assets)
 }
 
 static enum admit_rc load_one(struct static_assets *set, const char *dir, const char *name,
-                              char *err, size_t errlen)
+                              struct admit_error *err)
 {
     struct admit_buf path;
     struct admit_buf data;
@@ -86,16 +86,16 @@ static enum admit_rc load_one(struct static_assets *set, const char *dir, const 
     admit_buf_init(&data, STATIC_MAX_FILE);
     const char *type = content_type_of(name);
     if (admit_buf_printf(&path, "%s/%s", dir, name) != ADMIT_OK) {
-        snprintf(err, errlen, "%s/%s: path too long", dir, name);
+        admit_error_set(err, "%s/%s: path too long", dir, name);
         goto done;
     }
     if (stat(admit_buf_cstr(&path), &st) != 0) {
         rc = ADMIT_ERR_IO;
-        snprintf(err, errlen, "%s: %s", admit_buf_cstr(&path), strerror(errno));
+        admit_error_set(err, "%s: %s", admit_buf_cstr(&path), strerror(errno));
         goto done;
     }
     if (S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: static assets may not be in subfolders", admit_buf_cstr(&path));
+        admit_error_set(err, "%s: static assets may not be in subfolders", admit_buf_cstr(&path));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -103,17 +103,17 @@ static enum admit_rc load_one(struct static_assets *set, const char *dir, const 
         goto done;
     }
     if (type == NULL) {
-        snprintf(err, errlen,
-                 "%s: unknown extension (assets are .css .svg .png .ico .jpg .jpeg "
-                 ".webp .woff2 .txt .js)",
-                 admit_buf_cstr(&path));
+        admit_error_set(err,
+                        "%s: unknown extension (assets are .css .svg .png .ico .jpg .jpeg "
+                        ".webp .woff2 .txt .js)",
+                        admit_buf_cstr(&path));
         goto done;
     }
     rc = admit_file_read(admit_buf_cstr(&path), &data);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s: %s", admit_buf_cstr(&path),
-                 rc == ADMIT_ERR_TOO_LARGE ? "larger than the 4 MiB an asset may have"
-                                           : strerror(errno));
+        admit_error_set(err, "%s: %s", admit_buf_cstr(&path),
+                        rc == ADMIT_ERR_TOO_LARGE ? "larger than the 4 MiB an asset may have"
+                                                  : strerror(errno));
         goto done;
     }
     set->items = admit_xrealloc(set->items, (set->count + 1) * sizeof *set->items);
@@ -134,15 +134,16 @@ done:
 }
 
 enum admit_rc static_assets_load(const char *dir, struct static_assets **out, size_t *count,
-                                 char *err, size_t errlen)
+                                 struct admit_error *err)
 {
     struct static_assets *set = admit_xcalloc(1, sizeof *set);
     enum admit_rc rc = ADMIT_OK;
+    admit_error_clear(err);
     *out = NULL;
     *count = 0;
     DIR *d = opendir(dir);
     if (d == NULL && errno != ENOENT) {
-        snprintf(err, errlen, "%s: cannot open folder: %s", dir, strerror(errno));
+        admit_error_set(err, "%s: cannot open folder: %s", dir, strerror(errno));
         rc = ADMIT_ERR_IO;
     }
     while (d != NULL && rc == ADMIT_OK) {
@@ -150,13 +151,13 @@ enum admit_rc static_assets_load(const char *dir, struct static_assets **out, si
         const struct dirent *entry = readdir(d);
         if (entry == NULL) {
             if (errno != 0) {
-                snprintf(err, errlen, "%s: cannot list folder: %s", dir, strerror(errno));
+                admit_error_set(err, "%s: cannot list folder: %s", dir, strerror(errno));
                 rc = ADMIT_ERR_IO;
             }
             break;
         }
         if (entry->d_name[0] != '.')
-            rc = load_one(set, dir, entry->d_name, err, errlen);
+            rc = load_one(set, dir, entry->d_name, err);
     }
     if (d != NULL)
         closedir(d);

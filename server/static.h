@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* Largest asset, in bytes. */
@@ -19,7 +20,7 @@ struct static_assets;
  * set to free with static_assets_free (after the daemon has stopped); *count the number of
  * files. */
 enum admit_rc static_assets_load(const char *dir, struct static_assets **out, size_t *count,
-                                 char *err, size_t errlen) ADMIT_MUST_CHECK;
+                                 struct admit_error *err) ADMIT_MUST_CHECK;
 void static_assets_free(struct static_assets *assets);
 
 #endif

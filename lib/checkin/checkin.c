@@ -135,19 +135,27 @@ void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE])
 
 /* Parsing requests. */
 
-static enum admit_rc refuse(struct admit_checkin_error *err, unsigned status, const char *code,
-                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum admit_rc refuse(struct admit_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static enum admit_rc refuse(struct admit_checkin_error *err, unsigned status, const char *code,
-                            const char *fmt, ...)
+static enum admit_rc refuse(struct admit_error *err, const char *code, const char *fmt, ...)
 {
     va_list ap;
-    err->status = status;
+    admit_error_clear(err);
     err->code = code;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     return ADMIT_ERR_INVALID;
+}
+
+unsigned admit_checkin_error_status(const struct admit_error *err)
+{
+    if (err->code != NULL && strcmp(err->code, "too_many_scans") == 0)
+        return 413;
+    if (err->code != NULL && strcmp(err->code, "nonce_reused") == 0)
+        return 409;
+    return 400;
 }
 
 /* "scan 3" in a batch, "the scan" for a single one; into out. */
@@ -207,33 +215,31 @@ static const struct {
 #define NSCAN_FIELDS (sizeof scan_fields / sizeof scan_fields[0])
 
 static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
-                                struct admit_checkin_scan *scan, struct admit_checkin_error *err)
+                                struct admit_checkin_scan *scan, struct admit_error *err)
 {
     char label[32];
     const char *key;
     json_t *value;
     scan_label(label, sizeof label, batch, index);
     if (!json_is_object(obj))
-        return refuse(err, 400, "not_an_object", "%s must be a JSON object", label);
+        return refuse(err, "not_an_object", "%s must be a JSON object", label);
     json_object_foreach(obj, key, value)
     {
         size_t f = 0;
         while (f < NSCAN_FIELDS && strcmp(scan_fields[f].name, key) != 0)
             f++;
         if (f == NSCAN_FIELDS)
-            return refuse(err, 400, "unknown_field",
+            return refuse(err, "unknown_field",
                           "%s has a field this server does not know: \"%.60s\"", label, key);
         if (scan_fields[f].kind == F_STRING && !json_is_string(value))
-            return refuse(err, 400, "wrong_type", "field \"%s\" of %s must be a string", key,
-                          label);
+            return refuse(err, "wrong_type", "field \"%s\" of %s must be a string", key, label);
         if (scan_fields[f].kind == F_BOOL && !json_is_boolean(value))
-            return refuse(err, 400, "wrong_type", "field \"%s\" of %s must be true or false", key,
+            return refuse(err, "wrong_type", "field \"%s\" of %s must be true or false", key,
                           label);
     }
     for (size_t f = 0; f < NSCAN_FIELDS; f++)
         if (scan_fields[f].required && json_object_get(obj, scan_fields[f].name) == NULL)
-            return refuse(err, 400, "missing_field", "%s has no \"%s\"", label,
-                          scan_fields[f].name);
+            return refuse(err, "missing_field", "%s has no \"%s\"", label, scan_fields[f].name);
 
     json_t *payload = json_object_get(obj, "payload");
     scan->payload = json_string_value(payload);
@@ -249,17 +255,17 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
 
     const char *problem = name_problem(scan->list, false);
     if (problem != NULL)
-        return refuse(err, 400, "invalid_value",
+        return refuse(err, "invalid_value",
                       "\"list\" of %s must be a list name of 1 to %d characters on one line: "
                       "it %s",
                       label, ADMIT_CHECKIN_NAME_MAX, problem);
     if (!nonce_valid(scan->nonce))
-        return refuse(err, 400, "invalid_value",
+        return refuse(err, "invalid_value",
                       "\"nonce\" of %s must be %d to %d letters, digits, '-' or '_'", label,
                       ADMIT_CHECKIN_NONCE_MIN, ADMIT_CHECKIN_NONCE_MAX);
     problem = scan->gate != NULL ? name_problem(scan->gate, true) : NULL;
     if (problem != NULL)
-        return refuse(err, 400, "invalid_value",
+        return refuse(err, "invalid_value",
                       "\"gate\" of %s must be at most %d characters on one line: it %s", label,
                       ADMIT_CHECKIN_NAME_MAX, problem);
     if (direction == NULL || strcmp(direction, "entry") == 0)
@@ -267,13 +273,13 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
     else if (strcmp(direction, "exit") == 0)
         scan->exit = true;
     else
-        return refuse(err, 400, "invalid_value",
-                      "\"direction\" of %s must be \"entry\" or \"exit\"", label);
+        return refuse(err, "invalid_value", "\"direction\" of %s must be \"entry\" or \"exit\"",
+                      label);
     if (scanned_at == NULL) {
         admit_checkin_time_now(scan->scanned_at);
     } else if (strlen(scanned_at) >= sizeof scan->scanned_at ||
                !admit_checkin_time_valid(scanned_at)) {
-        return refuse(err, 400, "invalid_value",
+        return refuse(err, "invalid_value",
                       "\"scanned_at\" of %s must be an RFC 3339 time like "
                       "\"2027-10-29T09:12:03.120Z\", at most 15:59 from UTC",
                       label);
@@ -283,31 +289,29 @@ static enum admit_rc parse_scan(json_t *obj, bool batch, size_t index,
     if (door != NULL) {
         scan->door_verdict = admit_verdict_parse(door);
         if (scan->door_verdict < 0)
-            return refuse(err, 400, "invalid_value", "\"door_verdict\" of %s is not a verdict",
-                          label);
+            return refuse(err, "invalid_value", "\"door_verdict\" of %s is not a verdict", label);
     }
     return ADMIT_OK;
 }
 
 enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_checkin_request *out,
-                                  struct admit_checkin_error *err)
+                                  struct admit_error *err)
 {
     json_error_t jerr;
     json_t *items = NULL;
     enum admit_rc rc = ADMIT_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
+    admit_error_clear(err);
     /* Not JSON_DECODE_ANY: the top level must be an object or an array; NUL bytes in strings
      * are refused (JSON_ALLOW_NUL is not set). */
     out->root = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (out->root == NULL) {
-        rc = refuse(err, 400, "invalid_json", "the body is not valid JSON: %.120s (at byte %d)",
+        rc = refuse(err, "invalid_json", "the body is not valid JSON: %.120s (at byte %d)",
                     jerr.text, jerr.position);
         goto fail;
     }
     if (!json_is_object(out->root)) {
-        rc = refuse(err, 400, "not_an_object",
-                    "the body must be a scan object or {\"scans\": [...]}");
+        rc = refuse(err, "not_an_object", "the body must be a scan object or {\"scans\": [...]}");
         goto fail;
     }
     items = json_object_get(out->root, "scans");
@@ -319,21 +323,21 @@ enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_che
         json_object_foreach(out->root, key, value)
         {
             if (strcmp(key, "scans") != 0) {
-                rc = refuse(err, 400, "unknown_field",
-                            "a batch has one field, \"scans\"; not \"%.60s\"", key);
+                rc = refuse(err, "unknown_field", "a batch has one field, \"scans\"; not \"%.60s\"",
+                            key);
                 goto fail;
             }
         }
         if (!json_is_array(items)) {
-            rc = refuse(err, 400, "wrong_type", "\"scans\" must be an array of scans");
+            rc = refuse(err, "wrong_type", "\"scans\" must be an array of scans");
             goto fail;
         }
         if (json_array_size(items) == 0) {
-            rc = refuse(err, 400, "empty_batch", "\"scans\" is empty");
+            rc = refuse(err, "empty_batch", "\"scans\" is empty");
             goto fail;
         }
         if (json_array_size(items) > ADMIT_CHECKIN_MAX_SCANS) {
-            rc = refuse(err, 413, "too_many_scans", "a batch holds at most %d scans",
+            rc = refuse(err, "too_many_scans", "a batch holds at most %d scans",
                         ADMIT_CHECKIN_MAX_SCANS);
             goto fail;
         }
@@ -349,7 +353,7 @@ enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_che
                 goto fail;
         } else if (parse_scan(obj, true, i, scan, &scan->refused) != ADMIT_OK) {
             /* That scan alone: its answer says why, the others are decided. */
-            struct admit_checkin_error why = scan->refused;
+            struct admit_error why = scan->refused;
             const char *nonce = json_string_value(json_object_get(obj, "nonce"));
             memset(scan, 0, sizeof *scan);
             scan->refused = why;
@@ -362,10 +366,11 @@ fail:
     return rc;
 }
 
-json_t *admit_checkin_error_json(const struct admit_checkin_error *err, const char *nonce)
+json_t *admit_checkin_error_json(const struct admit_error *err, const char *nonce)
 {
-    json_t *answer = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)err->status, "code",
-                               err->code, "message", err->message);
+    json_t *answer =
+        json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)admit_checkin_error_status(err),
+                  "code", err->code, "message", err->message);
     if (answer == NULL)
         abort(); /* jansson fails only without memory */
     if (nonce != NULL)

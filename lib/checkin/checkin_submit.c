@@ -83,15 +83,18 @@ static json_t *api_answer(json_t *answer, bool batch, size_t index)
     if (strcmp(code, "nonce_reused") != 0)
         return NULL;
     char label[32];
-    struct admit_checkin_error err = {.status = 409, .code = "nonce_reused"};
+    struct admit_error err;
+    admit_error_clear(&err);
+    err.code = "nonce_reused";
     if (batch)
         snprintf(label, sizeof label, "scan %zu", index + 1);
     else
         snprintf(label, sizeof label, "the scan");
-    snprintf(err.message, sizeof err.message,
-             "the nonce of %s was already used by this device for another scan (another ticket, "
-             "list or direction): nothing was recorded. Give every scan a nonce of its own.",
-             label);
+    admit_error_set(
+        &err,
+        "the nonce of %s was already used by this device for another scan (another ticket, "
+        "list or direction): nothing was recorded. Give every scan a nonce of its own.",
+        label);
     return admit_checkin_error_json(&err, json_string_value(json_object_get(answer, "nonce")));
 }
 

@@ -54,8 +54,9 @@ struct admit_csv_reader {
     bool record_ready;
 
     enum admit_rc rc; /* sticky: a problem, or ADMIT_ERR_NOT_FOUND at the end */
-    struct admit_csv_error error;
-    struct admit_buf message;
+    enum admit_csv_problem problem;
+    struct admit_error error;
+    struct admit_buf message; /* where error.message is made, within MESSAGE_MAX */
 };
 
 static void fail(struct admit_csv_reader *r, enum admit_rc rc, enum admit_csv_problem problem,
@@ -68,7 +69,7 @@ static void fail(struct admit_csv_reader *r, enum admit_rc rc, enum admit_csv_pr
     if (r->rc != ADMIT_OK)
         return;
     r->rc = rc;
-    r->error.problem = problem;
+    r->problem = problem;
     r->error.line = line;
     va_list ap;
     va_start(ap, fmt);
@@ -79,7 +80,7 @@ static void fail(struct admit_csv_reader *r, enum admit_rc rc, enum admit_csv_pr
             admit_buf_reset(&r->message);
     }
     va_end(ap);
-    r->error.message = admit_buf_cstr(&r->message);
+    admit_error_set(&r->error, "%s", admit_buf_cstr(&r->message));
 }
 
 /* Line breaks in s, counted like the raw input: CR, LF, and CRLF as one. */
@@ -332,7 +333,7 @@ static enum admit_rc open_reader(struct admit_csv_reader **out, FILE *file, cons
     csv_set_blk_size(&r->parser, PARSER_BLOCK);
     admit_buf_init(&r->text, r->max_record_len + r->max_fields);
     admit_buf_init(&r->message, MESSAGE_MAX);
-    r->error.message = "";
+    admit_error_clear(&r->error);
     r->line = 1;
     r->rc = ADMIT_OK;
 
@@ -409,9 +410,14 @@ enum admit_csv_flavour admit_csv_reader_flavour(const struct admit_csv_reader *r
     return r->separator == ';' ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180;
 }
 
-const struct admit_csv_error *admit_csv_reader_error(const struct admit_csv_reader *r)
+const struct admit_error *admit_csv_reader_error(const struct admit_csv_reader *r)
 {
     return &r->error;
+}
+
+enum admit_csv_problem admit_csv_reader_problem(const struct admit_csv_reader *r)
+{
+    return r->problem;
 }
 
 void admit_csv_reader_close(struct admit_csv_reader *r)

@@ -104,7 +104,7 @@ static long decode(const char *in, size_t len, char *out, const char **why)
 }
 
 enum admit_rc admit_formdata_parse(struct admit_formdata *form, const char *text, size_t len,
-                                   size_t max_fields, const char **why)
+                                   size_t max_fields, struct admit_error *err)
 {
     const char *reason = "";
     enum admit_rc rc = ADMIT_ERR_INVALID;
@@ -153,8 +153,9 @@ enum admit_rc admit_formdata_parse(struct admit_formdata *form, const char *text
 done:
     if (rc != ADMIT_OK)
         admit_formdata_free(form);
-    if (why != NULL)
-        *why = reason;
+    admit_error_clear(err);
+    if (rc != ADMIT_OK)
+        admit_error_set(err, "%s", reason);
     return rc;
 }
 

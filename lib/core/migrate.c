@@ -95,14 +95,14 @@ enum admit_rc admit_migrate_check(struct admit_db *db, int *applied, int *expect
                                                                                  : ADMIT_ERR_STATE;
 }
 
-static void describe(char *err, size_t errlen, const char *what, PGconn *conn)
+static void describe(struct admit_error *err, const char *what, PGconn *conn)
 {
     const char *msg = PQerrorMessage(conn);
     size_t n = strcspn(msg, "\n");
-    snprintf(err, errlen, "%s: %.*s", what, (int)n, msg);
+    admit_error_set(err, "%s: %.*s", what, (int)n, msg);
 }
 
-static enum admit_rc apply_one(PGconn *conn, int index, const char *sum, char *err, size_t errlen)
+static enum admit_rc apply_one(PGconn *conn, int index, const char *sum, struct admit_error *err)
 {
     char version[16];
     snprintf(version, sizeof version, "%d", index + 1);
@@ -110,7 +110,7 @@ static enum admit_rc apply_one(PGconn *conn, int index, const char *sum, char *e
     if (exec_ok(conn, "BEGIN") != 0)
         return ADMIT_ERR_DB;
     if (exec_ok(conn, admit_migrations[index].text) != 0) {
-        describe(err, errlen, admit_migrations[index].name, conn);
+        describe(err, admit_migrations[index].name, conn);
         goto fail;
     }
     PGresult *res = PQexecParams(conn,
@@ -120,7 +120,7 @@ static enum admit_rc apply_one(PGconn *conn, int index, const char *sum, char *e
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok || exec_ok(conn, "COMMIT") != 0) {
-        describe(err, errlen, admit_migrations[index].name, conn);
+        describe(err, admit_migrations[index].name, conn);
         goto fail;
     }
     return ADMIT_OK;
@@ -130,19 +130,19 @@ fail:
 }
 
 enum admit_rc admit_migrate_apply(struct admit_db *db, void (*report)(const char *name, void *ctx),
-                                  void *ctx, char *err, size_t errlen)
+                                  void *ctx, struct admit_error *err)
 {
     char **sums = NULL;
     int count = 0;
-    snprintf(err, errlen, "%s", "");
+    admit_error_clear(err);
     enum admit_rc rc = admit_db_connect(db);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(db));
+        admit_error_set(err, "%s", admit_db_error(db));
         return rc;
     }
     PGconn *conn = admit_db_conn(db);
     if (exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")") != 0) {
-        describe(err, errlen, "cannot take the migration lock", conn);
+        describe(err, "cannot take the migration lock", conn);
         return ADMIT_ERR_DB_UNAVAILABLE;
     }
     rc = ADMIT_ERR_DB;
@@ -150,15 +150,15 @@ enum admit_rc admit_migrate_apply(struct admit_db *db, void (*report)(const char
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version integer PRIMARY KEY, name text NOT NULL,"
                 " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
-        describe(err, errlen, "cannot create schema_migrations", conn);
+        describe(err, "cannot create schema_migrations", conn);
         goto done;
     }
     rc = read_applied(conn, &sums, &count);
     if (rc != ADMIT_OK)
         goto done;
     if (count > admit_migration_count) {
-        snprintf(err, errlen, "the database has migration %d; this binary knows only %d", count,
-                 admit_migration_count);
+        admit_error_set(err, "the database has migration %d; this binary knows only %d", count,
+                        admit_migration_count);
         rc = ADMIT_ERR_STATE;
         goto done;
     }
@@ -167,16 +167,16 @@ enum admit_rc admit_migrate_apply(struct admit_db *db, void (*report)(const char
         checksum(admit_migrations[i].text, sum);
         if (sums[i] != NULL) {
             if (strcmp(sums[i], sum) != 0) {
-                snprintf(err, errlen,
-                         "migration %s was applied with a different text: migrations are "
-                         "forward-only, add a new one instead of editing it",
-                         admit_migrations[i].name);
+                admit_error_set(err,
+                                "migration %s was applied with a different text: migrations are "
+                                "forward-only, add a new one instead of editing it",
+                                admit_migrations[i].name);
                 rc = ADMIT_ERR_STATE;
                 goto done;
             }
             continue;
         }
-        rc = apply_one(conn, i, sum, err, errlen);
+        rc = apply_one(conn, i, sum, err);
         if (rc != ADMIT_OK)
             goto done;
         if (report != NULL)

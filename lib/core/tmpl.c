@@ -17,16 +17,6 @@
 #define QUOTE_MAX  64
 #define QUOTE(len) ((int)((len) < QUOTE_MAX ? (len) : QUOTE_MAX))
 
-void tmpl_error(struct admit_tmpl_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
-
 struct open_section {
     size_t node;     /* index of the section node */
     size_t name_off; /* its name in the source, to match the closing tag */
@@ -37,7 +27,7 @@ struct open_section {
 
 struct parser {
     struct tmpl *t;
-    struct admit_tmpl_error *err;
+    struct admit_error *err;
     const char *src;
     size_t len;
     size_t pos;        /* next byte to scan */
@@ -128,22 +118,23 @@ static enum admit_rc read_tag(struct parser *p, size_t open, struct tag *tag)
     if (q < p->len && memchr("{#^/>&!=", s[q], 8) != NULL)
         tag->sigil = s[q++];
     if (tag->sigil == '=') {
-        tmpl_error(p->err, "%s:%u: set-delimiter tags {{= =}} are not supported", p->t->name,
-                   tag->line);
+        admit_error_set(p->err, "%s:%u: set-delimiter tags {{= =}} are not supported", p->t->name,
+                        tag->line);
         return ADMIT_ERR_INVALID;
     }
     size_t close = q;
     while (close + 1 < p->len && !(s[close] == '}' && s[close + 1] == '}'))
         close++;
     if (close + 1 >= p->len) {
-        tmpl_error(p->err, "%s:%u: tag {{ is never closed (no }} after it)", p->t->name, tag->line);
+        admit_error_set(p->err, "%s:%u: tag {{ is never closed (no }} after it)", p->t->name,
+                        tag->line);
         return ADMIT_ERR_INVALID;
     }
     tag->end = close + 2;
     if (tag->sigil == '{') {
         if (tag->end >= p->len || s[tag->end] != '}') {
-            tmpl_error(p->err, "%s:%u: {{{%.*s}} must be closed with }}}", p->t->name, tag->line,
-                       QUOTE(close - q), s + q);
+            admit_error_set(p->err, "%s:%u: {{{%.*s}} must be closed with }}}", p->t->name,
+                            tag->line, QUOTE(close - q), s + q);
             return ADMIT_ERR_INVALID;
         }
         tag->end++;
@@ -155,7 +146,7 @@ static enum admit_rc read_tag(struct parser *p, size_t open, struct tag *tag)
     tag->name_off = q;
     tag->name_len = close - q;
     if (tag->name_len == 0 && tag->sigil != '!') {
-        tmpl_error(p->err, "%s:%u: empty name in tag", p->t->name, tag->line);
+        admit_error_set(p->err, "%s:%u: empty name in tag", p->t->name, tag->line);
         return ADMIT_ERR_INVALID;
     }
     return ADMIT_OK;
@@ -206,14 +197,15 @@ static enum admit_rc check_name(const struct parser *p, const struct tag *tag, b
         if (c == '.' && i > 0 && i + 1 < n && s[i + 1] != '.')
             continue;
         if (c == '.')
-            tmpl_error(p->err, "%s:%u: empty segment in dotted name \"%.*s\"", p->t->name,
-                       tag->line, QUOTE(n), s);
+            admit_error_set(p->err, "%s:%u: empty segment in dotted name \"%.*s\"", p->t->name,
+                            tag->line, QUOTE(n), s);
         else if (c > ' ' && c < 0x7f)
-            tmpl_error(p->err, "%s:%u: invalid character '%c' in name \"%.*s\"", p->t->name,
-                       tag->line, c, QUOTE(n), s);
+            admit_error_set(p->err, "%s:%u: invalid character '%c' in name \"%.*s\"", p->t->name,
+                            tag->line, c, QUOTE(n), s);
         else
-            tmpl_error(p->err, "%s:%u: invalid byte 0x%02x (space or control) in name \"%.*s\"",
-                       p->t->name, tag->line, (unsigned char)c, QUOTE(n), s);
+            admit_error_set(p->err,
+                            "%s:%u: invalid byte 0x%02x (space or control) in name \"%.*s\"",
+                            p->t->name, tag->line, (unsigned char)c, QUOTE(n), s);
         return ADMIT_ERR_INVALID;
     }
     return ADMIT_OK;
@@ -251,8 +243,8 @@ static enum admit_rc store_name(struct parser *p, const struct tag *tag, struct 
 static enum admit_rc open_section(struct parser *p, const struct tag *tag)
 {
     if (p->n_open == ADMIT_TMPL_MAX_NESTING) {
-        tmpl_error(p->err, "%s:%u: sections nested deeper than %d", p->t->name, tag->line,
-                   ADMIT_TMPL_MAX_NESTING);
+        admit_error_set(p->err, "%s:%u: sections nested deeper than %d", p->t->name, tag->line,
+                        ADMIT_TMPL_MAX_NESTING);
         return ADMIT_ERR_INVALID;
     }
     struct node *n = add_node(p->t, tag->sigil == '#' ? NODE_SECTION : NODE_INVERTED, tag->line);
@@ -272,15 +264,15 @@ static enum admit_rc close_section(struct parser *p, const struct tag *tag)
 {
     const char *name = p->src + tag->name_off;
     if (p->n_open == 0) {
-        tmpl_error(p->err, "%s:%u: {{/%.*s}} closes nothing: no section is open", p->t->name,
-                   tag->line, QUOTE(tag->name_len), name);
+        admit_error_set(p->err, "%s:%u: {{/%.*s}} closes nothing: no section is open", p->t->name,
+                        tag->line, QUOTE(tag->name_len), name);
         return ADMIT_ERR_INVALID;
     }
     const struct open_section *o = &p->open[p->n_open - 1];
     if (o->name_len != tag->name_len || memcmp(p->src + o->name_off, name, o->name_len) != 0) {
-        tmpl_error(p->err, "%s:%u: {{/%.*s}} does not match {{%c%.*s}} opened at line %u",
-                   p->t->name, tag->line, QUOTE(tag->name_len), name, o->sigil, QUOTE(o->name_len),
-                   p->src + o->name_off, o->line);
+        admit_error_set(p->err, "%s:%u: {{/%.*s}} does not match {{%c%.*s}} opened at line %u",
+                        p->t->name, tag->line, QUOTE(tag->name_len), name, o->sigil,
+                        QUOTE(o->name_len), p->src + o->name_off, o->line);
         return ADMIT_ERR_INVALID;
     }
     p->t->nodes[o->node].end = p->t->n_nodes;
@@ -308,7 +300,7 @@ static enum admit_rc add_tag(struct parser *p, const struct tag *tag)
     }
 }
 
-enum admit_rc tmpl_parse(struct tmpl *t, struct admit_tmpl_error *err)
+enum admit_rc tmpl_parse(struct tmpl *t, struct admit_error *err)
 {
     struct parser p = {.t = t, .err = err, .src = t->source, .len = t->source_len, .line = 1};
     enum admit_rc rc = ADMIT_OK;
@@ -340,8 +332,8 @@ enum admit_rc tmpl_parse(struct tmpl *t, struct admit_tmpl_error *err)
     add_text(&p, p.text_start, p.len);
     if (p.n_open > 0) {
         const struct open_section *o = &p.open[p.n_open - 1];
-        tmpl_error(err, "%s:%u: section {{%c%.*s}} is never closed", t->name, o->line, o->sigil,
-                   QUOTE(o->name_len), t->source + o->name_off);
+        admit_error_set(err, "%s:%u: section {{%c%.*s}} is never closed", t->name, o->line,
+                        o->sigil, QUOTE(o->name_len), t->source + o->name_off);
         rc = ADMIT_ERR_INVALID;
     }
 done:

@@ -48,13 +48,9 @@ struct tmpl {
 
 /* Compiles t->source into t->nodes and t->names; partials are left unresolved. On error err
  * explains ("name:line: reason") and the result is ADMIT_ERR_INVALID. */
-enum admit_rc tmpl_parse(struct tmpl *t, struct admit_tmpl_error *err) ADMIT_MUST_CHECK;
+enum admit_rc tmpl_parse(struct tmpl *t, struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* The template called name, or NULL. */
 const struct tmpl *tmpl_set_find(const struct admit_tmpl_set *set, const char *name);
-
-/* Formats a message into err (if not NULL). */
-void tmpl_error(struct admit_tmpl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -28,7 +28,7 @@ static const struct {
 
 /* The escaping for a template name, by the extension of its last path segment. */
 static enum admit_rc escape_for(const char *name, enum admit_escape *escape,
-                                struct admit_tmpl_error *err)
+                                struct admit_error *err)
 {
     const char *base = strrchr(name, '/');
     const char *dot = strrchr(base != NULL ? base : name, '.');
@@ -38,10 +38,10 @@ static enum admit_rc escape_for(const char *name, enum admit_escape *escape,
             return ADMIT_OK;
         }
     }
-    tmpl_error(err,
-               "%s: unknown template extension; the escaping is chosen by it and must be "
-               "one of .html .htm .svg .xml .txt .ics",
-               name);
+    admit_error_set(err,
+                    "%s: unknown template extension; the escaping is chosen by it and must be "
+                    "one of .html .htm .svg .xml .txt .ics",
+                    name);
     return ADMIT_ERR_INVALID;
 }
 
@@ -58,7 +58,7 @@ static void tmpl_free(struct tmpl *t)
 
 /* Parses len bytes of text as template name into *out (owned by the caller). */
 static enum admit_rc tmpl_new(const char *name, const char *text, size_t len, struct tmpl **out,
-                              struct admit_tmpl_error *err)
+                              struct admit_error *err)
 {
     enum admit_escape escape = ADMIT_ESCAPE_NONE;
     struct tmpl *t = NULL;
@@ -68,7 +68,7 @@ static enum admit_rc tmpl_new(const char *name, const char *text, size_t len, st
         goto done;
     rc = ADMIT_ERR_TOO_LARGE;
     if (len > ADMIT_TMPL_MAX_SIZE) {
-        tmpl_error(err, "%s: larger than %d bytes", name, ADMIT_TMPL_MAX_SIZE);
+        admit_error_set(err, "%s: larger than %d bytes", name, ADMIT_TMPL_MAX_SIZE);
         goto done;
     }
     t = admit_xcalloc(1, sizeof *t);
@@ -113,12 +113,11 @@ bool admit_tmpl_set_has(const struct admit_tmpl_set *set, const char *name)
 }
 
 /* Adds t (the set takes it) unless its name is taken. */
-static enum admit_rc insert(struct admit_tmpl_set *set, struct tmpl *t,
-                            struct admit_tmpl_error *err)
+static enum admit_rc insert(struct admit_tmpl_set *set, struct tmpl *t, struct admit_error *err)
 {
     size_t i = lower_bound(set, t->name);
     if (i < set->count && strcmp(set->items[i]->name, t->name) == 0) {
-        tmpl_error(err, "%s: a template of that name is already in the set", t->name);
+        admit_error_set(err, "%s: a template of that name is already in the set", t->name);
         return ADMIT_ERR_EXISTS;
     }
     if (set->count == set->cap) {
@@ -143,7 +142,7 @@ static void remove_template(struct admit_tmpl_set *set, const struct tmpl *t)
 
 /* Points every partial node of t at its template. */
 static enum admit_rc resolve_partials(const struct admit_tmpl_set *set, struct tmpl *t,
-                                      struct admit_tmpl_error *err)
+                                      struct admit_error *err)
 {
     for (size_t i = 0; i < t->n_nodes; i++) {
         struct node *n = &t->nodes[i];
@@ -152,17 +151,17 @@ static enum admit_rc resolve_partials(const struct admit_tmpl_set *set, struct t
         const char *name = t->names.data + n->off;
         size_t at = lower_bound(set, name);
         if (at == set->count || strcmp(set->items[at]->name, name) != 0) {
-            tmpl_error(err,
-                       "%s:%u: partial {{> %s}} not found (a partial is named by its full "
-                       "name, extension included)",
-                       t->name, n->line, name);
+            admit_error_set(err,
+                            "%s:%u: partial {{> %s}} not found (a partial is named by its full "
+                            "name, extension included)",
+                            t->name, n->line, name);
             return ADMIT_ERR_INVALID;
         }
         n->partial = set->items[at];
         if (n->partial->escape != t->escape) {
-            tmpl_error(err, "%s:%u: partial %s escapes as %s, but %s escapes as %s", t->name,
-                       n->line, name, admit_escape_name(n->partial->escape), t->name,
-                       admit_escape_name(t->escape));
+            admit_error_set(err, "%s:%u: partial %s escapes as %s, but %s escapes as %s", t->name,
+                            n->line, name, admit_escape_name(n->partial->escape), t->name,
+                            admit_escape_name(t->escape));
             return ADMIT_ERR_INVALID;
         }
     }
@@ -170,7 +169,7 @@ static enum admit_rc resolve_partials(const struct admit_tmpl_set *set, struct t
 }
 
 /* "a.html -> b.html -> c.html" for an error message. */
-static void chain_error(struct admit_tmpl_error *err, const struct tmpl *t, const struct node *n,
+static void chain_error(struct admit_error *err, const struct tmpl *t, const struct node *n,
                         const char *what, struct tmpl *const *path, size_t depth, bool more)
 {
     struct admit_buf chain;
@@ -180,7 +179,7 @@ static void chain_error(struct admit_tmpl_error *err, const struct tmpl *t, cons
         rc = admit_buf_printf(&chain, "%s -> ", path[i]->name);
     if (rc == ADMIT_OK)
         rc = admit_buf_printf(&chain, "%s%s", n->partial->name, more ? " -> ..." : "");
-    tmpl_error(err, "%s:%u: %s: %s", t->name, n->line, what, admit_buf_cstr(&chain));
+    admit_error_set(err, "%s:%u: %s: %s", t->name, n->line, what, admit_buf_cstr(&chain));
     admit_buf_free(&chain);
 }
 
@@ -188,7 +187,7 @@ static void chain_error(struct admit_tmpl_error *err, const struct tmpl *t, cons
  * ADMIT_TMPL_MAX_PARTIAL_DEPTH below any template, with t->height memoised so that each
  * template is walked once. Recursion is bounded by the depth limit. */
 static enum admit_rc check_partials(struct tmpl *t, struct tmpl **path, size_t depth,
-                                    struct admit_tmpl_error *err)
+                                    struct admit_error *err)
 {
     enum admit_rc rc = ADMIT_OK;
     path[depth] = t;
@@ -236,16 +235,14 @@ void admit_tmpl_set_free(struct admit_tmpl_set *set)
 }
 
 enum admit_rc admit_tmpl_set_parse_string(struct admit_tmpl_set *set, const char *name,
-                                          const char *text, size_t len,
-                                          struct admit_tmpl_error *err)
+                                          const char *text, size_t len, struct admit_error *err)
 {
     struct tmpl *path[ADMIT_TMPL_MAX_PARTIAL_DEPTH + 1];
     struct tmpl *t = NULL;
     enum admit_rc rc = ADMIT_ERR_EXISTS;
-    if (err != NULL)
-        err->message[0] = '\0';
+    admit_error_clear(err);
     if (admit_tmpl_set_has(set, name)) {
-        tmpl_error(err, "%s: a template of that name is already in the set", name);
+        admit_error_set(err, "%s: a template of that name is already in the set", name);
         goto done;
     }
     rc = tmpl_new(name, text, len, &t, err);
@@ -266,7 +263,7 @@ done:
 }
 
 static enum admit_rc load_file(struct admit_tmpl_set *set, const char *path, const char *name,
-                               struct admit_tmpl_error *err)
+                               struct admit_error *err)
 {
     enum admit_escape escape = ADMIT_ESCAPE_NONE;
     struct tmpl *t = NULL;
@@ -278,10 +275,10 @@ static enum admit_rc load_file(struct admit_tmpl_set *set, const char *path, con
     rc = admit_file_read(path, &text);
     if (rc == ADMIT_ERR_IO) {
         int saved = errno;
-        tmpl_error(err, "%s: cannot read: %s", path, strerror(saved));
+        admit_error_set(err, "%s: cannot read: %s", path, strerror(saved));
         errno = saved;
     } else if (rc == ADMIT_ERR_TOO_LARGE) {
-        tmpl_error(err, "%s: larger than %d bytes", path, ADMIT_TMPL_MAX_SIZE);
+        admit_error_set(err, "%s: larger than %d bytes", path, ADMIT_TMPL_MAX_SIZE);
     }
     if (rc != ADMIT_OK)
         goto done;
@@ -300,7 +297,7 @@ done:
 /* Loads the templates of folder dir, named prefix + file name; prefix is "" at the top and
  * "sub/" in a subfolder, where folders are refused. */
 static enum admit_rc load_folder(struct admit_tmpl_set *set, const char *dir, const char *prefix,
-                                 struct admit_tmpl_error *err)
+                                 struct admit_error *err)
 {
     struct admit_buf path;
     struct admit_buf name;
@@ -310,7 +307,7 @@ static enum admit_rc load_folder(struct admit_tmpl_set *set, const char *dir, co
     DIR *d = opendir(dir);
     if (d == NULL) {
         int saved = errno;
-        tmpl_error(err, "%s: cannot open folder: %s", dir, strerror(saved));
+        admit_error_set(err, "%s: cannot open folder: %s", dir, strerror(saved));
         errno = saved;
         goto done;
     }
@@ -320,7 +317,7 @@ static enum admit_rc load_folder(struct admit_tmpl_set *set, const char *dir, co
         if (entry == NULL) {
             rc = errno == 0 ? ADMIT_OK : ADMIT_ERR_IO;
             if (rc != ADMIT_OK)
-                tmpl_error(err, "%s: cannot list folder: %s", dir, strerror(errno));
+                admit_error_set(err, "%s: cannot list folder: %s", dir, strerror(errno));
             break;
         }
         if (entry->d_name[0] == '.')
@@ -331,14 +328,14 @@ static enum admit_rc load_folder(struct admit_tmpl_set *set, const char *dir, co
         if (rc == ADMIT_OK)
             rc = admit_buf_printf(&name, "%s%s", prefix, entry->d_name);
         if (rc != ADMIT_OK) {
-            tmpl_error(err, "%s: path too long", dir);
+            admit_error_set(err, "%s: path too long", dir);
             break;
         }
         struct stat st;
         if (stat(admit_buf_cstr(&path), &st) != 0) {
             int saved = errno;
             rc = ADMIT_ERR_IO;
-            tmpl_error(err, "%s: %s", admit_buf_cstr(&path), strerror(saved));
+            admit_error_set(err, "%s: %s", admit_buf_cstr(&path), strerror(saved));
             errno = saved;
             break;
         }
@@ -349,7 +346,8 @@ static enum admit_rc load_folder(struct admit_tmpl_set *set, const char *dir, co
         }
         if (S_ISDIR(st.st_mode) && prefix[0] != '\0') {
             rc = ADMIT_ERR_INVALID;
-            tmpl_error(err, "%s: templates may be one folder deep at most", admit_buf_cstr(&path));
+            admit_error_set(err, "%s: templates may be one folder deep at most",
+                            admit_buf_cstr(&path));
         } else if (S_ISDIR(st.st_mode)) {
             rc = admit_buf_putc(&name, '/');
             if (rc == ADMIT_OK)
@@ -369,12 +367,11 @@ done:
 }
 
 enum admit_rc admit_tmpl_set_load_dir(const char *dir, struct admit_tmpl_set **out,
-                                      struct admit_tmpl_error *err)
+                                      struct admit_error *err)
 {
     struct tmpl *path[ADMIT_TMPL_MAX_PARTIAL_DEPTH + 1];
     struct admit_tmpl_set *set = admit_tmpl_set_new();
-    if (err != NULL)
-        err->message[0] = '\0';
+    admit_error_clear(err);
     *out = NULL;
     enum admit_rc rc = load_folder(set, dir, "", err);
     for (size_t i = 0; i < set->count && rc == ADMIT_OK; i++)

@@ -39,19 +39,6 @@ struct admit_client_call {
     long status;     /* the HTTP status, when done and result is CURLE_OK */
 };
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 enum admit_rc admit_checkin_client_server_key(const char *server_url,
                                               char key[ADMIT_CLIENT_SERVER_KEY_SIZE])
 {
@@ -178,21 +165,21 @@ int admit_checkin_client_path_append(char *path, size_t pathlen, const char *s)
 }
 
 /* The status of a finished call with HTTP code status and the body in call->answer. */
-static enum admit_client_status classify(struct admit_client_call *call, json_t **answer, char *why,
-                                         size_t whylen)
+static enum admit_client_status classify(struct admit_client_call *call, json_t **answer,
+                                         struct admit_error *why)
 {
     json_error_t jerr;
     long status = call->status;
     json_t *body = json_loadb(call->answer.data != NULL ? call->answer.data : "", call->answer.len,
                               JSON_REJECT_DUPLICATES, &jerr);
     if (status >= 500) {
-        set_why(why, whylen, "the server answered HTTP %ld", status);
+        admit_error_set(why, "the server answered HTTP %ld", status);
         json_decref(body);
         return ADMIT_CLIENT_UNAVAILABLE;
     }
     if (status >= 200 && status < 300) {
         if (body == NULL) {
-            set_why(why, whylen, "the server's answer is not JSON");
+            admit_error_set(why, "the server's answer is not JSON");
             return ADMIT_CLIENT_REJECTED;
         }
         *answer = body;
@@ -201,8 +188,8 @@ static enum admit_client_status classify(struct admit_client_call *call, json_t 
     json_t *error = json_object_get(body, "error");
     const char *code = json_string_value(json_object_get(error, "code"));
     const char *message = json_string_value(json_object_get(error, "message"));
-    set_why(why, whylen, "HTTP %ld %s: %s", status, code ? code : "error",
-            message ? message : "(no message)");
+    admit_error_set(why, "HTTP %ld %s: %s", status, code ? code : "error",
+                    message ? message : "(no message)");
     *answer = body;
     if (status == 401)
         return ADMIT_CLIENT_REFUSED;
@@ -340,29 +327,29 @@ long admit_client_call_ms(const struct admit_client_call *call)
 }
 
 enum admit_client_status admit_client_call_result(struct admit_client_call *call, json_t **answer,
-                                                  char *why, size_t whylen)
+                                                  struct admit_error *why)
 {
     *answer = NULL;
-    set_why(why, whylen, "%s", "");
+    admit_error_clear(why);
     if (!call->done) {
-        set_why(why, whylen, "no answer within %ld ms", admit_client_call_ms(call));
+        admit_error_set(why, "no answer within %ld ms", admit_client_call_ms(call));
         return ADMIT_CLIENT_UNREACHABLE;
     }
     switch (call->result) {
     case CURLE_OK:
-        return classify(call, answer, why, whylen);
+        return classify(call, answer, why);
     case CURLE_WRITE_ERROR:
-        set_why(why, whylen, "the server's answer is larger than %u bytes",
-                ADMIT_CLIENT_MAX_ANSWER);
+        admit_error_set(why, "the server's answer is larger than %u bytes",
+                        ADMIT_CLIENT_MAX_ANSWER);
         return ADMIT_CLIENT_REJECTED;
     case CURLE_URL_MALFORMAT:
-        set_why(why, whylen, "the request address is too long");
+        admit_error_set(why, "the request address is too long");
         return ADMIT_CLIENT_REJECTED;
     case CURLE_OPERATION_TIMEDOUT:
-        set_why(why, whylen, "no answer within %ld ms", admit_client_call_ms(call));
+        admit_error_set(why, "no answer within %ld ms", admit_client_call_ms(call));
         return ADMIT_CLIENT_UNREACHABLE;
     default:
-        set_why(why, whylen, "%s", curl_easy_strerror(call->result));
+        admit_error_set(why, "%s", curl_easy_strerror(call->result));
         return ADMIT_CLIENT_UNREACHABLE;
     }
 }
@@ -392,14 +379,14 @@ void admit_client_call_free(struct admit_client_call *call)
 enum admit_client_status admit_checkin_client_call(struct admit_checkin_client *client,
                                                    const char *method, const char *path,
                                                    const json_t *body, long timeout_ms,
-                                                   json_t **answer, char *why, size_t whylen)
+                                                   json_t **answer, struct admit_error *why)
 {
     long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
     struct admit_client_call *call =
         admit_checkin_client_start(client, method, path, body, timeout_ms);
     for (long long now = now_ms(); !call->done && now < deadline; now = now_ms())
         admit_checkin_client_wait(client, -1, (long)(deadline - now));
-    enum admit_client_status status = admit_client_call_result(call, answer, why, whylen);
+    enum admit_client_status status = admit_client_call_result(call, answer, why);
     admit_client_call_free(call);
     return status;
 }

@@ -18,12 +18,6 @@
  * libzbar whatever size the file declares. */
 #define SVG_MIN_SIDE 800
 
-static void set_why(char *why, size_t whylen, const char *text)
-{
-    if (why != NULL && whylen > 0)
-        snprintf(why, whylen, "%s", text);
-}
-
 /* The picture as 8-bit luminance (libzbar's Y800), transparency over white. Caller frees. */
 static unsigned char *luminance(const GdkPixbuf *pixbuf)
 {
@@ -45,7 +39,7 @@ static unsigned char *luminance(const GdkPixbuf *pixbuf)
 }
 
 /* Reads path with gdk-pixbuf into *out (upright). why says what went wrong. */
-static enum admit_rc load(const char *path, GdkPixbuf **out, char *why, size_t whylen)
+static enum admit_rc load(const char *path, GdkPixbuf **out, struct admit_error *why)
 {
     int width = 0, height = 0;
     GError *error = NULL;
@@ -57,11 +51,11 @@ static enum admit_rc load(const char *path, GdkPixbuf **out, char *why, size_t w
     bool raster = name != NULL && (strcmp(name, "png") == 0 || strcmp(name, "jpeg") == 0);
     g_free(name);
     if (!svg && !raster) {
-        set_why(why, whylen, "not a PNG, JPEG or SVG picture");
+        admit_error_set(why, "not a PNG, JPEG or SVG picture");
         return ADMIT_ERR_INVALID;
     }
     if (width <= 0 || height <= 0) {
-        set_why(why, whylen, "a damaged picture (no size)");
+        admit_error_set(why, "a damaged picture (no size)");
         return ADMIT_ERR_INVALID;
     }
     if (svg) {
@@ -72,13 +66,13 @@ static enum admit_rc load(const char *path, GdkPixbuf **out, char *why, size_t w
         height = (int)(height * scale);
     }
     if ((unsigned long long)width * (unsigned long long)height > ADMIT_SCAN_IMAGE_MAX_PIXELS) {
-        set_why(why, whylen, "the picture is too large");
+        admit_error_set(why, "the picture is too large");
         return ADMIT_ERR_TOO_LARGE;
     }
     pixbuf = svg ? gdk_pixbuf_new_from_file_at_scale(path, width, height, TRUE, &error)
                  : gdk_pixbuf_new_from_file(path, &error);
     if (pixbuf == NULL) {
-        set_why(why, whylen, error != NULL ? error->message : "a damaged picture");
+        admit_error_set(why, "%s", error != NULL ? error->message : "a damaged picture");
         g_clear_error(&error);
         return ADMIT_ERR_INVALID;
     }
@@ -90,7 +84,7 @@ static enum admit_rc load(const char *path, GdkPixbuf **out, char *why, size_t w
 
 enum admit_rc admit_scan_image_decode(const char *path,
                                       void (*found)(void *ctx, const char *text, size_t len),
-                                      void *ctx, size_t *count, char *why, size_t whylen)
+                                      void *ctx, size_t *count, struct admit_error *why)
 {
     GdkPixbuf *pixbuf = NULL;
     unsigned char *gray = NULL;
@@ -98,13 +92,13 @@ enum admit_rc admit_scan_image_decode(const char *path,
     zbar_image_t *zimage = NULL;
     enum admit_rc rc;
     *count = 0;
-    set_why(why, whylen, "");
+    admit_error_clear(why);
     /* gdk-pixbuf does not tell a missing file from a bad one: ask the file system first. */
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return ADMIT_ERR_IO;
     fclose(f);
-    rc = load(path, &pixbuf, why, whylen);
+    rc = load(path, &pixbuf, why);
     if (rc != ADMIT_OK)
         goto done;
     unsigned width = (unsigned)gdk_pixbuf_get_width(pixbuf);
@@ -123,7 +117,7 @@ enum admit_rc admit_scan_image_decode(const char *path,
     zbar_image_set_data(zimage, gray, (unsigned long)width * height, NULL);
     if (zbar_scan_image(scanner, zimage) < 0) {
         rc = ADMIT_ERR_INVALID;
-        set_why(why, whylen, "libzbar could not scan the picture");
+        admit_error_set(why, "libzbar could not scan the picture");
         goto done;
     }
     for (const zbar_symbol_t *sym = zbar_image_first_symbol(zimage); sym != NULL;

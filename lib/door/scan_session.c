@@ -41,16 +41,6 @@ void scan_session_notify(struct admit_scan_session *s, enum admit_scan_event eve
     s->notify(s->notify_ctx, event, detail);
 }
 
-void scan_session_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 const char *scan_session_str(const json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
@@ -284,14 +274,14 @@ static void caller_answer(struct admit_scan_answer *out, const json_t *answer, c
  * and at least a third of the budget is left: a connection the network dropped). On
  * ADMIT_CLIENT_OK *answer is the server's well-formed answer. */
 static enum admit_client_status ask_server(struct admit_scan_session *s, const struct entry *e,
-                                           long long deadline_ms, json_t **answer, char *why,
-                                           size_t whylen)
+                                           long long deadline_ms, json_t **answer,
+                                           struct admit_error *why)
 {
     enum admit_client_status status = ADMIT_CLIENT_UNREACHABLE;
     json_t *body = scan_session_api_scan(s, e);
     const char *nonce = scan_session_str(e->scan, "nonce");
     *answer = NULL;
-    scan_session_set_err(why, whylen, "no answer in time");
+    admit_error_set(why, "no answer in time");
     for (int attempt = 0; attempt < 2; attempt++) {
         long long now = scan_session_now_ms();
         if (now >= deadline_ms)
@@ -302,7 +292,7 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
              now = scan_session_now_ms())
             admit_checkin_client_wait(s->client, -1, (long)(deadline_ms - now));
         bool finished = admit_client_call_done(call);
-        status = admit_client_call_result(call, answer, why, whylen);
+        status = admit_client_call_result(call, answer, why);
         admit_client_call_free(call);
         /* The server refusing the scan itself (a 4xx with its JSON error: a nonce reused for
          * another scan) is its final answer, shown as an error; a 4xx without one (a captive
@@ -311,7 +301,7 @@ static enum admit_client_status ask_server(struct admit_scan_session *s, const s
             status = ADMIT_CLIENT_OK;
         if (status == ADMIT_CLIENT_OK) {
             if (!scan_session_answer_matches(*answer, nonce)) {
-                scan_session_set_err(why, whylen, "the server's answer is malformed");
+                admit_error_set(why, "the server's answer is malformed");
                 status = ADMIT_CLIENT_REJECTED;
                 json_decref(*answer);
                 *answer = NULL;
@@ -366,10 +356,10 @@ static enum admit_rc decide_online(struct admit_scan_session *s, struct entry *e
                                    size_t n, long long deadline_ms,
                                    struct admit_scan_answer *answer)
 {
-    char why[512];
+    struct admit_error why;
     json_t *server = NULL, *record = NULL;
     enum admit_rc rc;
-    enum admit_client_status status = ask_server(s, e, deadline_ms, &server, why, sizeof why);
+    enum admit_client_status status = ask_server(s, e, deadline_ms, &server, &why);
     if (status == ADMIT_CLIENT_OK) {
         record = json_pack("{s:s, s:O, s:O}", "t", "server", "nonce",
                            json_object_get(e->scan, "nonce"), "answer", server);
@@ -382,7 +372,7 @@ static enum admit_rc decide_online(struct admit_scan_session *s, struct entry *e
     } else if (status == ADMIT_CLIENT_REFUSED) {
         rc = ADMIT_ERR_PERMISSION;
     } else {
-        scan_session_go_offline(s, why);
+        scan_session_go_offline(s, why.message);
         rc = decide_offline(s, e, text, n, answer);
     }
     json_decref(record);

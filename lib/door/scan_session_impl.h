@@ -101,7 +101,7 @@ struct admit_scan_session {
     bool io_failed;      /* the journal or the snapshot could not be written */
     int io_errno;        /* why */
     enum admit_rc fatal; /* a background failure that ends the session (token, list), or OK */
-    char fatal_why[512];
+    struct admit_error fatal_why;
 };
 
 /* Milliseconds of the monotonic clock. */
@@ -109,9 +109,6 @@ long long scan_session_now_ms(void);
 /* Tells the caller's notify callback (if any) about event, with a printf-style detail. */
 void scan_session_notify(struct admit_scan_session *s, enum admit_scan_event event, const char *fmt,
                          ...) __attribute__((format(printf, 3, 4)));
-/* printf into err (errlen bytes) when err is not NULL. */
-void scan_session_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* obj's string member key, or "". */
 const char *scan_session_str(const json_t *obj, const char *key);
 /* Appends records to the journal (fsynced); a failure marks the session io_failed. */
@@ -149,8 +146,8 @@ void scan_session_reap(struct admit_scan_session *s);
 void scan_session_cancel_job(struct admit_scan_session *s);
 /* Resolves s->list_given against the snapshot; ADMIT_ERR_NOT_FOUND or ADMIT_ERR_CONFLICT (with
  * one line for a person in err) when no list or several lists match. */
-enum admit_rc scan_session_resolve_list(struct admit_scan_session *s, char *err,
-                                        size_t errlen) ADMIT_MUST_CHECK;
+enum admit_rc scan_session_resolve_list(struct admit_scan_session *s,
+                                        struct admit_error *err) ADMIT_MUST_CHECK;
 /* The gate scans are logged at, unless given: the device's name in the snapshot. */
 void scan_session_set_gate(struct admit_scan_session *s);
 /* The event's name (borrowed from the snapshot) of the list typed as typed, or typed itself

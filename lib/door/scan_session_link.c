@@ -75,7 +75,7 @@ const char *scan_session_list_name(const struct admit_scan_session *s, const cha
     return admit_list_match(names, n, typed, &index) == ADMIT_OK ? names[index] : typed;
 }
 
-enum admit_rc scan_session_resolve_list(struct admit_scan_session *s, char *err, size_t errlen)
+enum admit_rc scan_session_resolve_list(struct admit_scan_session *s, struct admit_error *err)
 {
     const json_t *lists = json_object_get(s->snapshot, "lists");
     size_t n = json_array_size(lists), index = 0;
@@ -96,13 +96,13 @@ enum admit_rc scan_session_resolve_list(struct admit_scan_session *s, char *err,
         s->list = admit_xstrdup(names[index]);
         s->list_known = true;
     } else if (rc == ADMIT_ERR_CONFLICT) {
-        scan_session_set_err(err, errlen,
-                             "--list \"%s\" could be several check-in lists of event %s: give "
-                             "its number or its exact name (its lists: %s)",
-                             s->list_given, s->slug, admit_buf_cstr(&shown));
+        admit_error_set(err,
+                        "--list \"%s\" could be several check-in lists of event %s: give "
+                        "its number or its exact name (its lists: %s)",
+                        s->list_given, s->slug, admit_buf_cstr(&shown));
     } else {
-        scan_session_set_err(err, errlen, "event %s has no check-in list \"%s\" (its lists: %s)",
-                             s->slug, s->list_given, admit_buf_cstr(&shown));
+        admit_error_set(err, "event %s has no check-in list \"%s\" (its lists: %s)", s->slug,
+                        s->list_given, admit_buf_cstr(&shown));
     }
     admit_buf_free(&shown);
     free(names);
@@ -151,36 +151,36 @@ static void start_sync(struct admit_scan_session *s, long timeout_ms)
 }
 
 /* Saves the sync answer: merged into the snapshot, written, journaled, loaded. */
-static enum admit_scan_link save_sync(struct admit_scan_session *s, const json_t *answer, char *why,
-                                      size_t whylen)
+static enum admit_scan_link save_sync(struct admit_scan_session *s, const json_t *answer,
+                                      struct admit_error *why)
 {
     json_t *merged = json_incref(s->snapshot);
     json_t *marker = NULL;
     enum admit_scan_link link = ADMIT_SCAN_LINK_FAILED;
     if (admit_scan_offline_merge(&merged, answer) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
+        admit_error_set(why, "the server's sync answer is malformed");
         goto done;
     }
     if (strcmp(scan_session_str(json_object_get(merged, "event"), "slug"), s->slug) != 0) {
-        scan_session_set_err(why, whylen, "the server synced another event");
+        admit_error_set(why, "the server synced another event");
         goto done;
     }
     if (admit_scan_state_json_write(s->st, SNAPSHOT_FILE, merged) != ADMIT_OK) {
         s->io_failed = true;
         s->io_errno = errno;
-        scan_session_set_err(why, whylen, "cannot write %s/%s: %s", admit_scan_state_dir(s->st),
-                             SNAPSHOT_FILE, strerror(errno));
+        admit_error_set(why, "cannot write %s/%s: %s", admit_scan_state_dir(s->st), SNAPSHOT_FILE,
+                        strerror(errno));
         goto done;
     }
     marker = json_pack("{s:s, s:s, s:I}", "t", "sync", "cursor", scan_session_str(merged, "cursor"),
                        "answered", (json_int_t)s->job.answers_before);
     if (scan_session_journal(s, &marker, 1) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
+        admit_error_set(why, "cannot write the journal: %s", strerror(errno));
         goto done;
     }
     scan_session_synced(s, (long long)s->job.answers_before);
     if (admit_scan_offline_load(s->k, merged) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "the server's sync answer is malformed");
+        admit_error_set(why, "the server's sync answer is malformed");
         goto done;
     }
     json_decref(s->snapshot);
@@ -188,7 +188,7 @@ static enum admit_scan_link save_sync(struct admit_scan_session *s, const json_t
     scan_session_set_gate(s);
     /* The first sync of a door that never synced names its list, or says it has none. */
     if (!s->list_known && s->list_given[0] != '\0') {
-        enum admit_rc rc = scan_session_resolve_list(s, s->fatal_why, sizeof s->fatal_why);
+        enum admit_rc rc = scan_session_resolve_list(s, &s->fatal_why);
         if (rc != ADMIT_OK)
             s->fatal = rc;
     }
@@ -248,29 +248,28 @@ static void start_upload(struct admit_scan_session *s, long timeout_ms)
 
 /* Journals the server's answers to the job's scans and lays them over the knowledge. */
 static enum admit_scan_link save_upload(struct admit_scan_session *s, const json_t *answer,
-                                        char *why, size_t whylen)
+                                        struct admit_error *why)
 {
     size_t n = s->job.n;
     json_t **records = admit_xcalloc(n, sizeof *records);
     enum admit_scan_link link = ADMIT_SCAN_LINK_FAILED;
     json_t *results = json_object_get(answer, "results");
     if (json_array_size(results) != n) {
-        scan_session_set_err(why, whylen, "the server answered %zu results for %zu scans",
-                             json_array_size(results), n);
+        admit_error_set(why, "the server answered %zu results for %zu scans",
+                        json_array_size(results), n);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
         json_t *result = json_array_get(results, i);
         const char *nonce = scan_session_str(s->entries[s->job.idx[i]].scan, "nonce");
         if (!scan_session_answer_matches(result, nonce)) {
-            scan_session_set_err(why, whylen, "the server's answer for scan %s is malformed",
-                                 nonce);
+            admit_error_set(why, "the server's answer for scan %s is malformed", nonce);
             goto done;
         }
         records[i] = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", result);
     }
     if (scan_session_journal(s, records, n) != ADMIT_OK) {
-        scan_session_set_err(why, whylen, "cannot write the journal: %s", strerror(errno));
+        admit_error_set(why, "cannot write the journal: %s", strerror(errno));
         goto done;
     }
     for (size_t i = 0; i < n; i++)
@@ -295,15 +294,14 @@ void scan_session_cancel_job(struct admit_scan_session *s)
 }
 
 /* Ends the finished job: its answer saved; the job slot is free again. */
-static enum admit_scan_link finish_job(struct admit_scan_session *s, char *why, size_t whylen)
+static enum admit_scan_link finish_job(struct admit_scan_session *s, struct admit_error *why)
 {
     json_t *answer = NULL;
-    enum admit_scan_link link =
-        link_of(admit_client_call_result(s->job.call, &answer, why, whylen));
+    enum admit_scan_link link = link_of(admit_client_call_result(s->job.call, &answer, why));
     if (link == ADMIT_SCAN_LINK_OK && s->job.kind == JOB_SYNC)
-        link = save_sync(s, answer, why, whylen);
+        link = save_sync(s, answer, why);
     else if (link == ADMIT_SCAN_LINK_OK && s->job.kind == JOB_UPLOAD)
-        link = save_upload(s, answer, why, whylen);
+        link = save_upload(s, answer, why);
     json_decref(answer);
     scan_session_cancel_job(s);
     if (s->uploaded > 0 && s->pending == 0) {
@@ -342,22 +340,21 @@ void scan_session_schedule(struct admit_scan_session *s)
 
 void scan_session_reap(struct admit_scan_session *s)
 {
-    char why[512];
+    struct admit_error why;
     if (s->job.kind == JOB_NONE || !admit_client_call_done(s->job.call))
         return;
     enum job_kind kind = s->job.kind;
     long ms = admit_client_call_ms(s->job.call);
-    enum admit_scan_link link = finish_job(s, why, sizeof why);
+    enum admit_scan_link link = finish_job(s, &why);
     if (link == ADMIT_SCAN_LINK_REFUSED) {
         s->fatal = ADMIT_ERR_PERMISSION;
-        scan_session_set_err(s->fatal_why, sizeof s->fatal_why,
-                             "the server refused this device token (unknown or revoked)");
+        admit_error_set(&s->fatal_why, "the server refused this device token (unknown or revoked)");
         return;
     }
     if (s->io_failed)
         return;
     if (link != ADMIT_SCAN_LINK_OK) {
-        scan_session_go_offline(s, why);
+        scan_session_go_offline(s, why.message);
         return;
     }
     if (kind == JOB_PROBE) {
@@ -396,33 +393,34 @@ static long idle_ms(const struct admit_scan_session *s)
 }
 
 /* The error that ends the session, if any, into err. */
-static enum admit_rc fatal_error(struct admit_scan_session *s, char *err, size_t errlen)
+static enum admit_rc fatal_error(struct admit_scan_session *s, struct admit_error *err)
 {
     if (s->io_failed) {
-        scan_session_set_err(err, errlen, "cannot write the state in %s (%s)",
-                             admit_scan_state_dir(s->st), strerror(s->io_errno));
+        admit_error_set(err, "cannot write the state in %s (%s)", admit_scan_state_dir(s->st),
+                        strerror(s->io_errno));
         return ADMIT_ERR_IO;
     }
-    if (s->fatal != ADMIT_OK)
-        scan_session_set_err(err, errlen, "%s", s->fatal_why);
+    if (s->fatal != ADMIT_OK && err != NULL)
+        *err = s->fatal_why;
     return s->fatal;
 }
 
 enum admit_rc admit_scan_session_run(struct admit_scan_session *s, int fd, long max_ms, bool *ready,
-                                     char *err, size_t errlen)
+                                     struct admit_error *err)
 {
     *ready = false;
+    admit_error_clear(err);
     scan_session_reap(s);
     scan_session_schedule(s);
-    if (fatal_error(s, NULL, 0) != ADMIT_OK)
-        return fatal_error(s, err, errlen);
+    if (fatal_error(s, NULL) != ADMIT_OK)
+        return fatal_error(s, err);
     long wait = idle_ms(s);
     if (wait < 0 || wait > max_ms)
         wait = max_ms;
     *ready = admit_checkin_client_wait(s->client, fd, wait);
     scan_session_reap(s);
     scan_session_schedule(s);
-    return fatal_error(s, err, errlen);
+    return fatal_error(s, err);
 }
 
 size_t admit_scan_session_finish(struct admit_scan_session *s, long max_ms)
@@ -434,7 +432,7 @@ size_t admit_scan_session_finish(struct admit_scan_session *s, long max_ms)
     for (long long now = scan_session_now_ms();
          s->link != LINK_OFFLINE && (s->job.kind != JOB_NONE || s->pending > 0) && now < deadline;
          now = scan_session_now_ms()) {
-        if (admit_scan_session_run(s, -1, (long)(deadline - now), &ready, NULL, 0) != ADMIT_OK)
+        if (admit_scan_session_run(s, -1, (long)(deadline - now), &ready, NULL) != ADMIT_OK)
             break;
     }
     return s->pending;
@@ -442,13 +440,12 @@ size_t admit_scan_session_finish(struct admit_scan_session *s, long max_ms)
 
 /* Waits until the job's call is done or deadline_ms has passed; false when time ran out (the
  * job is cancelled then, and why says so). */
-static bool wait_job(struct admit_scan_session *s, long long deadline_ms, char *why, size_t whylen)
+static bool wait_job(struct admit_scan_session *s, long long deadline_ms, struct admit_error *why)
 {
     for (long long now = scan_session_now_ms(); !admit_client_call_done(s->job.call);
          now = scan_session_now_ms()) {
         if (now >= deadline_ms) {
-            scan_session_set_err(why, whylen, "no answer within %ld ms",
-                                 admit_client_call_ms(s->job.call));
+            admit_error_set(why, "no answer within %ld ms", admit_client_call_ms(s->job.call));
             scan_session_cancel_job(s);
             return false;
         }
@@ -466,21 +463,21 @@ static long remaining(long long deadline_ms, long limit)
 enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
                                                void (*progress)(void *ctx, size_t done,
                                                                 size_t total),
-                                               void *ctx, long timeout_ms, char *why, size_t whylen)
+                                               void *ctx, long timeout_ms, struct admit_error *why)
 {
     long long deadline = scan_session_now_ms() + timeout_ms;
     size_t total = s->pending, done = 0;
     enum admit_scan_link link = ADMIT_SCAN_LINK_OK;
-    scan_session_set_err(why, whylen, "%s", "");
+    admit_error_clear(why);
     scan_session_cancel_job(s);
     while (link == ADMIT_SCAN_LINK_OK && s->pending > 0) {
         start_upload(s, remaining(deadline, UPLOAD_TIMEOUT_MS));
         if (s->job.kind == JOB_NONE)
             break;
         size_t n = s->job.n;
-        if (!wait_job(s, deadline, why, whylen))
+        if (!wait_job(s, deadline, why))
             return ADMIT_SCAN_LINK_DOWN;
-        link = finish_job(s, why, whylen);
+        link = finish_job(s, why);
         if (link == ADMIT_SCAN_LINK_OK) {
             done += n;
             if (progress != NULL)
@@ -491,13 +488,13 @@ enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
 }
 
 enum admit_scan_link admit_scan_session_sync(struct admit_scan_session *s, long timeout_ms,
-                                             char *why, size_t whylen)
+                                             struct admit_error *why)
 {
     long long deadline = scan_session_now_ms() + timeout_ms;
-    scan_session_set_err(why, whylen, "%s", "");
+    admit_error_clear(why);
     scan_session_cancel_job(s);
     start_sync(s, remaining(deadline, SYNC_TIMEOUT_MS));
-    if (!wait_job(s, deadline, why, whylen))
+    if (!wait_job(s, deadline, why))
         return ADMIT_SCAN_LINK_DOWN;
-    return finish_job(s, why, whylen);
+    return finish_job(s, why);
 }

@@ -28,13 +28,13 @@ static const char *slug_of(const char *folder, const char *prefix)
  * *slug (a new string) and the answer into *device. */
 static enum admit_rc ask_event(const struct admit_scan_config *cfg,
                                struct admit_checkin_client *client, char **slug, json_t **device,
-                               char *err, size_t errlen)
+                               struct admit_error *err)
 {
-    char why[512];
+    struct admit_error why;
     json_t *answer = NULL;
     long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    enum admit_client_status status = admit_checkin_client_call(
-        client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, why, sizeof why);
+    enum admit_client_status status =
+        admit_checkin_client_call(client, "GET", "/api/v1/device", NULL, timeout_ms, &answer, &why);
     const char *event =
         json_string_value(json_object_get(json_object_get(answer, "event"), "slug"));
     if (status == ADMIT_CLIENT_OK && event != NULL && admit_event_slug_valid(event)) {
@@ -44,18 +44,15 @@ static enum admit_rc ask_event(const struct admit_scan_config *cfg,
     }
     json_decref(answer);
     if (status == ADMIT_CLIENT_REFUSED) {
-        scan_session_set_err(err, errlen,
-                             "the server refused this device token (unknown or revoked)");
+        admit_error_set(err, "the server refused this device token (unknown or revoked)");
         return ADMIT_ERR_PERMISSION;
     }
     if (status == ADMIT_CLIENT_UNREACHABLE || status == ADMIT_CLIENT_UNAVAILABLE) {
-        scan_session_set_err(err, errlen,
-                             "cannot reach %s to set this device up (%s); connect once first",
-                             cfg->server, why);
+        admit_error_set(err, "cannot reach %s to set this device up (%s); connect once first",
+                        cfg->server, why.message);
         return ADMIT_ERR_NOT_FOUND;
     }
-    scan_session_set_err(err, errlen, "cannot learn this token's event from %s: %s", cfg->server,
-                         why);
+    admit_error_set(err, "cannot learn this token's event from %s: %s", cfg->server, why.message);
     return ADMIT_ERR_INVALID;
 }
 
@@ -64,7 +61,7 @@ static enum admit_rc ask_event(const struct admit_scan_config *cfg,
  * network. */
 static enum admit_rc find_event(const struct admit_scan_config *cfg, const char *root,
                                 const char *key, struct admit_checkin_client *client, char **slug,
-                                json_t **device, char *err, size_t errlen)
+                                json_t **device, struct admit_error *err)
 {
     char prefix[ADMIT_CLIENT_SERVER_KEY_SIZE + 1];
     char **names = NULL;
@@ -74,14 +71,14 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
     snprintf(prefix, sizeof prefix, "%s_", key);
     if (cfg->event != NULL) {
         if (!admit_event_slug_valid(cfg->event)) {
-            scan_session_set_err(err, errlen, "--event \"%s\" is not an event slug", cfg->event);
+            admit_error_set(err, "--event \"%s\" is not an event slug", cfg->event);
             return ADMIT_ERR_INVALID;
         }
         *slug = admit_xstrdup(cfg->event);
         return ADMIT_OK;
     }
     if (admit_scan_state_find(root, prefix, &names) != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot list %s: %s", root, strerror(errno));
+        admit_error_set(err, "cannot list %s: %s", root, strerror(errno));
         return ADMIT_ERR_IO;
     }
     size_t count = 0;
@@ -109,17 +106,17 @@ static enum admit_rc find_event(const struct admit_scan_config *cfg, const char 
     free(*slug);
     *slug = NULL;
     if (count > 1) {
-        scan_session_set_err(err, errlen,
-                             "this computer scans for several events of %s: choose one with "
-                             "--event SLUG",
-                             cfg->server);
+        admit_error_set(err,
+                        "this computer scans for several events of %s: choose one with "
+                        "--event SLUG",
+                        cfg->server);
     } else if (cfg->token != NULL) {
-        rc = ask_event(cfg, client, slug, device, err, errlen);
+        rc = ask_event(cfg, client, slug, device, err);
     } else {
-        scan_session_set_err(err, errlen,
-                             "no scanner is set up here for %s: give the device token once "
-                             "with --token or ADMIT_SCAN_TOKEN",
-                             cfg->server);
+        admit_error_set(err,
+                        "no scanner is set up here for %s: give the device token once "
+                        "with --token or ADMIT_SCAN_TOKEN",
+                        cfg->server);
     }
     return rc;
 }
@@ -160,17 +157,17 @@ static struct admit_scan_session *session_new(const struct admit_scan_config *cf
 /* Opens and locks the folder dir, stores the token given (or reads the one stored) and makes
  * the session's client with it; device (the server's answer when it was asked) is saved. */
 static enum admit_rc open_folder(struct admit_scan_session *s, const struct admit_scan_config *cfg,
-                                 const char *dir, json_t *device, char *err, size_t errlen)
+                                 const char *dir, json_t *device, struct admit_error *err)
 {
     char token[ADMIT_TOKEN_SIZE];
     enum admit_rc rc = admit_scan_state_open(dir, &s->st);
     token[0] = '\0';
     if (rc == ADMIT_ERR_STATE) {
-        scan_session_set_err(err, errlen, "another admit scan or admit sync is using %s", dir);
+        admit_error_set(err, "another admit scan or admit sync is using %s", dir);
         return rc;
     }
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+        admit_error_set(err, "cannot open %s: %s", dir, strerror(errno));
         return rc;
     }
     if (cfg->token != NULL) {
@@ -180,16 +177,15 @@ static enum admit_rc open_folder(struct admit_scan_session *s, const struct admi
         rc = admit_scan_state_token_read(s->st, token);
     }
     if (rc == ADMIT_ERR_PERMISSION) {
-        scan_session_set_err(err, errlen, "%s/token may be read by other users: chmod 600 it", dir);
+        admit_error_set(err, "%s/token may be read by other users: chmod 600 it", dir);
     } else if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID) {
-        scan_session_set_err(err, errlen,
-                             "no device token in %s: give it once with --token or "
-                             "ADMIT_SCAN_TOKEN",
-                             dir);
+        admit_error_set(err,
+                        "no device token in %s: give it once with --token or "
+                        "ADMIT_SCAN_TOKEN",
+                        dir);
         rc = ADMIT_ERR_INVALID;
     } else if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot store the device token in %s: %s", dir,
-                             strerror(errno));
+        admit_error_set(err, "cannot store the device token in %s: %s", dir, strerror(errno));
     }
     if (rc == ADMIT_OK)
         rc = admit_checkin_client_new(cfg->server, token, cfg->ca_file, &s->client);
@@ -198,15 +194,14 @@ static enum admit_rc open_folder(struct admit_scan_session *s, const struct admi
         json_object_set_new(device, "server", json_string(cfg->server));
         rc = admit_scan_state_json_write(s->st, DEVICE_FILE, device);
         if (rc != ADMIT_OK)
-            scan_session_set_err(err, errlen, "cannot write %s/%s: %s", dir, DEVICE_FILE,
-                                 strerror(errno));
+            admit_error_set(err, "cannot write %s/%s: %s", dir, DEVICE_FILE, strerror(errno));
     }
     return rc;
 }
 
 /* What is on disk: the last sync, then this device's scans laid over it. */
 static enum admit_rc load_disk(struct admit_scan_session *s, const char *dir, const json_t *device,
-                               char *err, size_t errlen)
+                               struct admit_error *err)
 {
     json_t *snapshot = NULL;
     size_t bad = 0;
@@ -219,8 +214,7 @@ static enum admit_rc load_disk(struct admit_scan_session *s, const char *dir, co
     json_decref(snapshot);
     rc = admit_scan_state_journal_read(s->st, scan_session_on_record, s, &bad);
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "cannot read the journal in %s: %s", dir,
-                             strerror(errno));
+        admit_error_set(err, "cannot read the journal in %s: %s", dir, strerror(errno));
         return rc;
     }
     if (bad > 0)
@@ -234,10 +228,9 @@ static enum admit_rc load_disk(struct admit_scan_session *s, const char *dir, co
 
 /* Checks cfg->list against the snapshot; one the snapshot lacks may have been added since the
  * last sync: with connect, the first sync is waited for (at most a budget) and asked again. */
-static enum admit_rc check_list(struct admit_scan_session *s, bool connect, char *err,
-                                size_t errlen)
+static enum admit_rc check_list(struct admit_scan_session *s, bool connect, struct admit_error *err)
 {
-    enum admit_rc rc = scan_session_resolve_list(s, err, errlen);
+    enum admit_rc rc = scan_session_resolve_list(s, err);
     if (rc == ADMIT_ERR_NOT_FOUND && connect) {
         long long deadline = scan_session_now_ms() + s->timeout_ms;
         int before = s->generation;
@@ -245,15 +238,15 @@ static enum admit_rc check_list(struct admit_scan_session *s, bool connect, char
         while (s->generation == before && s->link != LINK_OFFLINE &&
                scan_session_now_ms() < deadline)
             if (admit_scan_session_run(s, -1, (long)(deadline - scan_session_now_ms()), &ready,
-                                       NULL, 0) != ADMIT_OK)
+                                       NULL) != ADMIT_OK)
                 break;
-        rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err, errlen);
+        rc = s->list_known ? ADMIT_OK : scan_session_resolve_list(s, err);
     }
     return rc == ADMIT_ERR_NOT_FOUND ? ADMIT_ERR_INVALID : rc;
 }
 
 enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
-                                      struct admit_scan_session **out, char *err, size_t errlen)
+                                      struct admit_scan_session **out, struct admit_error *err)
 {
     char key[ADMIT_CLIENT_SERVER_KEY_SIZE];
     struct admit_buf root, dir;
@@ -261,29 +254,28 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     struct admit_checkin_client *probe = NULL;
     enum admit_rc rc = ADMIT_ERR_INVALID;
     *out = NULL;
+    admit_error_clear(err);
     admit_buf_init(&root, 4096);
     admit_buf_init(&dir, 8192);
     struct admit_scan_session *s = session_new(cfg);
     if (admit_checkin_client_server_key(cfg->server, key) != ADMIT_OK) {
-        scan_session_set_err(err, errlen,
-                             "--server \"%s\": expected http://HOST:PORT or https://HOST",
-                             cfg->server ? cfg->server : "");
+        admit_error_set(err, "--server \"%s\": expected http://HOST:PORT or https://HOST",
+                        cfg->server ? cfg->server : "");
         goto fail;
     }
     if (cfg->token != NULL && !admit_token_valid(cfg->token)) {
-        scan_session_set_err(err, errlen,
-                             "the device token is malformed (22 characters from admit device "
+        admit_error_set(err, "the device token is malformed (22 characters from admit device "
                              "add)");
         goto fail;
     }
     rc = admit_scan_state_root(cfg->state_root, &root);
     if (rc != ADMIT_OK) {
-        scan_session_set_err(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
+        admit_error_set(err, "no state directory: set XDG_STATE_HOME or HOME");
         goto fail;
     }
     rc = admit_checkin_client_new(cfg->server, cfg->token, cfg->ca_file, &probe);
     if (rc == ADMIT_OK)
-        rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err, errlen);
+        rc = find_event(cfg, admit_buf_cstr(&root), key, probe, &s->slug, &device, err);
     if (rc == ADMIT_OK)
         rc = admit_buf_printf(&dir, "%s/%s_%s", admit_buf_cstr(&root), key, s->slug);
     if (rc != ADMIT_OK)
@@ -291,22 +283,22 @@ enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool 
     if (cfg->token == NULL && access(admit_buf_cstr(&dir), F_OK) != 0) {
         /* Only a token sets a folder up: a mistyped --event must not leave one behind. */
         rc = ADMIT_ERR_INVALID;
-        scan_session_set_err(err, errlen,
-                             "no scanner is set up here for event %s of %s: give the device "
-                             "token once with --token or ADMIT_SCAN_TOKEN",
-                             s->slug, cfg->server);
+        admit_error_set(err,
+                        "no scanner is set up here for event %s of %s: give the device "
+                        "token once with --token or ADMIT_SCAN_TOKEN",
+                        s->slug, cfg->server);
         goto fail;
     }
-    rc = open_folder(s, cfg, admit_buf_cstr(&dir), device, err, errlen);
+    rc = open_folder(s, cfg, admit_buf_cstr(&dir), device, err);
     if (rc == ADMIT_OK)
-        rc = load_disk(s, admit_buf_cstr(&dir), device, err, errlen);
+        rc = load_disk(s, admit_buf_cstr(&dir), device, err);
     if (rc != ADMIT_OK)
         goto fail;
     /* The door is ready at once, from what is on disk; the server is asked beside it. */
     if (connect)
         scan_session_schedule(s);
     if (cfg->list != NULL && s->snapshot != NULL) {
-        rc = check_list(s, connect, err, errlen);
+        rc = check_list(s, connect, err);
         if (rc != ADMIT_OK)
             goto fail;
     }

@@ -1,6 +1,5 @@
 #include "admit/mail/mail.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -90,18 +89,6 @@ int admit_mail_needs_qr(const json_t *payload)
     return k != NULL && k->qr;
 }
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* The host of a URL ("https://tickets.example.org:8443/x" -> "tickets.example.org"), into out. */
 static void url_host(const char *url, char *out, size_t outlen)
 {
@@ -118,12 +105,12 @@ static void url_host(const char *url, char *out, size_t outlen)
 
 /* Renders template name with context into a fresh buffer of at most PART_MAX bytes. */
 static enum admit_rc render(const struct admit_mail_sender *s, const char *name, json_t *context,
-                            struct admit_buf *out, char *err, size_t errlen)
+                            struct admit_buf *out, struct admit_error *err)
 {
     admit_buf_init(out, PART_MAX);
     enum admit_rc rc = admit_tmpl_render(s->templates, name, context, out);
     if (rc != ADMIT_OK)
-        set_error(err, errlen, "template %s: %s", name, admit_strerror(rc));
+        admit_error_set(err, "template %s: %s", name, admit_strerror(rc));
     return rc;
 }
 
@@ -188,7 +175,7 @@ static json_t *context_for(const struct admit_mail_sender *s, const json_t *payl
 
 static enum admit_rc write_headers(const struct admit_mail_sender *s, const json_t *payload,
                                    const char *subject, const char *uuid, struct admit_buf *out,
-                                   char *err, size_t errlen)
+                                   struct admit_error *err)
 {
     const char *recipient = json_string_value(json_object_get(payload, "recipient"));
     const json_t *registration = json_object_get(payload, "registration");
@@ -205,7 +192,7 @@ static enum admit_rc write_headers(const struct admit_mail_sender *s, const json
         snprintf(name, sizeof name, "%s %s", given, family);
     const char *problem = recipient != NULL ? admit_email_problem(recipient) : "there is none";
     if (problem != NULL) {
-        set_error(err, errlen, "the recipient's address cannot be written to: %s", problem);
+        admit_error_set(err, "the recipient's address cannot be written to: %s", problem);
         return ADMIT_ERR_INVALID;
     }
     rc = admit_buf_puts(out, "Date: ");
@@ -227,7 +214,7 @@ static enum admit_rc write_headers(const struct admit_mail_sender *s, const json
     if (rc == ADMIT_OK)
         rc = admit_buf_puts(out, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
     if (rc == ADMIT_ERR_INVALID)
-        set_error(err, errlen, "a header value is not valid UTF-8 text");
+        admit_error_set(err, "a header value is not valid UTF-8 text");
     return rc;
 }
 
@@ -261,8 +248,8 @@ static int uuid_valid(const char *s)
 }
 
 enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t *payload,
-                                 const void *png, size_t png_len, struct admit_buf *out, char *err,
-                                 size_t errlen)
+                                 const void *png, size_t png_len, struct admit_buf *out,
+                                 struct admit_error *err)
 {
     struct admit_buf subject, text, html, ics_text, ics, message;
     char qr_cid[80], host[256], content_type[128];
@@ -280,18 +267,17 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
     admit_buf_init(&ics_text, PART_MAX);
     admit_buf_init(&ics, PART_MAX);
     admit_buf_init(&message, ADMIT_MAIL_MAX);
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
+    admit_error_clear(err);
     if (k == NULL || !uuid_valid(uuid)) {
-        set_error(err, errlen, "the message has no known kind or no valid message_uuid");
+        admit_error_set(err, "the message has no known kind or no valid message_uuid");
         goto done;
     }
     if (k->announces != NULL && !json_is_object(json_object_get(payload, "registration"))) {
-        set_error(err, errlen, "the message's registration no longer exists");
+        admit_error_set(err, "the message's registration no longer exists");
         goto done;
     }
     if (k->qr && (png == NULL || png_len == 0)) {
-        set_error(err, errlen, "the ticket's QR code is missing");
+        admit_error_set(err, "the ticket's QR code is missing");
         goto done;
     }
     snprintf(qr_cid, sizeof qr_cid, "qr-%s@admit", uuid);
@@ -299,26 +285,26 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
     method = calendar_method(k, payload);
     ctx = context_for(s, payload, k, method, qr_cid, host);
 
-    rc = render(s, "email/subject.txt", ctx, &subject, err, errlen);
+    rc = render(s, "email/subject.txt", ctx, &subject, err);
     if (rc != ADMIT_OK)
         goto done;
     subject_line(&subject);
     snprintf(name, sizeof name, "email/%s.txt", k->body);
-    rc = render(s, name, ctx, &text, err, errlen);
+    rc = render(s, name, ctx, &text, err);
     snprintf(name, sizeof name, "email/%s.html", k->body);
     if (rc == ADMIT_OK)
-        rc = render(s, name, ctx, &html, err, errlen);
+        rc = render(s, name, ctx, &html, err);
     if (rc == ADMIT_OK && method != NULL)
-        rc = render(s, "email/event.ics", ctx, &ics_text, err, errlen);
+        rc = render(s, "email/event.ics", ctx, &ics_text, err);
     if (rc == ADMIT_OK && method != NULL) {
         rc = admit_ics_fold(&ics, ics_text.data, ics_text.len);
         if (rc != ADMIT_OK)
-            set_error(err, errlen, "email/event.ics: %s", admit_strerror(rc));
+            admit_error_set(err, "email/event.ics: %s", admit_strerror(rc));
     }
     if (rc != ADMIT_OK)
         goto done;
 
-    rc = write_headers(s, payload, admit_buf_cstr(&subject), uuid, &message, err, errlen);
+    rc = write_headers(s, payload, admit_buf_cstr(&subject), uuid, &message, err);
     if (rc != ADMIT_OK)
         goto done;
     admit_mime_init(&mime, &message, uuid);
@@ -366,8 +352,8 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
         rc = admit_mime_multipart_end(&mime); /* mixed */
     if (rc == ADMIT_OK)
         rc = admit_buf_append(out, message.data, message.len);
-    if (rc != ADMIT_OK && err != NULL && err[0] == '\0')
-        set_error(err, errlen, "the message could not be written: %s", admit_strerror(rc));
+    if (rc != ADMIT_OK && err != NULL && err->message[0] == '\0')
+        admit_error_set(err, "the message could not be written: %s", admit_strerror(rc));
 done:
     json_decref(ctx);
     admit_buf_free(&subject);

@@ -1,5 +1,6 @@
 #include "admit/mail/mail_outbox.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,6 @@
 #include <sodium.h>
 
 #include "admit/register/ticket_image.h"
-
-/* The largest SVG of a ticket's QR code (about 10 KB for version 5). */
-#define SVG_MAX (1u << 20)
 
 enum admit_rc admit_mail_claim(struct admit_db *db, unsigned lease_seconds,
                                struct admit_mail_claim *out, int *found)
@@ -88,19 +86,12 @@ enum admit_rc admit_mail_ticket_png(struct admit_db *db, const struct admit_sign
     json_int_t id = json_integer_value(json_object_get(registration, "id"));
     json_int_t event = json_integer_value(json_object_get(registration, "event_id"));
     json_int_t reissue = json_integer_value(json_object_get(registration, "reissue"));
-    if (id <= 0 || event <= 0 || reissue < 0 || reissue > 65535)
+    if (id <= 0 || id > INT_MAX || event <= 0 || event > INT_MAX || reissue < 0 || reissue > 65535)
         return ADMIT_ERR_INVALID;
-    struct admit_buf rendered;
-    admit_buf_init(&svg, SVG_MAX);
-    admit_buf_init(&rendered, SVG_MAX);
-    enum admit_rc rc = admit_ticket_image_render(key, (uint32_t)event, (uint32_t)id,
-                                                 (uint16_t)reissue, &svg, &rendered);
+    struct admit_ticket_version v = {(int)id, (int)event, (int)reissue};
     /* Stored as the web pages store it: their next view needs no rendering. */
-    if (rc == ADMIT_OK)
-        rc = admit_ticket_image_store(db, (int)id, (int)reissue, &svg, &rendered);
-    if (rc == ADMIT_OK)
-        rc = admit_buf_append(png, rendered.data, rendered.len);
+    admit_buf_init(&svg, ADMIT_TICKET_IMAGE_MAX);
+    enum admit_rc rc = admit_ticket_image_make(db, key, &v, &svg, png);
     admit_buf_free(&svg);
-    admit_buf_free(&rendered);
     return rc;
 }

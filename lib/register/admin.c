@@ -173,58 +173,57 @@ enum admit_rc admit_admin_logout(struct admit_db *db, const char *session_id)
     return rc;
 }
 
-static enum admit_rc check_account(const char *email, const char *password, char *err,
-                                   size_t errlen)
+static enum admit_rc check_account(const char *email, const char *password, struct admit_error *err)
 {
     const char *problem = admit_form_valid_email(email, ADMIT_ADMIN_EMAIL_MAX);
     if (problem != NULL) {
-        snprintf(err, errlen, "--email \"%s\": %s", email, problem);
+        admit_error_set(err, "--email \"%s\": %s", email, problem);
         return ADMIT_ERR_INVALID;
     }
     problem = admit_admin_password_problem(password);
     if (problem != NULL) {
-        snprintf(err, errlen, "password: %s", problem);
+        admit_error_set(err, "password: %s", problem);
         return ADMIT_ERR_INVALID;
     }
     return ADMIT_OK;
 }
 
 enum admit_rc admit_admin_add(struct admit_db *db, const char *email, const char *password,
-                              const char *const *slugs, size_t n, char *err, size_t errlen)
+                              const char *const *slugs, size_t n, struct admit_error *err)
 {
     char hash[ADMIT_ADMIN_HASH_SIZE];
     struct admit_buf array;
     PGresult *res = NULL;
     admit_buf_init(&array, 1u << 20);
-    snprintf(err, errlen, "%s", "");
-    enum admit_rc rc = check_account(email, password, err, errlen);
+    admit_error_clear(err);
+    enum admit_rc rc = check_account(email, password, err);
     if (rc != ADMIT_OK)
         goto done;
     rc = admit_db_array_literal(&array, slugs, n);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "too many --event slugs");
+        admit_error_set(err, "too many --event slugs");
         goto done;
     }
     rc = admit_admin_password_hash(password, hash);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "cannot hash the password (out of memory?)");
+        admit_error_set(err, "cannot hash the password (out of memory?)");
         goto done;
     }
     const char *params[3] = {email, hash, admit_buf_cstr(&array)};
     rc = admit_db_query(db, ADMIT_Q_ADMIN_ADD, 3, params, &res);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(db));
+        admit_error_set(err, "%s", admit_db_error(db));
         goto done;
     }
     const char *outcome = PQgetvalue(res, 0, 0);
     if (strcmp(outcome, "exists") == 0) {
-        snprintf(err, errlen,
-                 "an admin with email %s already exists (admit admin password "
-                 "changes a password)",
-                 email);
+        admit_error_set(err,
+                        "an admin with email %s already exists (admit admin password "
+                        "changes a password)",
+                        email);
         rc = ADMIT_ERR_EXISTS;
     } else if (strcmp(outcome, "unknown_event") == 0) {
-        snprintf(err, errlen, "--event %s: no event has this slug", PQgetvalue(res, 0, 1));
+        admit_error_set(err, "--event %s: no event has this slug", PQgetvalue(res, 0, 1));
         rc = ADMIT_ERR_INVALID;
     }
 done:
@@ -235,28 +234,28 @@ done:
 }
 
 enum admit_rc admit_admin_set_password(struct admit_db *db, const char *email, const char *password,
-                                       char *err, size_t errlen)
+                                       struct admit_error *err)
 {
     char hash[ADMIT_ADMIN_HASH_SIZE];
     PGresult *res = NULL;
-    snprintf(err, errlen, "%s", "");
-    enum admit_rc rc = check_account(email, password, err, errlen);
+    admit_error_clear(err);
+    enum admit_rc rc = check_account(email, password, err);
     if (rc != ADMIT_OK)
         return rc;
     rc = admit_admin_password_hash(password, hash);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "cannot hash the password (out of memory?)");
+        admit_error_set(err, "cannot hash the password (out of memory?)");
         return rc;
     }
     const char *params[2] = {email, hash};
     rc = admit_db_query(db, ADMIT_Q_ADMIN_PASSWORD, 2, params, &res);
     sodium_memzero(hash, sizeof hash);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(db));
+        admit_error_set(err, "%s", admit_db_error(db));
         return rc;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        snprintf(err, errlen, "no admin has the email %s", email);
+        admit_error_set(err, "no admin has the email %s", email);
         rc = ADMIT_ERR_NOT_FOUND;
     }
     PQclear(res);

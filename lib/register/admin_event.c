@@ -216,8 +216,17 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                    : strcmp(outcome, "slug_taken") == 0 ? ADMIT_ADMIN_EVENT_SLUG_TAKEN
                                                         : ADMIT_ADMIN_EVENT_NOT_FOUND;
     snprintf(out->slug, sizeof out->slug, "%s", PQgetvalue(res, 0, 1));
-    snprintf(out->field, sizeof out->field, "%s", PQgetvalue(res, 0, 2));
-    snprintf(out->message, sizeof out->message, "%s", PQgetvalue(res, 0, 3));
+    admit_error_clear(&out->error);
+    if (out->outcome == ADMIT_ADMIN_EVENT_SLUG_TAKEN) {
+        admit_error_set_field(&out->error, "slug");
+        admit_error_set(&out->error, "Another event has this address: choose another");
+    } else if (out->outcome == ADMIT_ADMIN_EVENT_INVALID) {
+        /* The rules the database owns (a real date, a known time zone, ...) name their field;
+         * one that does not is shown at the top of the form, next to the name. */
+        const char *field = PQgetvalue(res, 0, 2);
+        admit_error_set_field(&out->error, field[0] != '\0' ? field : "name");
+        admit_error_set(&out->error, "%s", PQgetvalue(res, 0, 3));
+    }
 done:
     PQclear(res);
     admit_buf_free(&ids);

@@ -52,34 +52,34 @@ int admit_event_time_valid(const char *text)
  * that shows something when required; else one line for the command line in err (without the
  * value: it may hold characters that garble a terminal). */
 static bool text_ok(const char *label, const char *value, size_t max, unsigned flags, bool required,
-                    char *err, size_t errlen)
+                    struct admit_error *err)
 {
     const char *text = value != NULL ? value : "";
     enum admit_text_verdict verdict = admit_text_check(text, flags, max, NULL);
     if (verdict == ADMIT_TEXT_TOO_LONG)
-        snprintf(err, errlen, "%s: at most %zu characters", label, max);
+        admit_error_set(err, "%s: at most %zu characters", label, max);
     else if (verdict != ADMIT_TEXT_OK)
-        snprintf(err, errlen, "%s: %s", label, admit_text_message(verdict, flags));
+        admit_error_set(err, "%s: %s", label, admit_text_message(verdict, flags));
     else if (required && !admit_text_visible(text))
-        snprintf(err, errlen, "%s: 1 to %zu characters, not only blanks", label, max);
+        admit_error_set(err, "%s: 1 to %zu characters, not only blanks", label, max);
     else
         return true;
     return false;
 }
 
-static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, size_t errlen)
+static enum admit_rc check_spec(const struct admit_event_spec *s, struct admit_error *err)
 {
     if (!admit_event_slug_valid(s->slug)) {
-        snprintf(err, errlen, "slug \"%s\": use 1 to 64 lower-case letters, digits and dashes",
-                 s->slug);
+        admit_error_set(err, "slug \"%s\": use 1 to 64 lower-case letters, digits and dashes",
+                        s->slug);
         return ADMIT_ERR_INVALID;
     }
     /* The limits of the organisers' event form (lib/register/admin_event.c). */
-    if (!text_ok("name", s->name, 200, 0, true, err, errlen) ||
-        !text_ok("venue", s->venue, 200, 0, false, err, errlen) ||
-        !text_ok("address", s->venue_address, 300, 0, false, err, errlen) ||
-        !text_ok("organiser", s->organiser, 200, 0, false, err, errlen) ||
-        !text_ok("description", s->description, 4000, ADMIT_TEXT_MULTILINE, false, err, errlen))
+    if (!text_ok("name", s->name, 200, 0, true, err) ||
+        !text_ok("venue", s->venue, 200, 0, false, err) ||
+        !text_ok("address", s->venue_address, 300, 0, false, err) ||
+        !text_ok("organiser", s->organiser, 200, 0, false, err) ||
+        !text_ok("description", s->description, 4000, ADMIT_TEXT_MULTILINE, false, err))
         return ADMIT_ERR_INVALID;
     const char *times[4] = {s->starts, s->ends, s->opens, s->closes};
     const char *labels[4] = {"starts", "ends", "opens", "closes"};
@@ -87,8 +87,8 @@ static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, siz
         if (times[i] == NULL && i >= 2)
             continue;
         if (times[i] == NULL || !admit_event_time_valid(times[i])) {
-            snprintf(err, errlen, "%s \"%s\": expected a local time like 2027-10-29 09:00",
-                     labels[i], times[i] ? times[i] : "");
+            admit_error_set(err, "%s \"%s\": expected a local time like 2027-10-29 09:00",
+                            labels[i], times[i] ? times[i] : "");
             return ADMIT_ERR_INVALID;
         }
     }
@@ -97,24 +97,24 @@ static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, siz
     if (order == 0)
         order = strcmp(s->ends + 11, s->starts + 11);
     if (order <= 0) {
-        snprintf(err, errlen, "the event must end after it starts");
+        admit_error_set(err, "the event must end after it starts");
         return ADMIT_ERR_INVALID;
     }
     if (s->capacity < 0 || s->capacity > 1000000) {
-        snprintf(err, errlen, "capacity: 0 to 1000000");
+        admit_error_set(err, "capacity: 0 to 1000000");
         return ADMIT_ERR_INVALID;
     }
     for (size_t i = 0; i < s->nlists; i++) {
-        if (!text_ok("check-in list name", s->lists[i].name, 100, 0, true, err, errlen))
+        if (!text_ok("check-in list name", s->lists[i].name, 100, 0, true, err))
             return ADMIT_ERR_INVALID;
         if (s->lists[i].day != NULL && !admit_event_date_valid(s->lists[i].day)) {
-            snprintf(err, errlen, "list \"%s\": day \"%s\" is not a date like 2027-10-29",
-                     s->lists[i].name, s->lists[i].day);
+            admit_error_set(err, "list \"%s\": day \"%s\" is not a date like 2027-10-29",
+                            s->lists[i].name, s->lists[i].day);
             return ADMIT_ERR_INVALID;
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(s->lists[i].name, s->lists[j].name) == 0) {
-                snprintf(err, errlen, "check-in list \"%s\" is given twice", s->lists[i].name);
+                admit_error_set(err, "check-in list \"%s\" is given twice", s->lists[i].name);
                 return ADMIT_ERR_INVALID;
             }
         }
@@ -123,7 +123,7 @@ static enum admit_rc check_spec(const struct admit_event_spec *s, char *err, siz
 }
 
 enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_spec *s, int *id,
-                                 char *err, size_t errlen)
+                                 struct admit_error *err)
 {
     struct admit_buf names, days;
     char capacity[24];
@@ -131,8 +131,8 @@ enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_s
 
     admit_buf_init(&names, 16384);
     admit_buf_init(&days, 4096);
-    snprintf(err, errlen, "%s", "");
-    enum admit_rc rc = check_spec(s, err, errlen);
+    admit_error_clear(err);
+    enum admit_rc rc = check_spec(s, err);
     if (rc != ADMIT_OK)
         goto done;
     const char *list_names[ADMIT_EVENT_MAX_LISTS], *list_days[ADMIT_EVENT_MAX_LISTS];
@@ -144,7 +144,7 @@ enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_s
     if (rc == ADMIT_OK)
         rc = admit_db_array_literal(&days, list_days, s->nlists);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "check-in lists too long");
+        admit_error_set(err, "check-in lists too long");
         goto done;
     }
     snprintf(capacity, sizeof capacity, "%ld", s->capacity);
@@ -165,17 +165,17 @@ enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_s
                               s->contact_email ? s->contact_email : ""};
     rc = admit_db_query(db, ADMIT_Q_EVENT_CREATE, 15, params, &res);
     if (rc == ADMIT_ERR_CONFLICT) {
-        snprintf(err, errlen, "an event with slug \"%s\" already exists", s->slug);
+        admit_error_set(err, "an event with slug \"%s\" already exists", s->slug);
         goto done;
     }
     if (rc == ADMIT_ERR_DB && strncmp(admit_db_sqlstate(db), "22", 2) == 0) {
         /* Data exceptions: unknown time zone, 30 February, ... PostgreSQL says which. */
-        snprintf(err, errlen, "%s", admit_db_error(db));
+        admit_error_set(err, "%s", admit_db_error(db));
         rc = ADMIT_ERR_INVALID;
         goto done;
     }
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(db));
+        admit_error_set(err, "%s", admit_db_error(db));
         goto done;
     }
     *id = atoi(PQgetvalue(res, 0, 0));

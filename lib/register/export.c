@@ -142,26 +142,26 @@ static enum admit_rc db_failure(struct admit_export *x, const PGresult *res)
 
 enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
                                 enum admit_export_kind kind, int event_id, int list_id,
-                                enum admit_csv_flavour flavour, char *err, size_t errlen)
+                                enum admit_csv_flavour flavour, struct admit_error *err)
 {
     char event[16], list[16];
     struct admit_export *x = admit_xcalloc(1, sizeof *x);
     *out = NULL;
-    snprintf(err, errlen, "%s", "");
+    admit_error_clear(err);
     x->db = admit_db_new(dsn);
     x->kind = kind;
     admit_buf_init(&x->pending, PENDING_MAX);
     admit_csv_writer_init(&x->writer, flavour, pending_sink, x);
     enum admit_rc rc = admit_db_ready(x->db);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(x->db));
+        admit_error_set(err, "%s", admit_db_error(x->db));
         goto fail;
     }
     PGresult *res = NULL;
     rc = admit_db_query(x->db, ADMIT_Q_EXPORT_SETUP, 0, NULL, &res);
     PQclear(res);
     if (rc != ADMIT_OK) {
-        snprintf(err, errlen, "%s", admit_db_error(x->db));
+        admit_error_set(err, "%s", admit_db_error(x->db));
         goto fail;
     }
     PGconn *conn = admit_db_conn(x->db);
@@ -172,8 +172,8 @@ enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
     if (!PQsendQueryPrepared(conn, admit_queries[kinds[kind].query].name, nparams, params, NULL,
                              NULL, 0) ||
         !PQsetSingleRowMode(conn)) {
-        snprintf(err, errlen, "%s", PQerrorMessage(conn));
-        err[strcspn(err, "\n")] = '\0';
+        admit_error_set(err, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+                        PQerrorMessage(conn));
         rc = db_failure(x, NULL);
         goto fail;
     }
@@ -182,8 +182,8 @@ enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
     x->first = PQgetResult(conn);
     ExecStatusType st = PQresultStatus(x->first);
     if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(conn));
-        err[strcspn(err, "\n")] = '\0';
+        admit_error_set(err, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+                        PQerrorMessage(conn));
         rc = db_failure(x, x->first);
         goto fail;
     }

@@ -1,11 +1,13 @@
 #include "admit/register/registration.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admit/core/buf.h"
 #include "admit/core/db.h"
+#include "admit/core/formdata.h"
 
 static const char *valid_organisation_type(const char *value, size_t max_chars);
 
@@ -116,6 +118,22 @@ size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *co
     return errs->count - before;
 }
 
+size_t admit_registration_read(struct admit_form_values *v, struct admit_registration *out,
+                               struct admit_form_errors *errs)
+{
+    const char *lists[ADMIT_EVENT_MAX_LISTS + 1] = {NULL};
+    size_t before = errs->count;
+    size_t nlists = v->raw != NULL
+                        ? admit_formdata_get_all(v->raw, "lists", lists, ADMIT_EVENT_MAX_LISTS + 1)
+                        : 0;
+    bool too_many = nlists > ADMIT_EVENT_MAX_LISTS;
+    admit_registration_check(admit_form_values_get, v, lists,
+                             too_many ? ADMIT_EVENT_MAX_LISTS : nlists, 0, out, errs);
+    if (too_many)
+        admit_form_add_error(errs, "lists", "Choose days and sessions from the list");
+    return errs->count - before;
+}
+
 static enum admit_registration_outcome parse_outcome(const char *s)
 {
     static const struct {
@@ -177,6 +195,14 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
     if (rc != ADMIT_OK)
         goto done;
     out->outcome = parse_outcome(PQgetvalue(res, 0, 0));
+    admit_error_clear(&out->error);
+    if (out->outcome == ADMIT_REG_BAD_LIST || out->outcome == ADMIT_REG_NO_LIST) {
+        admit_error_set_field(&out->error, "lists");
+        admit_error_set(&out->error, "%s",
+                        out->outcome == ADMIT_REG_BAD_LIST
+                            ? "Choose days and sessions from the list"
+                            : "Choose at least one day or session");
+    }
     if (!PQgetisnull(res, 0, 1)) {
         out->registration_id = atoi(PQgetvalue(res, 0, 1));
         snprintf(out->token, sizeof out->token, "%s", PQgetvalue(res, 0, 2));

@@ -9,6 +9,22 @@
 
 #include "admit/sql.h"
 
+enum admit_rc admit_resend_read(struct admit_form_values *v, const char **email,
+                                struct admit_error *err)
+{
+    const char *value = admit_form_values_get(v, "email");
+    *email = value != NULL ? value : "";
+    admit_error_clear(err);
+    const char *problem = (*email)[0] == '\0'
+                              ? "Enter the email address you registered with"
+                              : admit_form_valid_email(*email, ADMIT_RESEND_EMAIL_MAX);
+    if (problem == NULL)
+        return ADMIT_OK;
+    admit_error_set_field(err, "email");
+    admit_error_set(err, "%s", problem);
+    return ADMIT_ERR_INVALID;
+}
+
 enum admit_rc admit_resend_request(struct admit_db *db, const char *email, const char *client,
                                    unsigned per_address, unsigned per_client,
                                    enum admit_resend_outcome *out)

@@ -93,13 +93,13 @@ static void check_scan(const struct admit_checkin_scan *scan, const json_t *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     if (size > INPUT_MAX)
         return 0;
     enum admit_rc rc = admit_checkin_parse((const char *)data, size, &req, &err);
     if (rc != ADMIT_OK) {
         CHECK(rc == ADMIT_ERR_INVALID);
-        CHECK(err.status == 400 || err.status == 413);
+        CHECK(admit_checkin_error_status(&err) == 400 || admit_checkin_error_status(&err) == 413);
         CHECK(err.code != NULL && known_code(err.code));
         CHECK(err.message[0] != '\0');
         CHECK(req.root == NULL && req.scans == NULL && req.count == 0);
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* A scan of a batch refused alone: a known code and a message, nothing else kept. */
         CHECK(req.batch);
-        CHECK(scan->refused.status == 400 && known_code(scan->refused.code));
+        CHECK(admit_checkin_error_status(&scan->refused) == 400 && known_code(scan->refused.code));
         CHECK(scan->refused.message[0] != '\0');
         CHECK(scan->list == NULL && scan->payload == NULL);
         CHECK(scan->nonce == NULL || (strlen(scan->nonce) >= ADMIT_CHECKIN_NONCE_MIN &&

@@ -79,11 +79,11 @@ static void serialise(struct admit_buf *out, const struct admit_csv_record *rec)
 }
 
 struct reading {
-    struct admit_buf records;     /* serialised */
-    struct admit_buf lines;       /* each record's line */
-    enum admit_rc rc;             /* how it stopped */
-    struct admit_csv_error error; /* its message is copied into message */
-    struct admit_buf message;
+    struct admit_buf records; /* serialised */
+    struct admit_buf lines;   /* each record's line */
+    enum admit_rc rc;         /* how it stopped */
+    enum admit_csv_problem problem;
+    struct admit_error error; /* a copy: outlives the reader */
     enum admit_csv_flavour flavour;
 };
 
@@ -98,7 +98,6 @@ static void read_all(struct admit_csv_reader *r, const struct admit_csv_read_opt
 
     admit_buf_init(&out->records, SIZE_MAX / 2);
     admit_buf_init(&out->lines, SIZE_MAX / 2);
-    admit_buf_init(&out->message, SIZE_MAX / 2);
     out->flavour = admit_csv_reader_flavour(r);
     if (export != NULL)
         admit_csv_writer_init(&w, out->flavour, admit_csv_sink_buf, export);
@@ -134,15 +133,14 @@ static void read_all(struct admit_csv_reader *r, const struct admit_csv_read_opt
     struct admit_csv_record again;
     CHECK(admit_csv_read_record(r, &again) == out->rc);
     out->error = *admit_csv_reader_error(r);
-    CHECK(admit_buf_puts(&out->message, out->error.message) == ADMIT_OK);
-    out->error.message = admit_buf_cstr(&out->message); /* outlives r */
+    out->problem = admit_csv_reader_problem(r);
     if (out->rc == ADMIT_ERR_NOT_FOUND) {
-        CHECK(out->error.problem == ADMIT_CSV_NO_PROBLEM);
+        CHECK(out->problem == ADMIT_CSV_NO_PROBLEM);
         CHECK(out->error.line == 0 && out->error.message[0] == '\0');
     } else {
         CHECK(out->rc == ADMIT_ERR_INVALID || out->rc == ADMIT_ERR_TOO_LARGE);
-        CHECK(out->error.problem != ADMIT_CSV_NO_PROBLEM);
-        CHECK(out->error.problem != ADMIT_CSV_READ_FAILED);
+        CHECK(out->problem != ADMIT_CSV_NO_PROBLEM);
+        CHECK(out->problem != ADMIT_CSV_READ_FAILED);
         CHECK(out->error.line >= 1 && out->error.line <= max_line);
         CHECK(strncmp(out->error.message, "line ", 5) == 0);
     }
@@ -152,7 +150,6 @@ static void free_reading(struct reading *reading)
 {
     admit_buf_free(&reading->records);
     admit_buf_free(&reading->lines);
-    admit_buf_free(&reading->message);
 }
 
 static bool same_bytes(const struct admit_buf *a, const struct admit_buf *b)
@@ -184,7 +181,7 @@ static void check_reading(const uint8_t *data, size_t size, const struct admit_c
         CHECK(same_bytes(&from_file.records, &first.records));
         CHECK(same_bytes(&from_file.lines, &first.lines));
         CHECK(from_file.rc == first.rc);
-        CHECK(from_file.error.problem == first.error.problem);
+        CHECK(from_file.problem == first.problem);
         CHECK(from_file.error.line == first.error.line);
         CHECK(strcmp(from_file.error.message, first.error.message) == 0);
         free_reading(&from_file);

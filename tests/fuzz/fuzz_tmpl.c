@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         context = json_object();
 
     struct admit_tmpl_set *set = admit_tmpl_set_new();
-    struct admit_tmpl_error err;
+    struct admit_error err;
     for (int i = 0; i < 3; i++)
         CHECK(admit_tmpl_set_parse_string(set, partials[i][0], partials[i][1],
                                           strlen(partials[i][1]), &err) == ADMIT_OK);

@@ -17,7 +17,7 @@ static int checkin_fixture_create(struct pgtest *pg, const char *label,
                                   struct admit_signing_key *key, struct admit_keyring *ring,
                                   int *conf, int *other)
 {
-    char err[256];
+    struct admit_error err;
     if (test_key_setup(key, ring) != 0)
         return -1;
     pgtest_create(pg, label);
@@ -30,11 +30,11 @@ static int checkin_fixture_create(struct pgtest *pg, const char *label,
                                     .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}},
                                     .nlists = 2};
     struct admit_db *db = admit_db_new(pg->dsn);
-    if (admit_event_create(db, &spec, conf, err, sizeof err) != ADMIT_OK)
-        fail_msg("event: %s", err);
+    if (admit_event_create(db, &spec, conf, &err) != ADMIT_OK)
+        fail_msg("event: %s", err.message);
     spec.slug = "other";
-    if (admit_event_create(db, &spec, other, err, sizeof err) != ADMIT_OK)
-        fail_msg("event: %s", err);
+    if (admit_event_create(db, &spec, other, &err) != ADMIT_OK)
+        fail_msg("event: %s", err.message);
     admit_db_free(db);
     return 0;
 }

@@ -42,14 +42,15 @@ static void pgtest_exec_admin(const char *sql)
 /* Creates and migrates a database named after the test and the process. */
 static void pgtest_create(struct pgtest *t, const char *label)
 {
-    char sql[160], err[512];
+    char sql[160];
+    struct admit_error err;
     snprintf(t->name, sizeof t->name, "t_%s_%ld", label, (long)getpid());
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", t->name);
     pgtest_exec_admin(sql);
     snprintf(t->dsn, sizeof t->dsn, "%s dbname=%s", getenv("ADMIT_TEST_DATABASE_URL"), t->name);
     struct admit_db *db = admit_db_new(t->dsn);
-    if (admit_migrate_apply(db, NULL, NULL, err, sizeof err) != ADMIT_OK) {
-        fprintf(stderr, "migrate: %s\n", err);
+    if (admit_migrate_apply(db, NULL, NULL, &err) != ADMIT_OK) {
+        fprintf(stderr, "migrate: %s\n", err.message);
         exit(1);
     }
     admit_db_free(db);

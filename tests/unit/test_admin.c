@@ -87,7 +87,8 @@ static void refused_before_the_database(void **state)
     struct admit_db *db = admit_db_new(NOWHERE);
     struct admit_login_result login;
     struct admit_admin admin;
-    char err[256], long_email[300];
+    char long_email[300];
+    struct admit_error err;
     (void)state;
     assert_int_equal(admit_admin_login(db, "", "password", "127.0.0.1", NULL, &login),
                      ADMIT_ERR_INVALID);
@@ -106,14 +107,13 @@ static void refused_before_the_database(void **state)
     assert_int_equal(admit_admin_logout(db, "nonsense"), ADMIT_OK);
     assert_int_equal(admit_admin_logout(db, NULL), ADMIT_OK);
     /* admit admin add checks the email and the password first. */
-    assert_int_equal(
-        admit_admin_add(db, "not-an-email", "long enough password", NULL, 0, err, sizeof err),
-        ADMIT_ERR_INVALID);
-    assert_non_null(strstr(err, "Enter an email address"));
-    assert_int_equal(admit_admin_add(db, "a@example.org", "short", NULL, 0, err, sizeof err),
+    assert_int_equal(admit_admin_add(db, "not-an-email", "long enough password", NULL, 0, &err),
                      ADMIT_ERR_INVALID);
-    assert_non_null(strstr(err, "at least 12 characters"));
-    assert_int_equal(admit_admin_set_password(db, "a@example.org", "short", err, sizeof err),
+    assert_non_null(strstr(err.message, "Enter an email address"));
+    assert_int_equal(admit_admin_add(db, "a@example.org", "short", NULL, 0, &err),
+                     ADMIT_ERR_INVALID);
+    assert_non_null(strstr(err.message, "at least 12 characters"));
+    assert_int_equal(admit_admin_set_password(db, "a@example.org", "short", &err),
                      ADMIT_ERR_INVALID);
     admit_db_free(db);
 }
@@ -124,7 +124,8 @@ static void unreachable_database(void **state)
     struct admit_login_result login;
     struct admit_admin admin;
     struct admit_admin_result result;
-    char id[ADMIT_TOKEN_SIZE], err[256];
+    char id[ADMIT_TOKEN_SIZE];
+    struct admit_error err;
     (void)state;
     admit_token_new(id);
     assert_int_equal(admit_admin_login(db, "a@example.org", "password", "::1", NULL, &login),
@@ -138,9 +139,8 @@ static void unreachable_database(void **state)
     assert_int_equal(admit_admin_promote(db, 1, "ev", 1, &result), ADMIT_ERR_DB_UNAVAILABLE);
     assert_int_equal(admit_admin_checkin(db, 1, "ev", 1, 1, false, &result),
                      ADMIT_ERR_DB_UNAVAILABLE);
-    assert_int_equal(
-        admit_admin_add(db, "a@example.org", "long enough password", NULL, 0, err, sizeof err),
-        ADMIT_ERR_DB_UNAVAILABLE);
+    assert_int_equal(admit_admin_add(db, "a@example.org", "long enough password", NULL, 0, &err),
+                     ADMIT_ERR_DB_UNAVAILABLE);
     assert_int_equal(admit_admin_remove(db, "a@example.org"), ADMIT_ERR_DB_UNAVAILABLE);
     admit_db_free(db);
 }

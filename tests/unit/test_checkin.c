@@ -130,7 +130,7 @@ static void test_cursors(void **state)
 /* Parses text; on success returns the request (free it), else checks status and code. */
 static void parse_ok(const char *text, struct admit_checkin_request *req)
 {
-    struct admit_checkin_error err;
+    struct admit_error err;
     if (admit_checkin_parse(text, strlen(text), req, &err) != ADMIT_OK)
         fail_msg("refused %s: %s %s", text, err.code, err.message);
 }
@@ -138,12 +138,12 @@ static void parse_ok(const char *text, struct admit_checkin_request *req)
 static void parse_refused(const char *text, size_t len, unsigned status, const char *code)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     if (admit_checkin_parse(text, len, &req, &err) != ADMIT_ERR_INVALID)
         fail_msg("accepted %.200s", text);
-    if (err.status != status || strcmp(err.code, code) != 0)
-        fail_msg("%.200s: %u %s (%s), want %u %s", text, err.status, err.code, err.message, status,
-                 code);
+    if (admit_checkin_error_status(&err) != status || strcmp(err.code, code) != 0)
+        fail_msg("%.200s: %u %s (%s), want %u %s", text, admit_checkin_error_status(&err), err.code,
+                 err.message, status, code);
     assert_true(strlen(err.message) > 0);
     assert_null(req.root);
     assert_null(req.scans);
@@ -261,7 +261,7 @@ static void test_parse_refusals(void **state)
     parse_refused(text, strlen(text), 413, "too_many_scans");
 
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     /* Never reads past len: a valid prefix of a longer buffer. */
     const char *prefix = "{" SCAN "}garbage";
     assert_int_equal(admit_checkin_parse(prefix, strlen(prefix) - 7, &req, &err), ADMIT_OK);
@@ -306,7 +306,7 @@ static void test_parse_batch_refuses_scan_by_scan(void **state)
             assert_string_equal(scan->list, "Day 1");
         } else {
             assert_string_equal(scan->refused.code, want[i].code);
-            assert_int_equal(scan->refused.status, 400);
+            assert_int_equal(admit_checkin_error_status(&scan->refused), 400);
             assert_null(scan->list);
         }
         if (want[i].nonce == NULL)
@@ -341,7 +341,7 @@ static void test_parse_batch_refuses_scan_by_scan(void **state)
 static json_t *prepared(const char *payload)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *body =
         json_pack("{s:s, s:s, s:s}", "payload", payload, "list", "Day 1", "nonce", "abcdefgh");
     char *text = json_dumps(body, 0);
@@ -428,7 +428,7 @@ static void test_prepare(void **state)
 
     /* Gate and door verdict pass through. */
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     const char *body = "{\"payload\":\"x\",\"list\":\"L\",\"nonce\":\"abcdefgh\",\"gate\":\"G\","
                        "\"offline\":true,\"door_verdict\":\"revoked\",\"direction\":\"exit\"}";
     assert_int_equal(admit_checkin_parse(body, strlen(body), &req, &err), ADMIT_OK);

@@ -117,14 +117,14 @@ static void test_answers(void **state)
 {
     struct admit_checkin_client *c = client_for(TOKEN);
     json_t *answer = NULL;
-    char why[256];
+    struct admit_error why;
     (void)state;
 
     next = (struct fake_response){200, "{\"verdict\":\"valid\"}", 0};
     json_t *body = json_pack("{s:s}", "payload", "AD1:X");
-    assert_int_equal(admit_checkin_client_call(c, "POST", "/api/v1/checkins", body, 5000, &answer,
-                                               why, sizeof why),
-                     ADMIT_CLIENT_OK);
+    assert_int_equal(
+        admit_checkin_client_call(c, "POST", "/api/v1/checkins", body, 5000, &answer, &why),
+        ADMIT_CLIENT_OK);
     json_decref(body);
     assert_string_equal(json_string_value(json_object_get(answer, "verdict")), "valid");
     json_decref(answer);
@@ -155,12 +155,12 @@ static void test_answers(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         next = (struct fake_response){cases[i].status, (char *)cases[i].body, 0};
-        enum admit_client_status st = admit_checkin_client_call(c, "GET", "/api/v1/device", NULL,
-                                                                5000, &answer, why, sizeof why);
+        enum admit_client_status st =
+            admit_checkin_client_call(c, "GET", "/api/v1/device", NULL, 5000, &answer, &why);
         assert_int_equal(st, cases[i].want);
         if (cases[i].why != NULL)
-            assert_string_equal(why, cases[i].why);
-        assert_null(strstr(why, TOKEN));
+            assert_string_equal(why.message, cases[i].why);
+        assert_null(strstr(why.message, TOKEN));
         if (st == ADMIT_CLIENT_REFUSED)
             assert_non_null(json_object_get(answer, "error")); /* the error body comes back */
         json_decref(answer);
@@ -173,27 +173,25 @@ static void test_time_limits(void **state)
 {
     struct admit_checkin_client *c = client_for(TOKEN);
     json_t *answer = NULL;
-    char why[256];
+    struct admit_error why;
     struct timespec t0, t1;
     (void)state;
     /* A server that answers too late is unreachable, within the budget. */
     next = (struct fake_response){200, "{}", 1500};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(
-        admit_checkin_client_call(c, "GET", "/slow", NULL, 300, &answer, why, sizeof why),
-        ADMIT_CLIENT_UNREACHABLE);
+    assert_int_equal(admit_checkin_client_call(c, "GET", "/slow", NULL, 300, &answer, &why),
+                     ADMIT_CLIENT_UNREACHABLE);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_true(ms < 1200);
     assert_null(answer);
-    assert_non_null(strstr(why, "no answer within")); /* "no answer within 300 ms" */
+    assert_non_null(strstr(why.message, "no answer within")); /* "no answer within 300 ms" */
     admit_checkin_client_free(c);
 
     /* Nobody listening: refused at once. */
     assert_int_equal(admit_checkin_client_new("http://127.0.0.1:1", NULL, NULL, &c), ADMIT_OK);
-    assert_int_equal(
-        admit_checkin_client_call(c, "GET", "/x", NULL, 1000, &answer, why, sizeof why),
-        ADMIT_CLIENT_UNREACHABLE);
+    assert_int_equal(admit_checkin_client_call(c, "GET", "/x", NULL, 1000, &answer, &why),
+                     ADMIT_CLIENT_UNREACHABLE);
     admit_checkin_client_free(c);
 }
 
@@ -210,7 +208,7 @@ static void test_calls_side_by_side(void **state)
 {
     struct admit_checkin_client *c = client_for(TOKEN);
     json_t *answer = NULL;
-    char why[256];
+    struct admit_error why;
     struct timespec t0;
     (void)state;
     next = (struct fake_response){-1, NULL, 0}; /* this one is never answered */
@@ -236,12 +234,11 @@ static void test_calls_side_by_side(void **state)
         admit_checkin_client_wait(c, -1, 1000);
     assert_true(admit_client_call_done(quick));
     assert_true(ms_since(&t0) < 2000);
-    assert_int_equal(admit_client_call_result(quick, &answer, why, sizeof why), ADMIT_CLIENT_OK);
+    assert_int_equal(admit_client_call_result(quick, &answer, &why), ADMIT_CLIENT_OK);
     json_decref(answer);
     admit_client_call_free(quick);
     assert_false(admit_client_call_done(hung));
-    assert_int_equal(admit_client_call_result(hung, &answer, why, sizeof why),
-                     ADMIT_CLIENT_UNREACHABLE);
+    assert_int_equal(admit_client_call_result(hung, &answer, &why), ADMIT_CLIENT_UNREACHABLE);
     assert_null(answer);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     admit_client_call_free(hung);
@@ -282,7 +279,7 @@ static void test_without_token(void **state)
     (void)state;
     next = (struct fake_response){200, "[1,2]", 0};
     assert_int_equal(
-        admit_checkin_client_call(c, "GET", "/api/v1/device", NULL, 5000, &answer, NULL, 0),
+        admit_checkin_client_call(c, "GET", "/api/v1/device", NULL, 5000, &answer, NULL),
         ADMIT_CLIENT_OK);
     assert_int_equal(json_array_size(answer), 2);
     json_decref(answer);

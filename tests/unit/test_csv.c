@@ -328,7 +328,7 @@ static void check_read(struct admit_csv_reader *r, const char *const *const *row
     }
     assert_int_equal(admit_csv_read_record(r, &rec), ADMIT_ERR_NOT_FOUND);
     assert_int_equal(admit_csv_read_record(r, &rec), ADMIT_ERR_NOT_FOUND);
-    assert_int_equal(admit_csv_reader_error(r)->problem, ADMIT_CSV_NO_PROBLEM);
+    assert_int_equal(admit_csv_reader_problem(r), ADMIT_CSV_NO_PROBLEM);
     assert_string_equal(admit_csv_reader_error(r)->message, "");
 }
 
@@ -715,14 +715,14 @@ static void check_bad(const struct bad_input *bad, const struct admit_csv_read_o
     for (size_t i = 0; i < bad->good; i++)
         assert_int_equal(admit_csv_read_record(r, &rec), ADMIT_OK);
     assert_int_equal(admit_csv_read_record(r, &rec), bad->rc);
-    const struct admit_csv_error *e = admit_csv_reader_error(r);
-    assert_int_equal(e->problem, bad->problem);
+    const struct admit_error *e = admit_csv_reader_error(r);
+    assert_int_equal(admit_csv_reader_problem(r), bad->problem);
     assert_string_equal(e->message, bad->message);
     unsigned long line = strtoul(bad->message + strlen("line "), NULL, 10);
     assert_int_equal(e->line, line);
     /* Reading does not go on past a problem. */
     assert_int_equal(admit_csv_read_record(r, &rec), bad->rc);
-    assert_int_equal(admit_csv_reader_error(r)->problem, bad->problem);
+    assert_int_equal(admit_csv_reader_problem(r), bad->problem);
     admit_csv_reader_close(r);
 }
 
@@ -802,7 +802,7 @@ static void test_reader_huge_field(void **state)
     assert_int_equal(admit_csv_reader_open_file(&r, file, NULL), ADMIT_OK);
     assert_int_equal(admit_csv_read_record(r, &rec), ADMIT_OK);
     assert_int_equal(admit_csv_read_record(r, &rec), ADMIT_ERR_TOO_LARGE);
-    assert_int_equal(admit_csv_reader_error(r)->problem, ADMIT_CSV_FIELD_TOO_LONG);
+    assert_int_equal(admit_csv_reader_problem(r), ADMIT_CSV_FIELD_TOO_LONG);
     assert_string_equal(admit_csv_reader_error(r)->message,
                         "line 2: field 2 is longer than 4096 bytes");
     /* It stopped within a few chunks of the bound, long before the end of the file. */

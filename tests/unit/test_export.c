@@ -80,14 +80,14 @@ static void unreachable_database(void **state)
 {
     struct admit_export *x = (struct admit_export *)&x;
     struct admit_db *db = admit_db_new(NOWHERE);
-    char err[256];
+    struct admit_error err;
     int event_id = -1, list_id = -1;
     (void)state;
-    assert_int_equal(admit_export_open(&x, NOWHERE, ADMIT_EXPORT_SCANS, 1, 0, ADMIT_CSV_RFC4180,
-                                       err, sizeof err),
-                     ADMIT_ERR_DB_UNAVAILABLE);
+    assert_int_equal(
+        admit_export_open(&x, NOWHERE, ADMIT_EXPORT_SCANS, 1, 0, ADMIT_CSV_RFC4180, &err),
+        ADMIT_ERR_DB_UNAVAILABLE);
     assert_null(x);
-    assert_true(strlen(err) > 0);
+    assert_true(strlen(err.message) > 0);
     assert_int_equal(admit_export_find(db, "ev", NULL, 0, &event_id, &list_id),
                      ADMIT_ERR_DB_UNAVAILABLE);
     assert_int_equal(event_id, 0);

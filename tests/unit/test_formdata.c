@@ -14,21 +14,21 @@
 
 static void parse_ok(struct admit_formdata *form, const char *text)
 {
-    const char *why = NULL;
+    struct admit_error why;
     admit_formdata_init(form);
     enum admit_rc rc = admit_formdata_parse(form, text, strlen(text), 100, &why);
     if (rc != ADMIT_OK)
-        fail_msg("parsing \"%s\" failed: %s", text, why);
+        fail_msg("parsing \"%s\" failed: %s", text, why.message);
 }
 
 static void parse_fails(const char *text, size_t len, size_t max_fields, enum admit_rc want,
                         const char *reason)
 {
     struct admit_formdata form;
-    const char *why = NULL;
+    struct admit_error why;
     admit_formdata_init(&form);
     assert_int_equal(admit_formdata_parse(&form, text, len, max_fields, &why), want);
-    assert_string_equal(why, reason);
+    assert_string_equal(why.message, reason);
     assert_int_equal(form.count, 0);
     assert_null(form.fields);
     assert_null(form.text);

@@ -24,7 +24,7 @@ static int setup(void **state)
 {
     (void)state;
     char dir[2048];
-    struct admit_tmpl_error err;
+    struct admit_error err;
     const char *src = getenv("ADMIT_SOURCE_DIR");
     snprintf(dir, sizeof dir, "%s/templates", src != NULL ? src : ".");
     if (admit_tmpl_set_load_dir(dir, &set, &err) != ADMIT_OK) {
@@ -88,13 +88,13 @@ static json_t *payload(const char *kind, const char *status, const char *previou
 
 static const unsigned char png[] = "\x89PNG\r\n\x1a\nnot really a png, but bytes";
 
-static char *compose(json_t *p, enum admit_rc expected, char *err, size_t errlen)
+static char *compose(json_t *p, enum admit_rc expected, struct admit_error *err)
 {
     struct admit_buf out;
     admit_buf_init(&out, ADMIT_MAIL_MAX);
-    enum admit_rc rc = admit_mail_compose(&sender, p, png, sizeof png - 1, &out, err, errlen);
+    enum admit_rc rc = admit_mail_compose(&sender, p, png, sizeof png - 1, &out, err);
     if (rc != expected)
-        fail_msg("compose: %s (%s)", admit_strerror(rc), err);
+        fail_msg("compose: %s (%s)", admit_strerror(rc), err->message);
     if (rc != ADMIT_OK) {
         assert_int_equal(out.len, 0);
         admit_buf_free(&out);
@@ -180,9 +180,9 @@ static void assert_lacks(const char *text, const char *needle)
 static void test_confirmation(void **state)
 {
     (void)state;
-    char err[256] = "";
+    struct admit_error err;
     json_t *p = payload("confirmation", "confirmed", NULL, 0);
-    char *m = compose(p, ADMIT_OK, err, sizeof err);
+    char *m = compose(p, ADMIT_OK, &err);
     assert_lines(m, 78);
     assert_has(m, "Date: Sat, 28 Nov 2026 09:05:03 +0000\r\n");
     assert_has(m, "From: =?UTF-8?B?");
@@ -242,7 +242,7 @@ static void test_confirmation(void **state)
     assert_lines(cal, 75);
 
     /* Every attempt writes the same bytes. */
-    char *again = compose(p, ADMIT_OK, err, sizeof err);
+    char *again = compose(p, ADMIT_OK, &err);
     assert_string_equal(again, m);
     free(again);
     free(plain);
@@ -256,9 +256,9 @@ static void test_confirmation(void **state)
 static void test_escaping(void **state)
 {
     (void)state;
-    char err[256] = "";
+    struct admit_error err;
     json_t *p = payload("promoted", "confirmed", "waitlisted", 1);
-    char *m = compose(p, ADMIT_OK, err, sizeof err);
+    char *m = compose(p, ADMIT_OK, &err);
     assert_lines(m, 78);
     /* Subject: plain ASCII here, and the markup stays text (no HTML in a header). */
     assert_has(m, "Subject: A seat is yours: your ticket for Soil & <b>Health</b>\r\n");
@@ -283,11 +283,11 @@ static void test_escaping(void **state)
 static void test_other_kinds(void **state)
 {
     (void)state;
-    char err[256] = "";
+    struct admit_error err;
     /* Waitlisted: text and HTML only, no ticket, no calendar. */
     json_t *p = payload("waitlisted", "waitlisted", NULL, 0);
     json_object_set_new(json_object_get(p, "registration"), "waitlist_position", json_integer(4));
-    char *m = compose(p, ADMIT_OK, err, sizeof err);
+    char *m = compose(p, ADMIT_OK, &err);
     assert_has(m, "Subject: You are on the waiting list for TERRA Final Conference 2099\r\n");
     assert_has(m, "Content-Type: multipart/alternative;");
     assert_lacks(m, "multipart/mixed");
@@ -301,7 +301,7 @@ static void test_other_kinds(void **state)
 
     /* Cancelled after a confirmation: the calendar entry is withdrawn. */
     p = payload("cancelled", "cancelled", "confirmed", 0);
-    m = compose(p, ADMIT_OK, err, sizeof err);
+    m = compose(p, ADMIT_OK, &err);
     assert_has(m, "Subject: Registration cancelled: TERRA Final Conference 2099\r\n");
     assert_lacks(m, "image/png");
     char *cal = part(m, "text/calendar; charset=utf-8; method=CANCEL");
@@ -318,7 +318,7 @@ static void test_other_kinds(void **state)
 
     /* Cancelled from the waiting list: no calendar entry to withdraw. */
     p = payload("cancelled", "cancelled", "waitlisted", 0);
-    m = compose(p, ADMIT_OK, err, sizeof err);
+    m = compose(p, ADMIT_OK, &err);
     assert_lacks(m, "text/calendar");
     plain = part(m, "text/plain");
     assert_has(plain, "left the waiting list");
@@ -328,7 +328,7 @@ static void test_other_kinds(void **state)
 
     /* Reissued: the ticket again. */
     p = payload("reissued", "confirmed", "confirmed", 0);
-    m = compose(p, ADMIT_OK, err, sizeof err);
+    m = compose(p, ADMIT_OK, &err);
     assert_has(m, "Subject: Your new ticket for TERRA Final Conference 2099\r\n");
     assert_has(m, "image/png");
     plain = part(m, "text/plain");
@@ -349,7 +349,7 @@ static void test_other_kinds(void **state)
                   "2 May 2099", "venue", "");
     assert_null(admit_mail_superseded(p));
     assert_false(admit_mail_needs_qr(p));
-    m = compose(p, ADMIT_OK, err, sizeof err);
+    m = compose(p, ADMIT_OK, &err);
     assert_has(m, "Subject: Your ticket links\r\n");
     assert_has(m, "To: <zoe.nunez@example.org>\r\n");
     assert_lacks(m, "Reply-To");
@@ -368,38 +368,38 @@ static void test_other_kinds(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    char err[256];
+    struct admit_error err;
     struct admit_buf out;
     json_t *p = payload("confirmation", "confirmed", NULL, 0);
     /* A non-ASCII address would need SMTPUTF8: the address rule (admit/email.h) says why. */
     json_object_set_new(p, "recipient", json_string("zo\xc3\xab@example.org"));
-    compose(p, ADMIT_ERR_INVALID, err, sizeof err);
-    assert_has(err, "the recipient's address cannot be written to: Our emails cannot reach an "
-                    "address with accents");
+    compose(p, ADMIT_ERR_INVALID, &err);
+    assert_has(err.message,
+               "the recipient's address cannot be written to: Our emails cannot reach an "
+               "address with accents");
     json_object_set_new(p, "recipient", json_string("a@example.org\r\nBcc: x@example.org"));
-    compose(p, ADMIT_ERR_INVALID, err, sizeof err);
+    compose(p, ADMIT_ERR_INVALID, &err);
     json_object_set_new(p, "recipient", json_string("zoe@example.org"));
     /* No QR code for a ticket. */
     admit_buf_init(&out, ADMIT_MAIL_MAX);
-    assert_int_equal(admit_mail_compose(&sender, p, NULL, 0, &out, err, sizeof err),
-                     ADMIT_ERR_INVALID);
-    assert_has(err, "QR");
+    assert_int_equal(admit_mail_compose(&sender, p, NULL, 0, &out, &err), ADMIT_ERR_INVALID);
+    assert_has(err.message, "QR");
     assert_int_equal(out.len, 0);
     /* Too small an output buffer: nothing appended. */
     struct admit_buf small;
     admit_buf_init(&small, 100);
-    assert_int_equal(admit_mail_compose(&sender, p, png, sizeof png - 1, &small, err, sizeof err),
+    assert_int_equal(admit_mail_compose(&sender, p, png, sizeof png - 1, &small, &err),
                      ADMIT_ERR_TOO_LARGE);
     assert_int_equal(small.len, 0);
     /* Unknown kind, bad UUID, vanished registration. */
     json_object_set_new(p, "kind", json_string("spam"));
-    compose(p, ADMIT_ERR_INVALID, err, sizeof err);
+    compose(p, ADMIT_ERR_INVALID, &err);
     json_object_set_new(p, "kind", json_string("confirmation"));
     json_object_set_new(p, "message_uuid", json_string("<evil>"));
-    compose(p, ADMIT_ERR_INVALID, err, sizeof err);
+    compose(p, ADMIT_ERR_INVALID, &err);
     json_object_set_new(p, "message_uuid", json_string(UUID));
     json_object_set_new(p, "registration", json_null());
-    compose(p, ADMIT_ERR_INVALID, err, sizeof err);
+    compose(p, ADMIT_ERR_INVALID, &err);
     json_decref(p);
 
     /* Superseded: a confirmation whose registration is cancelled by now. */

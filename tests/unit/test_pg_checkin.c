@@ -113,7 +113,7 @@ static json_t *submit_text(struct admit_db *db, const char *hash, const char *bo
                            enum admit_rc want)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *answers = NULL;
     if (admit_checkin_parse(body, strlen(body), &req, &err) != ADMIT_OK)
         fail_msg("%s: %s", err.code, err.message);
@@ -190,7 +190,7 @@ static void *door_run(void *arg)
     for (int round = 0; round < d->rounds; round++) {
         char *body = batch(d->first, d->n, d->backwards ^ (round % 2), name);
         struct admit_checkin_request req;
-        struct admit_checkin_error err;
+        struct admit_error err;
         json_t *answers = NULL;
         if (admit_checkin_parse(body, strlen(body), &req, &err) == ADMIT_OK &&
             admit_checkin_submit(db, hash, &req, &ring, &answers) == ADMIT_OK) {

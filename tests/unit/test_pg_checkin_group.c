@@ -20,7 +20,7 @@
 static json_t *one(struct admit_db *db, const char *hash, const char *body)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *answer = NULL;
     char before[32];
     snprintf(before, sizeof before, "%s",
@@ -46,7 +46,7 @@ static json_t *one(struct admit_db *db, const char *hash, const char *body)
 static json_t *general(struct admit_db *db, const char *hash, const char *body)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *answers = NULL;
     size_t size = strlen(body) + 32;
     char *batch = malloc(size);
@@ -215,7 +215,7 @@ static void test_left_to_the_function(void **state)
     body = scan_body(conf_id, first + 12, 0, NULL, "Day 1", NULL, NULL);
     assert_null(one(db, hash, body));
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *answers = NULL;
     assert_int_equal(admit_checkin_parse(body, strlen(body), &req, &err), ADMIT_OK);
     assert_int_equal(admit_checkin_submit(db, hash, &req, &ring, &answers), ADMIT_OK);
@@ -244,7 +244,7 @@ static void test_left_to_the_function(void **state)
 static void entry(struct admit_checkin_entry *e, struct admit_checkin_request *req,
                   const char *hash, const char *body)
 {
-    struct admit_checkin_error err;
+    struct admit_error err;
     if (admit_checkin_parse(body, strlen(body), req, &err) != ADMIT_OK)
         fail_msg("%s: %s", err.code, err.message);
     admit_checkin_entry_init(e, hash, &req->scans[0], &ring);

@@ -164,7 +164,7 @@ static void *scanner_run(void *arg)
         snprintf(nonce, sizeof nonce, "%s-%d-%d", s->tag, s->device, reg);
         char *body = scan_body(conf_id, reg, 0, NULL, "Day 1", nonce, NULL);
         struct admit_checkin_request req;
-        struct admit_checkin_error err;
+        struct admit_error err;
         json_t *answers = NULL;
         enum admit_rc rc = ADMIT_ERR_INVALID;
         if (admit_checkin_parse(body, strlen(body), &req, &err) == ADMIT_OK) {

@@ -43,11 +43,11 @@ static void create_event(const char *slug, long capacity, const char *opens, con
                                     .capacity = capacity,
                                     .lists = {{"Day 1", "2099-10-29"}, {"Day 2", "2099-10-30"}},
                                     .nlists = 2};
-    char err[256];
+    struct admit_error err;
     int id = 0;
     struct admit_db *db = admit_db_new(pg.dsn);
-    if (admit_event_create(db, &spec, &id, err, sizeof err) != ADMIT_OK)
-        fail_msg("event create: %s", err);
+    if (admit_event_create(db, &spec, &id, &err) != ADMIT_OK)
+        fail_msg("event create: %s", err.message);
     admit_db_free(db);
 }
 

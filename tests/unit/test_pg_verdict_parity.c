@@ -60,7 +60,7 @@ static json_t *online(int event, int reg, int reissue, const char *payload, cons
                       bool exit)
 {
     struct admit_checkin_request req;
-    struct admit_checkin_error err;
+    struct admit_error err;
     json_t *answers = NULL;
     char *body = scan_body(event, reg, reissue, payload, list, NULL,
                            exit ? "\"direction\": \"exit\"" : NULL);

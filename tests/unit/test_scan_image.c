@@ -58,7 +58,8 @@ static void test_ticket_png_round_trip(void **state)
 {
     struct admit_qr *qr = NULL;
     struct admit_buf png;
-    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128];
+    struct admit_error why;
     struct found f = {0};
     size_t count = 0;
     (void)state;
@@ -72,8 +73,7 @@ static void test_ticket_png_round_trip(void **state)
         snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.png", (long)getpid());
         write_file(path, png.data, png.len);
         memset(&f, 0, sizeof f);
-        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                         ADMIT_OK);
+        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_OK);
         assert_int_equal(count, 1);
         assert_string_equal(f.texts[0], ticket);
         unlink(path);
@@ -87,7 +87,8 @@ static void test_ticket_png_round_trip(void **state)
 static void test_ticket_jpeg_screenshot(void **state)
 {
     struct admit_buf png;
-    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128];
+    struct admit_error why;
     struct found f = {0};
     size_t count = 0;
     GError *error = NULL;
@@ -105,8 +106,7 @@ static void test_ticket_jpeg_screenshot(void **state)
     gdk_pixbuf_copy_area(code, 0, 0, side, side, screen, (1080 - side) / 2, 700);
     snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.jpg", (long)getpid());
     assert_true(gdk_pixbuf_save(screen, path, "jpeg", &error, "quality", "80", NULL));
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_OK);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_OK);
     assert_int_equal(count, 1);
     assert_string_equal(f.texts[0], ticket);
     unlink(path);
@@ -122,7 +122,8 @@ static void test_ticket_jpeg_screenshot(void **state)
 static void test_ticket_svg(void **state)
 {
     struct admit_buf svg;
-    char ticket[ADMIT_TICKET_TEXT_MAX], path[128], why[128];
+    char ticket[ADMIT_TICKET_TEXT_MAX], path[128];
+    struct admit_error why;
     size_t count = 0;
     (void)state;
     struct admit_qr *qr = ticket_qr(9, 4242, 2, ticket);
@@ -140,8 +141,7 @@ static void test_ticket_svg(void **state)
         }
         write_file(path, text, strlen(text));
         free(text);
-        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                         ADMIT_OK);
+        assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_OK);
         assert_int_equal(count, 1);
         assert_string_equal(f.texts[0], ticket);
     }
@@ -152,32 +152,30 @@ static void test_ticket_svg(void **state)
 
 static void test_not_tickets(void **state)
 {
-    char path[128], why[128];
+    char path[128];
+    struct admit_error why;
     struct found f = {0};
     size_t count = 7;
     (void)state;
     snprintf(path, sizeof path, "/tmp/admit-test-scan-image-%ld.txt", (long)getpid());
     write_file(path, "not a picture\n", 14);
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_ERR_INVALID);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_ERR_INVALID);
     assert_int_equal(count, 0);
-    assert_true(strlen(why) > 0);
-    assert_string_equal(why, "not a PNG, JPEG or SVG picture");
+    assert_true(strlen(why.message) > 0);
+    assert_string_equal(why.message, "not a PNG, JPEG or SVG picture");
     /* A picture in a format a door does not read (a 1x1 GIF). */
     write_file(path,
                "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01"
                "\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
                43);
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_ERR_INVALID);
-    assert_string_equal(why, "not a PNG, JPEG or SVG picture");
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_ERR_INVALID);
+    assert_string_equal(why.message, "not a PNG, JPEG or SVG picture");
     /* A truncated PNG: the signature and nothing else. */
     write_file(path, "\x89PNG\r\n\x1a\n", 8);
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_ERR_INVALID);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_ERR_INVALID);
     unlink(path);
     errno = 0;
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, NULL, 0), ADMIT_ERR_IO);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, NULL), ADMIT_ERR_IO);
     assert_int_equal(errno, ENOENT);
     assert_int_equal(f.n, 0);
 
@@ -188,8 +186,7 @@ static void test_not_tickets(void **state)
     admit_buf_init(&png, 1u << 20);
     assert_int_equal(admit_qr_png(qr, 4, &png), ADMIT_OK);
     write_file(path, png.data, png.len);
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_OK);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_OK);
     assert_int_equal(count, 1);
     assert_string_equal(f.texts[0], "HELLO DOOR");
     admit_qr_free(qr);
@@ -206,8 +203,7 @@ static void test_not_tickets(void **state)
     image.format = PNG_FORMAT_GRAY;
     assert_true(png_image_write_to_file(&image, path, 0, white, 0, NULL));
     memset(&f, 0, sizeof f);
-    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, why, sizeof why),
-                     ADMIT_OK);
+    assert_int_equal(admit_scan_image_decode(path, on_found, &f, &count, &why), ADMIT_OK);
     assert_int_equal(count, 0);
     assert_int_equal(f.n, 0);
     unlink(path);

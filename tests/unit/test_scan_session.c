@@ -274,21 +274,21 @@ static enum admit_rc run_until(struct admit_scan_session *s,
     bool ready;
     enum admit_rc rc = ADMIT_OK;
     while (!done(s) && clock_ms() < deadline && rc == ADMIT_OK)
-        rc = admit_scan_session_run(s, -1, 50, &ready, NULL, 0);
+        rc = admit_scan_session_run(s, -1, 50, &ready, NULL);
     return rc;
 }
 
 /* Lets the background work run until it stops the session (or max_ms pass); returns why, with
  * the message in err. */
-static enum admit_rc run_until_error(struct admit_scan_session *s, char *err, size_t errlen,
+static enum admit_rc run_until_error(struct admit_scan_session *s, struct admit_error *err,
                                      long max_ms)
 {
     long long deadline = clock_ms() + max_ms;
     bool ready;
     enum admit_rc rc = ADMIT_OK;
-    err[0] = '\0';
+    admit_error_clear(err);
     while (rc == ADMIT_OK && clock_ms() < deadline)
-        rc = admit_scan_session_run(s, -1, 50, &ready, err, errlen);
+        rc = admit_scan_session_run(s, -1, 50, &ready, err);
     return rc;
 }
 
@@ -313,13 +313,14 @@ static char ticket_a[ADMIT_TICKET_TEXT_MAX], ticket_b[ADMIT_TICKET_TEXT_MAX];
 static void test_set_up_online(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512], path[512];
+    char path[512];
+    struct admit_error err;
     struct stat sb;
     (void)state;
     assert_int_equal(admit_ticket_sign(&key, EVENT, 1, 0, ticket_a), ADMIT_OK);
     assert_int_equal(admit_ticket_sign(&key, EVENT, 2, 0, ticket_b), ADMIT_OK);
     struct admit_scan_config cfg = config(TOKEN);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_string_equal(admit_scan_session_event(s), "conf");
     assert_string_equal(admit_scan_session_gate(s), "Gate F"); /* the device's name */
     assert_false(admit_scan_session_online(s));                /* not before the server answers */
@@ -370,20 +371,19 @@ static void test_set_up_online(void **state)
     /* One process per state folder. */
     struct admit_scan_session *second = NULL;
     cfg = config(NULL);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &second, err, sizeof err),
-                     ADMIT_ERR_STATE);
-    assert_non_null(strstr(err, "another admit scan"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &second, &err), ADMIT_ERR_STATE);
+    assert_non_null(strstr(err.message, "another admit scan"));
     admit_scan_session_close(s);
 }
 
 static void test_offline_and_back(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512];
+    struct admit_error err;
     (void)state;
     struct admit_scan_config cfg = config(NULL); /* the stored token */
     memset(&events, 0, sizeof events);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     set_mode(DOWN);
     size_t before = received();
     json_t *a = scan(s, ticket_b);
@@ -433,12 +433,13 @@ static void test_offline_and_back(void **state)
 static void test_restart_forgets_nothing(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512], ticket_c[ADMIT_TICKET_TEXT_MAX];
+    char ticket_c[ADMIT_TICKET_TEXT_MAX];
+    struct admit_error err;
     (void)state;
     struct admit_scan_config cfg = config(NULL);
     set_mode(DOWN);
     memset(&events, 0, sizeof events);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_false(admit_scan_session_online(s)); /* started offline, from the last sync */
     assert_int_equal(admit_ticket_sign(&key, EVENT, 3, 0, ticket_c), ADMIT_OK);
     json_t *a = scan(s, ticket_c);
@@ -448,31 +449,28 @@ static void test_restart_forgets_nothing(void **state)
     admit_scan_session_close(s); /* as if killed: nothing uploaded */
 
     s = NULL;
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_int_equal(admit_scan_session_pending(s), 1);
     a = scan(s, ticket_c);
     assert_string_equal(verdict(a), "already_checked_in");
     json_decref(a);
     assert_int_equal(admit_scan_session_pending(s), 2);
-    char why[256];
-    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, why, sizeof why),
-                     ADMIT_SCAN_LINK_DOWN);
+    struct admit_error why;
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, &why), ADMIT_SCAN_LINK_DOWN);
     /* A server that hangs: the upload ends at its total time limit, and says so. */
     set_mode(HANG);
     long long t0 = clock_ms();
-    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 400, why, sizeof why),
-                     ADMIT_SCAN_LINK_DOWN);
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 400, &why), ADMIT_SCAN_LINK_DOWN);
     assert_true(clock_ms() - t0 < 1500);
-    assert_non_null(strstr(why, "no answer within"));
+    assert_non_null(strstr(why.message, "no answer within"));
     t0 = clock_ms();
-    assert_int_equal(admit_scan_session_sync(s, 300, why, sizeof why), ADMIT_SCAN_LINK_DOWN);
+    assert_int_equal(admit_scan_session_sync(s, 300, &why), ADMIT_SCAN_LINK_DOWN);
     assert_true(clock_ms() - t0 < 1500);
     assert_int_equal(admit_scan_session_pending(s), 2);
     set_mode(UP);
-    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, why, sizeof why),
-                     ADMIT_SCAN_LINK_OK);
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, &why), ADMIT_SCAN_LINK_OK);
     assert_int_equal(admit_scan_session_pending(s), 0);
-    assert_int_equal(admit_scan_session_sync(s, 5000, why, sizeof why), ADMIT_SCAN_LINK_OK);
+    assert_int_equal(admit_scan_session_sync(s, 5000, &why), ADMIT_SCAN_LINK_OK);
     size_t regs = 0, adms = 0;
     admit_scan_session_counts(s, &regs, &adms);
     assert_int_equal(regs, 1);
@@ -483,50 +481,50 @@ static void test_restart_forgets_nothing(void **state)
 static void test_configuration_errors(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512];
+    struct admit_error err;
     (void)state;
     struct admit_scan_config cfg = config(NULL);
     cfg.list = "Day 9";
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
-    assert_string_equal(err, "event conf has no check-in list \"Day 9\" (its lists: 1. \"Day 1\", "
-                             "2. \"Day 2\")");
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
+    assert_string_equal(err.message,
+                        "event conf has no check-in list \"Day 9\" (its lists: 1. \"Day 1\", "
+                        "2. \"Day 2\")");
     cfg = config(NULL);
     cfg.server = "ftp://x";
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
     cfg = config("short");
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
     cfg = config("ZYXWVUTSRQPONMLKJIHGFA"); /* well-formed, refused by the server */
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err),
-                     ADMIT_ERR_PERMISSION);
-    assert_null(strstr(err, "ZYXWVUTSRQPONMLKJIHGFA"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_PERMISSION);
+    assert_null(strstr(err.message, "ZYXWVUTSRQPONMLKJIHGFA"));
     cfg = config(NULL);
     cfg.event = "unknown";
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
-    assert_non_null(strstr(err, "no scanner is set up here for event unknown"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
+    assert_non_null(strstr(err.message, "no scanner is set up here for event unknown"));
     /* Another state root: nothing set up, and no server to ask. */
     char other[300];
     snprintf(other, sizeof other, "%s/other", root);
     cfg = config(NULL);
     cfg.state_root = other;
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
-    assert_non_null(strstr(err, "give the device token once"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
+    assert_non_null(strstr(err.message, "give the device token once"));
     set_mode(DOWN);
     cfg = config(TOKEN);
     cfg.state_root = other;
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_NOT_FOUND);
-    assert_non_null(strstr(err, "connect once first"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "connect once first"));
     set_mode(UP);
     /* A revoked token at start: the door opens from its disk, and the first answer stops it. */
     set_mode(REFUSE);
     cfg = config(NULL);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
-    assert_int_equal(run_until_error(s, err, sizeof err, 5000), ADMIT_ERR_PERMISSION);
-    assert_non_null(strstr(err, "refused this device token"));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
+    assert_int_equal(run_until_error(s, &err, 5000), ADMIT_ERR_PERMISSION);
+    assert_non_null(strstr(err.message, "refused this device token"));
     admit_scan_session_close(s);
     set_mode(UP);
     /* A token refused in the middle of the day: the scan says so. */
     cfg = config(NULL);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     set_mode(REFUSE);
     struct admit_scan_answer a = {.json = NULL};
     assert_int_equal(admit_scan_session_scan(s, ticket_a, strlen(ticket_a), &a),
@@ -541,12 +539,13 @@ static void test_configuration_errors(void **state)
 static void test_hung_server(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512], ticket[ADMIT_TICKET_TEXT_MAX];
+    char ticket[ADMIT_TICKET_TEXT_MAX];
+    struct admit_error err;
     (void)state;
     struct admit_scan_config cfg = config(NULL);
     cfg.timeout_ms = 300;
     memset(&events, 0, sizeof events);
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_int_equal(run_until(s, is_online, 5000), ADMIT_OK);
     set_mode(HANG);
     assert_int_equal(admit_ticket_sign(&key, EVENT, 40, 0, ticket), ADMIT_OK);
@@ -582,7 +581,8 @@ static void test_hung_server(void **state)
 static void test_never_synced(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512], other[300];
+    char other[300];
+    struct admit_error err;
     (void)state;
     snprintf(other, sizeof other, "%s/never", root);
     set_mode(DOWN);
@@ -590,7 +590,7 @@ static void test_never_synced(void **state)
     cfg.state_root = other;
     cfg.event = "conf";
     cfg.list = "day 1"; /* as typed: checked at the first sync */
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_false(admit_scan_session_synced(s));
     json_t *a = scan(s, ticket_a);
     assert_string_equal(verdict(a), "invalid");
@@ -613,9 +613,9 @@ static void test_never_synced(void **state)
     snprintf(again, sizeof again, "%s/never2", root);
     cfg.state_root = again;
     cfg.list = "Day 7";
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
-    assert_int_equal(run_until_error(s, err, sizeof err, 10000), ADMIT_ERR_NOT_FOUND);
-    assert_non_null(strstr(err, "no check-in list \"Day 7\""));
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
+    assert_int_equal(run_until_error(s, &err, 10000), ADMIT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "no check-in list \"Day 7\""));
     admit_scan_session_close(s);
 }
 
@@ -623,7 +623,7 @@ static void test_never_synced(void **state)
 static void test_list_as_typed(void **state)
 {
     struct admit_scan_session *s = NULL;
-    char err[512];
+    struct admit_error err;
     (void)state;
     static const struct {
         const char *typed, *list;
@@ -631,13 +631,13 @@ static void test_list_as_typed(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct admit_scan_config cfg = config(NULL);
         cfg.list = cases[i].typed;
-        assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_OK);
+        assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
         assert_string_equal(admit_scan_session_list(s), cases[i].list);
         admit_scan_session_close(s);
     }
     struct admit_scan_config cfg = config(NULL);
     cfg.list = "3";
-    assert_int_equal(admit_scan_session_open(&cfg, true, &s, err, sizeof err), ADMIT_ERR_INVALID);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_ERR_INVALID);
 }
 
 int main(void)

@@ -179,7 +179,7 @@ static void test_event_page(void **state)
     char nonce[ADMIT_TOKEN_SIZE];
     const char *src = getenv("ADMIT_SOURCE_DIR");
     struct admit_tmpl_set *set = NULL;
-    struct admit_tmpl_error err;
+    struct admit_error err;
     snprintf(dir, sizeof dir, "%s/templates", src != NULL ? src : ".");
     assert_int_equal(admit_tmpl_set_load_dir(dir, &set, &err), ADMIT_OK);
     admit_token_new(mark_csrf);

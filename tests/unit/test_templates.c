@@ -40,7 +40,7 @@ static int group_setup(void **state)
     if (src == NULL)
         src = ".";
     snprintf(templates_dir, sizeof templates_dir, "%s/templates", src);
-    struct admit_tmpl_error err;
+    struct admit_error err;
     enum admit_rc rc = admit_tmpl_set_load_dir(templates_dir, &set, &err);
     if (rc != ADMIT_OK) {
         fprintf(stderr, "loading %s failed: %s (%s)\n", templates_dir, err.message,

@@ -36,7 +36,7 @@ static json_t *json(const char *text)
 /* Adds a template to set, which must succeed. */
 static void add(struct admit_tmpl_set *set, const char *name, const char *text)
 {
-    struct admit_tmpl_error err;
+    struct admit_error err;
     enum admit_rc rc = admit_tmpl_set_parse_string(set, name, text, strlen(text), &err);
     if (rc != ADMIT_OK)
         fail_msg("parsing %s failed: %s (%s)", name, err.message, admit_strerror(rc));
@@ -70,7 +70,7 @@ static void check(const char *name, const char *text, const char *context, const
 static void check_parse_error(const char *name, const char *text, const char *message)
 {
     struct admit_tmpl_set *set = admit_tmpl_set_new();
-    struct admit_tmpl_error err;
+    struct admit_error err;
     assert_int_equal(admit_tmpl_set_parse_string(set, name, text, strlen(text), &err),
                      ADMIT_ERR_INVALID);
     assert_string_equal(err.message, message);
@@ -306,7 +306,7 @@ static void test_partial_errors(void **state)
 {
     (void)state;
     struct admit_tmpl_set *set = admit_tmpl_set_new();
-    struct admit_tmpl_error err;
+    struct admit_error err;
     const char *text = "a\n\n{{> head.html}}";
     assert_int_equal(admit_tmpl_set_parse_string(set, "p.html", text, strlen(text), &err),
                      ADMIT_ERR_INVALID);
@@ -498,7 +498,7 @@ static void test_unknown_template_and_names(void **state)
 {
     (void)state;
     struct admit_tmpl_set *set = admit_tmpl_set_new();
-    struct admit_tmpl_error err;
+    struct admit_error err;
     struct admit_buf out;
     admit_buf_init(&out, 100);
     add(set, "a.html", "A");
@@ -533,7 +533,7 @@ static void test_bytes_pass_through(void **state)
     struct admit_tmpl_set *set = admit_tmpl_set_new();
     /* UTF-8, invalid UTF-8 and a NUL byte in the template text. */
     const char text[] = "\xc3\xa9t\xc3\xa9 \xff\xfe\0{{x}}|{{y}}";
-    struct admit_tmpl_error err;
+    struct admit_error err;
     assert_int_equal(admit_tmpl_set_parse_string(set, "b.html", text, sizeof text - 1, &err),
                      ADMIT_OK);
     json_t *ctx = json_object();
@@ -571,7 +571,7 @@ static void remove_path(const char *dir, const char *name)
 static void check_load_error(const char *dir, enum admit_rc rc, const char *message)
 {
     struct admit_tmpl_set *set = NULL;
-    struct admit_tmpl_error err;
+    struct admit_error err;
     assert_int_equal(admit_tmpl_set_load_dir(dir, &set, &err), rc);
     assert_null(set);
     assert_contains(err.message, message);
@@ -593,7 +593,7 @@ static void test_load_dir(void **state)
     write_file(dir, ".event.html.swp", "{{ unclosed");
 
     struct admit_tmpl_set *set = NULL;
-    struct admit_tmpl_error err;
+    struct admit_error err;
     enum admit_rc rc = admit_tmpl_set_load_dir(dir, &set, &err);
     if (rc != ADMIT_OK)
         fail_msg("load_dir: %s", err.message);
@@ -671,7 +671,7 @@ static void test_load_dir_skips_static(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
 
     struct admit_tmpl_set *set = NULL;
-    struct admit_tmpl_error err;
+    struct admit_error err;
     enum admit_rc rc = admit_tmpl_set_load_dir(dir, &set, &err);
     if (rc != ADMIT_OK)
         fail_msg("load_dir: %s", err.message);

@@ -14,7 +14,7 @@
  *     offline       boolean (default false): the door decided without the server
  *     door_verdict  a verdict name: what the door showed for an offline scan (default "valid")
  * Any other field, a field of the wrong type or an out-of-range value is refused with a stable
- * error code (struct admit_checkin_error): the whole request when it is one scan, only that scan
+ * error code (an admit_error, see below): the whole request when it is one scan, only that scan
  * when it is in a batch (its answer is an error object, the others are decided). A payload that
  * is not a valid ticket is not a request error: that scan's verdict is "invalid" with the
  * ticket's error code as reason. */
@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 #include "admit/core/keys.h"
 #include "admit/core/rc.h"
 #include "admit/core/ticket.h"
@@ -71,22 +72,19 @@ bool admit_checkin_time_valid(const char *text);
 /* The current time as an API time, "2027-10-29T09:12:03.120Z". */
 void admit_checkin_time_now(char out[ADMIT_CHECKIN_TIME_SIZE]);
 
-/* Why a request, or one scan of a batch, was refused: an HTTP status, a stable code and a
- * message for a person. */
-struct admit_checkin_error {
-    unsigned status;  /* 400, 409 or 413 */
-    const char *code; /* "invalid_json", "not_an_object", "unknown_field", "wrong_type",
-                         "missing_field", "invalid_value", "empty_batch", "too_many_scans";
-                         for one scan as the database decides it, "nonce_reused" (409);
-                         NULL: no error */
-    char message[200];
-};
+/* Why a request, or one scan of a batch, was refused: an admit_error (admit/core/error.h) with
+ * a stable code and a message for a person. The codes: "invalid_json", "not_an_object",
+ * "unknown_field", "wrong_type", "missing_field", "invalid_value", "empty_batch" (400),
+ * "too_many_scans" (413); for one scan as the database decides it, "nonce_reused" (409). */
+
+/* The HTTP status of a refusal: by its code, as listed above (400 for any other). */
+unsigned admit_checkin_error_status(const struct admit_error *err);
 
 struct admit_checkin_scan {
     /* In a batch: code set when this scan was refused; then nonce is its nonce when that is a
      * valid one (else NULL) and the other fields are unset. Never set for a single scan (the
      * request is refused instead). */
-    struct admit_checkin_error refused;
+    struct admit_error refused;
     const char *payload; /* points into the request's JSON */
     size_t payload_len;
     const char *list;
@@ -112,7 +110,7 @@ struct admit_checkin_request {
  * batch that is refused does not refuse the request: its refused member says why. Never reads
  * past len. Free *out with admit_checkin_request_free in either case. */
 enum admit_rc admit_checkin_parse(const char *body, size_t len, struct admit_checkin_request *out,
-                                  struct admit_checkin_error *err) ADMIT_MUST_CHECK;
+                                  struct admit_error *err) ADMIT_MUST_CHECK;
 void admit_checkin_request_free(struct admit_checkin_request *req);
 
 /* Builds the scans argument of the SQL function admit_checkin for req, one element per scan
@@ -125,7 +123,7 @@ json_t *admit_checkin_prepare(const struct admit_checkin_request *req,
 /* The answer to a refused scan (or the body of a refused request):
  * {"nonce": nonce, "error": {"status": N, "code": "...", "message": "..."}}, without "nonce"
  * when nonce is NULL. New reference. */
-json_t *admit_checkin_error_json(const struct admit_checkin_error *err, const char *nonce);
+json_t *admit_checkin_error_json(const struct admit_error *err, const char *nonce);
 
 /* The HTTP status of a single scan's answer object: 200 for a verdict, the error's status for
  * an error object (admit_checkin_error_json). */

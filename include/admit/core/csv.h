@@ -41,6 +41,7 @@
 #include <stdio.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 enum admit_csv_flavour {
@@ -153,12 +154,6 @@ enum admit_csv_problem {
     ADMIT_CSV_READ_FAILED, /* the FILE reported an error; errno kept */
 };
 
-struct admit_csv_error {
-    enum admit_csv_problem problem;
-    unsigned long line;  /* 1-based line of the problem; 0 when there is none */
-    const char *message; /* for humans, e.g. "line 17: unterminated quoted field"; "" if none */
-};
-
 /* One record, owned by the reader and valid until the next call on it. */
 struct admit_csv_record {
     const char *const *fields; /* count NUL-terminated UTF-8 strings, already unneutralised */
@@ -192,8 +187,12 @@ enum admit_rc admit_csv_read_record(struct admit_csv_reader *r,
 /* The flavour whose separator the reader uses (detected or given). */
 enum admit_csv_flavour admit_csv_reader_flavour(const struct admit_csv_reader *r);
 
-/* What went wrong, if anything; points into r, valid until admit_csv_reader_close. */
-const struct admit_csv_error *admit_csv_reader_error(const struct admit_csv_reader *r);
+/* What went wrong, if anything: the message for humans ("line 17: unterminated quoted field";
+ * "" if none) and its line (1-based; 0 when there is none). Points into r, valid until
+ * admit_csv_reader_close. */
+const struct admit_error *admit_csv_reader_error(const struct admit_csv_reader *r);
+/* Which problem stopped the reading; ADMIT_CSV_NO_PROBLEM if none. */
+enum admit_csv_problem admit_csv_reader_problem(const struct admit_csv_reader *r);
 
 /* Frees r and everything it owns (records included); NULL is a no-op. */
 void admit_csv_reader_close(struct admit_csv_reader *r);

@@ -5,6 +5,7 @@
 #ifndef ADMIT_DB_H
 #define ADMIT_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "admit/core/rc.h"
@@ -37,6 +38,14 @@ enum admit_rc admit_db_connect(struct admit_db *db) ADMIT_MUST_CHECK;
  * *out is NULL on every error. */
 enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparams,
                              const char *const *params, PGresult **out) ADMIT_MUST_CHECK;
+
+/* Runs q as admit_db_query does, for the queries whose answer is one JSON value (the pages'
+ * queries: "... as JSON" in sql/queries/). On ADMIT_OK *out is that value, parsed (duplicate
+ * keys refused), which the caller owns. ADMIT_ERR_NOT_FOUND when there is no row or the value is
+ * NULL (no such event, or one the admin may not see); ADMIT_ERR_INVALID when it is not JSON (a
+ * bug in the query); database errors as admit_db_query. *out is NULL on every error. */
+enum admit_rc admit_db_query_json(struct admit_db *db, enum admit_query q, int nparams,
+                                  const char *const *params, json_t **out) ADMIT_MUST_CHECK;
 
 /* What a failed result res of conn means (res may be NULL): ADMIT_ERR_DB_UNAVAILABLE when the
  * connection, not the statement, failed (the connection is bad, the server is shutting down or

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* Longest field name, in bytes after decoding. */
@@ -39,10 +40,10 @@ void admit_formdata_free(struct admit_formdata *form);
 
 /* Decodes len bytes of text (need not be NUL-terminated) into form, which must be empty.
  * ADMIT_ERR_INVALID for malformed text, ADMIT_ERR_TOO_LARGE for more than max_fields fields;
- * then form is left empty and *why (if why is not NULL) is a short English reason in static
- * storage, e.g. "malformed percent-encoding". */
+ * then form is left empty and err (may be NULL) says why in a few English words, e.g.
+ * "malformed percent-encoding". */
 enum admit_rc admit_formdata_parse(struct admit_formdata *form, const char *text, size_t len,
-                                   size_t max_fields, const char **why) ADMIT_MUST_CHECK;
+                                   size_t max_fields, struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* The first value of the field name, or NULL when it was not sent. Valid while form is. */
 const char *admit_formdata_get(const struct admit_formdata *form, const char *name);

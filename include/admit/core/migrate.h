@@ -4,6 +4,7 @@
 #define ADMIT_MIGRATE_H
 
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 
 /* Checks that every migration compiled into this binary has been applied. ADMIT_OK if so;
  * ADMIT_ERR_STATE (with *applied and *expected set) if the database is behind or ahead. */
@@ -14,8 +15,8 @@ enum admit_rc admit_migrate_check(struct admit_db *db, int *applied,
  * runs at once are safe; records what ran in schema_migrations. Running it twice is a no-op.
  * A migration already applied whose text has changed since is an error (ADMIT_ERR_STATE), as
  * is a database newer than the binary. report(name, ctx) is called for each migration applied
- * (may be NULL). On error, err (errlen bytes) holds one line saying what failed. */
+ * (may be NULL). On error, err (admit/core/error.h) holds one line saying what failed. */
 enum admit_rc admit_migrate_apply(struct admit_db *db, void (*report)(const char *name, void *ctx),
-                                  void *ctx, char *err, size_t errlen) ADMIT_MUST_CHECK;
+                                  void *ctx, struct admit_error *err) ADMIT_MUST_CHECK;
 
 #endif

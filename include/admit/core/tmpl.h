@@ -52,6 +52,7 @@
 #include <jansson.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* Sections open at once within one template. */
@@ -67,12 +68,6 @@
 
 /* A compiled, immutable-once-built collection of templates, looked up by name. Opaque. */
 struct admit_tmpl_set;
-
-/* Why building a set failed, for a person: "event.html:12: section {{#items}} is never closed".
- * Always NUL-terminated; "" when there is nothing to say. */
-struct admit_tmpl_error {
-    char message[256];
-};
 
 /* A new, empty set; free it with admit_tmpl_set_free. Aborts on out of memory. */
 struct admit_tmpl_set *admit_tmpl_set_new(void);
@@ -93,7 +88,7 @@ void admit_tmpl_set_free(struct admit_tmpl_set *set);
  * set: dir or a file unreadable), ADMIT_ERR_INVALID (parse, extension or partial error) or
  * ADMIT_ERR_TOO_LARGE (a file over ADMIT_TMPL_MAX_SIZE). */
 enum admit_rc admit_tmpl_set_load_dir(const char *dir, struct admit_tmpl_set **out,
-                                      struct admit_tmpl_error *err) ADMIT_MUST_CHECK;
+                                      struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* Parses len bytes of text as the template name (its extension chooses the escaping) and adds it
  * to set. The text is copied; the caller keeps text and name. Its partials must already be in set
@@ -103,7 +98,7 @@ enum admit_rc admit_tmpl_set_load_dir(const char *dir, struct admit_tmpl_set **o
  * ADMIT_TMPL_MAX_SIZE). Not thread-safe: build the set before sharing it. */
 enum admit_rc admit_tmpl_set_parse_string(struct admit_tmpl_set *set, const char *name,
                                           const char *text, size_t len,
-                                          struct admit_tmpl_error *err) ADMIT_MUST_CHECK;
+                                          struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* Whether set holds a template called name. */
 bool admit_tmpl_set_has(const struct admit_tmpl_set *set, const char *name);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 #include "admit/core/token.h"
 
@@ -74,11 +75,11 @@ bool admit_client_call_done(const struct admit_client_call *call);
 long admit_client_call_ms(const struct admit_client_call *call);
 /* The outcome of a finished call. On ADMIT_CLIENT_OK, *answer is the parsed body (the caller
  * decrefs it); otherwise *answer is NULL, or for 4xx the parsed JSON error when there was one.
- * why (whylen bytes, may be NULL) gets one line for a person ("connection refused", "HTTP 400
+ * err (may be NULL) gets one line for a person ("connection refused", "HTTP 400
  * invalid_value: ..."), never the token. A call not done yet reads as
  * ADMIT_CLIENT_UNREACHABLE ("no answer in time"). Call it once. */
 enum admit_client_status admit_client_call_result(struct admit_client_call *call, json_t **answer,
-                                                  char *why, size_t whylen);
+                                                  struct admit_error *err);
 /* Frees call; one still running is abandoned and its connection closed at once. NULL: no-op. */
 void admit_client_call_free(struct admit_client_call *call);
 
@@ -87,7 +88,7 @@ void admit_client_call_free(struct admit_client_call *call);
 enum admit_client_status admit_checkin_client_call(struct admit_checkin_client *client,
                                                    const char *method, const char *path,
                                                    const json_t *body, long timeout_ms,
-                                                   json_t **answer, char *why, size_t whylen);
+                                                   json_t **answer, struct admit_error *err);
 
 /* Percent-encodes s (RFC 3986 unreserved characters pass) and appends it to path, a buffer of
  * pathlen bytes. Returns 0, or -1 (path unchanged) when it does not fit. */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* Largest picture decoded, in pixels (a 12-megapixel photo). */
@@ -14,12 +15,12 @@
 /* Decodes every QR code in the picture file path (PNG, JPEG or SVG; an SVG is drawn at least
  * 800 pixels wide) and calls found(ctx, text, len) for each, in the order libzbar reports them;
  * *count is how many. ADMIT_ERR_IO (errno set) when the file cannot be read, ADMIT_ERR_INVALID
- * when it is none of those formats or damaged (reason in why, whylen bytes; may be NULL),
+ * when it is none of those formats or damaged (the reason in err; may be NULL),
  * ADMIT_ERR_TOO_LARGE past ADMIT_SCAN_IMAGE_MAX_PIXELS. A picture without a QR code is ADMIT_OK
  * with *count 0. */
 enum admit_rc admit_scan_image_decode(const char *path,
                                       void (*found)(void *ctx, const char *text, size_t len),
-                                      void *ctx, size_t *count, char *why,
-                                      size_t whylen) ADMIT_MUST_CHECK;
+                                      void *ctx, size_t *count,
+                                      struct admit_error *err) ADMIT_MUST_CHECK;
 
 #endif

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "admit/checkin/checkin.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 /* What the session reports as it works (for a status line). */
@@ -66,15 +67,15 @@ struct admit_scan_session;
  * and the upload of what is pending in the background and checks that cfg->list names one of
  * the event's lists in the snapshot (waiting for the first sync, at most cfg->timeout_ms, only
  * when it does not); never synced, the list is checked when the first sync arrives
- * (admit_scan_session_run). On error returns non-OK with one line for a person in err (errlen
- * bytes): ADMIT_ERR_INVALID (bad configuration: URL, unknown list or event, no token),
- * ADMIT_ERR_CONFLICT (cfg->list could be several lists), ADMIT_ERR_STATE (another process holds
- * the folder), ADMIT_ERR_PERMISSION (token refused, or token file readable by others),
+ * (admit_scan_session_run). On error returns non-OK with one line for a person in err
+ * (admit/core/error.h): ADMIT_ERR_INVALID (bad configuration: URL, unknown list or event, no
+ * token), ADMIT_ERR_CONFLICT (cfg->list could be several lists), ADMIT_ERR_STATE (another process
+ * holds the folder), ADMIT_ERR_PERMISSION (token refused, or token file readable by others),
  * ADMIT_ERR_NOT_FOUND (a new token and the server cannot be reached), ADMIT_ERR_IO. The token
  * never appears in err. */
 enum admit_rc admit_scan_session_open(const struct admit_scan_config *cfg, bool connect,
-                                      struct admit_scan_session **out, char *err,
-                                      size_t errlen) ADMIT_MUST_CHECK;
+                                      struct admit_scan_session **out,
+                                      struct admit_error *err) ADMIT_MUST_CHECK;
 /* Closes the session (the lock is released; nothing is lost: everything is journaled). */
 void admit_scan_session_close(struct admit_scan_session *s);
 
@@ -114,9 +115,9 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
  * Returns ADMIT_ERR_PERMISSION (the server refused the token), ADMIT_ERR_IO (the journal or
  * snapshot cannot be written), ADMIT_ERR_NOT_FOUND or ADMIT_ERR_CONFLICT (the first sync shows
  * that cfg->list is no list, or several lists, of the event), with one line for a person in err
- * (errlen bytes, may be NULL); else ADMIT_OK. */
+ * (may be NULL); else ADMIT_OK. */
 enum admit_rc admit_scan_session_run(struct admit_scan_session *s, int fd, long max_ms, bool *ready,
-                                     char *err, size_t errlen) ADMIT_MUST_CHECK;
+                                     struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* At the end of the input: unless offline, lets the background work under way (a first sync,
  * the upload of what is pending) finish, at most max_ms. Returns the scans still pending (they
@@ -124,15 +125,15 @@ enum admit_rc admit_scan_session_run(struct admit_scan_session *s, int fd, long 
 size_t admit_scan_session_finish(struct admit_scan_session *s, long max_ms);
 
 /* Uploads every journaled scan the server has not answered, in batches, in at most timeout_ms
- * in all; progress(ctx, done, total) after each batch (may be NULL). why (whylen bytes) says
+ * in all; progress(ctx, done, total) after each batch (may be NULL). err (may be NULL) says
  * what went wrong. Stops the background call, if any. */
-enum admit_scan_link
-admit_scan_session_upload(struct admit_scan_session *s,
-                          void (*progress)(void *ctx, size_t done, size_t total), void *ctx,
-                          long timeout_ms, char *why, size_t whylen);
+enum admit_scan_link admit_scan_session_upload(struct admit_scan_session *s,
+                                               void (*progress)(void *ctx, size_t done,
+                                                                size_t total),
+                                               void *ctx, long timeout_ms, struct admit_error *err);
 /* Downloads what changed since the last sync and saves it, in at most timeout_ms. */
 enum admit_scan_link admit_scan_session_sync(struct admit_scan_session *s, long timeout_ms,
-                                             char *why, size_t whylen);
+                                             struct admit_error *err);
 
 /* Whether scans are answered by the server now (false before its first answer). */
 bool admit_scan_session_online(const struct admit_scan_session *s);

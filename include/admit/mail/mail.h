@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 #include "admit/core/tmpl.h"
 
@@ -52,11 +53,11 @@ int admit_mail_needs_qr(const json_t *payload);
 /* Composes the message of payload (as admit_mail_claim returns it) into out: headers and body,
  * CRLF line ends, no line over 998 characters. png (png_len bytes) is the QR code of the
  * ticket's current version, required when admit_mail_needs_qr. The caller keeps everything.
- * ADMIT_ERR_INVALID with err (errlen bytes) saying why when the message cannot be made: an
+ * ADMIT_ERR_INVALID with err (admit/core/error.h) saying why when the message cannot be made: an
  * address that is not plain ASCII, a payload without a needed field, a template that fails;
  * ADMIT_ERR_TOO_LARGE past ADMIT_MAIL_MAX or out->max. On error out is left as it was. */
 enum admit_rc admit_mail_compose(const struct admit_mail_sender *sender, const json_t *payload,
-                                 const void *png, size_t png_len, struct admit_buf *out, char *err,
-                                 size_t errlen) ADMIT_MUST_CHECK;
+                                 const void *png, size_t png_len, struct admit_buf *out,
+                                 struct admit_error *err) ADMIT_MUST_CHECK;
 
 #endif

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 #include "admit/core/token.h"
 
@@ -94,15 +95,15 @@ void admit_admin_session_hash(const char *session_id, char out[ADMIT_ADMIN_SESSI
 /* Creates an admin (admit admin add) who may see the events of slugs (n of them), or every event
  * when n is 0. password is hashed here. ADMIT_ERR_INVALID (bad email or password, or an
  * unknown slug) and ADMIT_ERR_EXISTS (the email is taken), with one line for a person in err
- * (errlen bytes); database errors as admit_db_query. */
+ * (admit/core/error.h); database errors as admit_db_query. */
 enum admit_rc admit_admin_add(struct admit_db *db, const char *email, const char *password,
-                              const char *const *slugs, size_t n, char *err,
-                              size_t errlen) ADMIT_MUST_CHECK;
+                              const char *const *slugs, size_t n,
+                              struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* Replaces an admin's password and ends their sessions. ADMIT_ERR_NOT_FOUND for an unknown
  * email, ADMIT_ERR_INVALID for a bad password (err says why). */
 enum admit_rc admit_admin_set_password(struct admit_db *db, const char *email, const char *password,
-                                       char *err, size_t errlen) ADMIT_MUST_CHECK;
+                                       struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* Removes an admin with their sessions. ADMIT_ERR_NOT_FOUND for an unknown email. */
 enum admit_rc admit_admin_remove(struct admit_db *db, const char *email) ADMIT_MUST_CHECK;

@@ -54,8 +54,9 @@ enum admit_admin_event_outcome {
 struct admit_admin_event_saved {
     enum admit_admin_event_outcome outcome;
     char slug[65];
-    char field[32];
-    char message[256];
+    /* INVALID and SLUG_TAKEN: the field to correct and what to tell the organiser next to it
+     * ("Another event has this address: choose another"); else empty. */
+    struct admit_error error;
 };
 
 /* Creates (slug NULL) or updates the event slug from a checked form, as admin admin_id.

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 #define ADMIT_EVENT_MAX_LISTS 32
@@ -42,10 +43,10 @@ int admit_event_time_valid(const char *text);
 int admit_event_date_valid(const char *text);
 
 /* Checks spec and creates the event with its lists and seats in one transaction. On ADMIT_OK
- * *id is the new event id. On error err (errlen bytes) holds one line for a person:
+ * *id is the new event id. On error err (admit/core/error.h) holds one line for a person:
  * ADMIT_ERR_INVALID (a field is wrong: which and why), ADMIT_ERR_CONFLICT (slug taken),
  * ADMIT_ERR_DB / ADMIT_ERR_DB_UNAVAILABLE. */
 enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_spec *spec, int *id,
-                                 char *err, size_t errlen) ADMIT_MUST_CHECK;
+                                 struct admit_error *err) ADMIT_MUST_CHECK;
 
 #endif

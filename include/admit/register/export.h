@@ -18,6 +18,7 @@
 
 #include "admit/core/csv.h"
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
 
 enum admit_export_kind {
@@ -59,12 +60,12 @@ struct admit_export;
 
 /* Starts the export kind of event event_id (list_id: the attendance of one check-in list; 0:
  * every list) on a new connection to dsn, written in flavour. On ADMIT_OK *out is an export to
- * close with admit_export_close; on error *out is NULL and err (errlen bytes) says why
+ * close with admit_export_close; on error *out is NULL and err (admit/core/error.h) says why
  * (ADMIT_ERR_DB_UNAVAILABLE, ADMIT_ERR_DB). */
 enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
                                 enum admit_export_kind kind, int event_id, int list_id,
-                                enum admit_csv_flavour flavour, char *err,
-                                size_t errlen) ADMIT_MUST_CHECK;
+                                enum admit_csv_flavour flavour,
+                                struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* Copies the next bytes of the file (at most max, max > 0) into buf and stores how many in
  * *len: 0 means the file is complete. A database failure in the middle is ADMIT_ERR_DB or

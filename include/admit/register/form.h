@@ -5,7 +5,10 @@
 
 #include <stddef.h>
 
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
+
+struct admit_formdata;
 
 /* Checks one value (never NULL; "" when absent). Returns NULL when valid, else the message a
  * person sees next to the field, e.g. "Enter an email address like name@example.org". */
@@ -19,20 +22,42 @@ struct admit_form_field {
     admit_form_validator validate;
 };
 
-struct admit_form_error {
-    const char *field;   /* name of the field */
-    const char *message; /* static storage */
-};
-
 #define ADMIT_FORM_MAX_ERRORS 16
 
+/* The problems of a submitted form, one per bad field, in the order found: each an admit_error
+ * (admit/core/error.h) with its field and message set. */
 struct admit_form_errors {
-    struct admit_form_error items[ADMIT_FORM_MAX_ERRORS];
+    struct admit_error items[ADMIT_FORM_MAX_ERRORS];
     size_t count;
 };
 
 /* Looks up a submitted value by field name; NULL when absent. */
 typedef const char *(*admit_form_lookup)(void *ctx, const char *name);
+
+/* The rule for what a form validator sees of a submitted value, in one place: the white space
+ * around it (space, tab, CR, LF) removed, and each CR LF line break as LF (browsers send a
+ * textarea's line breaks as CR LF but count them as one character against its maxlength).
+ * Returns a new string the caller frees. */
+char *admit_form_normalise(const char *raw);
+
+/* The values of a submitted form as the validators read them: each is normalised
+ * (admit_form_normalise) the first time it is asked for, and kept until
+ * admit_form_values_free. */
+struct admit_form_values {
+    const struct admit_formdata *raw; /* not owned */
+    char **names;                     /* owned, count of each */
+    char **values;
+    size_t count;
+};
+
+/* Reads raw (admit/core/formdata.h; NULL: an empty form) through the rule above. */
+void admit_form_values_init(struct admit_form_values *v, const struct admit_formdata *raw);
+/* The normalised first value of the field name, or NULL when it was not sent; ctx is the
+ * struct admit_form_values (the signature of admit_form_lookup). Valid until
+ * admit_form_values_free. */
+const char *admit_form_values_get(void *ctx, const char *name);
+/* Frees the normalised copies and leaves v empty. */
+void admit_form_values_free(struct admit_form_values *v);
 
 /* Validates every field of the table (n entries) against the submitted values, in table order,
  * and appends one error per bad field to errs: a required field (missing set) that is absent,
@@ -41,7 +66,7 @@ typedef const char *(*admit_form_lookup)(void *ctx, const char *name);
 size_t admit_form_validate(const struct admit_form_field *fields, size_t n, admit_form_lookup get,
                            void *ctx, struct admit_form_errors *errs);
 
-/* Appends an error (ignored when errs is full). */
+/* Appends an error for field with message, both copied (ignored when errs is full). */
 void admit_form_add_error(struct admit_form_errors *errs, const char *field, const char *message);
 
 /* The number of Unicode characters in s if it is valid UTF-8 without control characters

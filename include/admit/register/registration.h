@@ -42,6 +42,14 @@ size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *co
                                 size_t nlist_values, int require_list,
                                 struct admit_registration *out, struct admit_form_errors *errs);
 
+/* The submitted registration form of the web page: admit_registration_check over v (values
+ * normalised as admit/register/form.h says), with the chosen lists as sent ("lists", several
+ * values; more than ADMIT_EVENT_MAX_LISTS of them is an error on "lists") and none required
+ * here (the event decides: ADMIT_REG_NO_LIST). Fills *out, pointing into v (which must outlive
+ * it), and returns the number of errors added to errs (0: valid). */
+size_t admit_registration_read(struct admit_form_values *v, struct admit_registration *out,
+                               struct admit_form_errors *errs);
+
 enum admit_registration_outcome {
     ADMIT_REG_CREATED,     /* new registration (confirmed or waitlisted: see status) */
     ADMIT_REG_DUPLICATE,   /* the same form was submitted before: that registration */
@@ -59,6 +67,7 @@ struct admit_registration_result {
     int registration_id;          /* for CREATED and DUPLICATE */
     char token[ADMIT_TOKEN_SIZE]; /* access token, for CREATED and DUPLICATE */
     int waitlisted;               /* for CREATED and DUPLICATE */
+    struct admit_error error;     /* BAD_LIST, NO_LIST: what to show next to the field "lists" */
 };
 
 /* Registers in for the event slug: one transaction; capacity is exact whatever the

@@ -3,7 +3,19 @@
 #define ADMIT_REGISTER_RESEND_H
 
 #include "admit/core/db.h"
+#include "admit/core/error.h"
 #include "admit/core/rc.h"
+#include "admit/register/form.h"
+
+/* Longest address the form takes, in characters. */
+#define ADMIT_RESEND_EMAIL_MAX 254
+
+/* The address typed into the form ("email", normalised as admit/register/form.h says) into
+ * *email: pointing into v, "" when none was sent; shown again on the page either way.
+ * ADMIT_OK when it is an address; else ADMIT_ERR_INVALID with err (field "email") saying what to
+ * correct. */
+enum admit_rc admit_resend_read(struct admit_form_values *v, const char **email,
+                                struct admit_error *err) ADMIT_MUST_CHECK;
 
 enum admit_resend_outcome {
     ADMIT_RESEND_QUEUED,    /* a message listing the address's tickets is on its way */
