@@ -234,20 +234,12 @@ static int read_env(struct cli_args *args, size_t i)
     return check_value(args, o, args->env[i], source, 1);
 }
 
-int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out)
+/* getopt_long's tables for the n options of cmd (those read from the environment only are not
+ * on the command line); each option's value array made for argc values. */
+static void getopt_tables(const struct cli_cmd *cmd, size_t n, int argc, struct cli_args *out,
+                          struct option *longopts, char *shortopts)
 {
-    size_t n = count_opts(cmd);
-    struct option longopts[CLI_MAX_OPTS + 3];
-    char shortopts[2 * CLI_MAX_OPTS + 4];
     size_t s = 0, nlong = 0;
-    int rc = CLI_EXIT_USAGE;
-
-    memset(out, 0, sizeof *out);
-    out->cmd = cmd;
-    if (n > CLI_MAX_OPTS) {
-        cli_error(out, "internal error: too many options");
-        return CLI_EXIT_USAGE;
-    }
     shortopts[s++] = ':'; /* report a missing argument distinctly */
     shortopts[s++] = 'h';
     for (size_t i = 0; i < n; i++) {
@@ -267,7 +259,69 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
     longopts[nlong++] = (struct option){"help-man", no_argument, NULL, HELP_MAN};
     longopts[nlong] = (struct option){NULL, 0, NULL, 0};
     shortopts[s] = '\0';
+}
 
+/* Takes option c (getopt_long's answer) with its value optarg; 0, or non-zero with the error
+ * said. */
+static int take_option(struct cli_args *out, size_t n, int c)
+{
+    const struct cli_cmd *cmd = out->cmd;
+    size_t i = 0;
+    if (c >= 256) {
+        i = (size_t)(c - 256);
+    } else {
+        while (i < n && cmd->opts[i].short_name != c)
+            i++;
+    }
+    const struct cli_opt *o = &cmd->opts[i];
+    char source[64];
+    snprintf(source, sizeof source, "--%s", o->name);
+    if (o->type != CLI_FLAG && check_value(out, o, optarg, source, 0) != 0)
+        return -1;
+    if (out->count[i] > 0 && !(o->flags & CLI_REPEAT) && o->type != CLI_FLAG) {
+        cli_error(out, "--%s given more than once", o->name);
+        return -1;
+    }
+    out->values[i][out->count[i]++] = o->type == CLI_FLAG ? "1" : optarg;
+    return 0;
+}
+
+/* After the command line: the options it did not give, from the environment, and the required
+ * ones all there; 0, or non-zero with the error said. */
+static int take_environment(struct cli_args *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cli_opt *o = &out->cmd->opts[i];
+        /* The command line wins: a variable or file it overrides is not read. */
+        if (o->env != NULL && out->count[i] == 0 && read_env(out, i) != 0)
+            return -1;
+        if ((o->flags & CLI_REQUIRED) && out->count[i] == 0 && out->env[i] == NULL) {
+            if (o->flags & CLI_ENV_ONLY)
+                cli_error(out, "set %s (or %s_FILE)", o->env, o->env);
+            else if (o->env)
+                cli_error(out, "--%s is required (or set %s)", o->name, o->env);
+            else
+                cli_error(out, "--%s is required", o->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out)
+{
+    size_t n = count_opts(cmd);
+    struct option longopts[CLI_MAX_OPTS + 3];
+    char shortopts[2 * CLI_MAX_OPTS + 4];
+    int rc = CLI_EXIT_USAGE;
+
+    memset(out, 0, sizeof *out);
+    out->cmd = cmd;
+    if (n > CLI_MAX_OPTS) {
+        cli_error(out, "internal error: too many options");
+        return CLI_EXIT_USAGE;
+    }
+    getopt_tables(cmd, n, argc, out, longopts, shortopts);
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -291,23 +345,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
                 cli_error(out, "unknown option %s (see --help)", arg);
             goto done;
         }
-        size_t i = 0;
-        if (c >= 256) {
-            i = (size_t)(c - 256);
-        } else {
-            while (i < n && cmd->opts[i].short_name != c)
-                i++;
-        }
-        const struct cli_opt *o = &cmd->opts[i];
-        char source[64];
-        snprintf(source, sizeof source, "--%s", o->name);
-        if (o->type != CLI_FLAG && check_value(out, o, optarg, source, 0) != 0)
+        if (take_option(out, n, c) != 0)
             goto done;
-        if (out->count[i] > 0 && !(o->flags & CLI_REPEAT) && o->type != CLI_FLAG) {
-            cli_error(out, "--%s given more than once", o->name);
-            goto done;
-        }
-        out->values[i][out->count[i]++] = o->type == CLI_FLAG ? "1" : optarg;
     }
     out->positional = argv + optind;
     out->npositional = argc - optind;
@@ -315,22 +354,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         cli_error(out, "unexpected argument \"%s\" (see --help)", out->positional[0]);
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct cli_opt *o = &cmd->opts[i];
-        /* The command line wins: a variable or file it overrides is not read. */
-        if (o->env != NULL && out->count[i] == 0 && read_env(out, i) != 0)
-            goto done;
-        if ((o->flags & CLI_REQUIRED) && out->count[i] == 0 && out->env[i] == NULL) {
-            if (o->flags & CLI_ENV_ONLY)
-                cli_error(out, "set %s (or %s_FILE)", o->env, o->env);
-            else if (o->env)
-                cli_error(out, "--%s is required (or set %s)", o->name, o->env);
-            else
-                cli_error(out, "--%s is required", o->name);
-            goto done;
-        }
-    }
-    rc = CLI_EXIT_OK;
+    if (take_environment(out, n) == 0)
+        rc = CLI_EXIT_OK;
 done:
     if (rc != CLI_EXIT_OK)
         cli_args_free(out);
