@@ -535,15 +535,20 @@ static void test_configuration_errors(void **state)
 }
 
 /* A server that accepts and never answers: the first scan waits its budget, the next ones are
- * decided at once, and the background finds the server when it is back. */
+ * decided at once, and the background finds the server when it is back. The budget is wide (1.5 s)
+ * so that "at once" has a margin a loaded machine cannot eat: a journal fsync under a busy disk and
+ * a sanitizer may take a few hundred milliseconds, a scan that waited on the network takes the
+ * whole budget. */
 static void test_hung_server(void **state)
 {
+    enum { BUDGET = 1500 };
     struct admit_scan_session *s = NULL;
     char ticket[ADMIT_TICKET_TEXT_MAX];
     struct admit_error err;
     (void)state;
+    set_mode(UP);
     struct admit_scan_config cfg = config(NULL);
-    cfg.timeout_ms = 300;
+    cfg.timeout_ms = BUDGET;
     memset(&events, 0, sizeof events);
     assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
     assert_int_equal(run_until(s, is_online, 5000), ADMIT_OK);
@@ -555,18 +560,18 @@ static void test_hung_server(void **state)
     assert_true(json_is_true(json_object_get(a, "offline")));
     assert_string_equal(verdict(a), "valid");
     json_decref(a);
-    assert_true(first >= 250 && first < 1000);
+    assert_true(first >= BUDGET - 100 && first < BUDGET + 1500);
     for (unsigned i = 41; i < 51; i++) {
         assert_int_equal(admit_ticket_sign(&key, EVENT, i, 0, ticket), ADMIT_OK);
         t0 = clock_ms();
         a = scan(s, ticket);
-        assert_true(clock_ms() - t0 < 200); /* local work only */
+        assert_true(clock_ms() - t0 < BUDGET / 3); /* local work only, never the network */
         assert_true(json_is_true(json_object_get(a, "offline")));
         json_decref(a);
-        /* Between tickets the background tries the server, which hangs: never long. */
+        /* Between tickets the background tries the server, which hangs: the loop never waits. */
         t0 = clock_ms();
         assert_int_equal(run_until(s, never, 100), ADMIT_OK);
-        assert_true(clock_ms() - t0 < 400);
+        assert_true(clock_ms() - t0 < BUDGET / 2);
     }
     assert_int_equal(admit_scan_session_pending(s), 11);
     set_mode(UP);
@@ -628,6 +633,7 @@ static void test_list_as_typed(void **state)
     static const struct {
         const char *typed, *list;
     } cases[] = {{"day 1", "Day 1"}, {"  DAY   2 ", "Day 2"}, {"2", "Day 2"}, {"1", "Day 1"}};
+    set_mode(UP); /* whatever a failed test before left */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct admit_scan_config cfg = config(NULL);
         cfg.list = cases[i].typed;
