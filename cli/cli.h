@@ -12,6 +12,7 @@ extern const struct cli_cmd cli_ticket_cmd;
 extern const struct cli_cmd cli_verify_cmd;
 extern const struct cli_cmd cli_migrate_cmd;
 extern const struct cli_cmd cli_event_create_cmd;
+extern const struct cli_cmd cli_event_capacity_cmd;
 /* Organisers (cli/admin.c) and CSV exports and imports (cli/export.c). */
 extern const struct cli_cmd cli_admin_add_cmd;
 extern const struct cli_cmd cli_admin_password_cmd;

@@ -1,4 +1,5 @@
-/* admit event create: sets up an event with its check-in lists. */
+/* admit event create: sets up an event with its check-in lists; admit event capacity: changes
+ * its number of seats. */
 #include <stdio.h>
 #include <string.h>
 
@@ -85,3 +86,33 @@ static int run_create(const struct cli_args *args)
 const struct cli_cmd cli_event_create_cmd = {"event create", NULL,
                                              "create an event with its check-in lists and capacity",
                                              create_opts, run_create};
+
+static const struct cli_opt capacity_opts[] = {
+    CLI_OPT_DB,
+    {"event", 0, CLI_STRING, "SLUG", NULL, NULL, 0, 0, CLI_REQUIRED, "the event"},
+    {"capacity", 0, CLI_UINT, "N", NULL, NULL, 0, 1000000, CLI_REQUIRED,
+     "the new number of seats; seats added go to the waiting list first, in order"},
+    {0},
+};
+
+static int run_capacity(const struct cli_args *args)
+{
+    struct admit_event_seats seats = {0};
+    struct admit_error err;
+    struct admit_db *db = admit_db_new(cli_get(args, "db"));
+    enum admit_rc rc = admit_event_set_capacity(db, cli_get(args, "event"),
+                                                (long)cli_get_uint(args, "capacity"), &seats, &err);
+    admit_db_free(db);
+    if (rc != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
+        return CLI_EXIT_USAGE;
+    }
+    printf("%s: %ld seat%s, %ld confirmed, %ld waiting\n", cli_get(args, "event"), seats.capacity,
+           seats.capacity == 1 ? "" : "s", seats.confirmed, seats.waiting);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_event_capacity_cmd = {
+    "event capacity", NULL,
+    "change an event's capacity; new seats go to the waiting list first (emails queued)",
+    capacity_opts, run_capacity};

@@ -13,6 +13,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_verify_cmd,
     &cli_migrate_cmd,
     &cli_event_create_cmd,
+    &cli_event_capacity_cmd,
     &cli_admin_add_cmd,
     &cli_admin_password_cmd,
     &cli_admin_remove_cmd,

@@ -185,3 +185,56 @@ done:
     admit_buf_free(&days);
     return rc;
 }
+
+static enum admit_rc seat_counts(struct admit_db *db, const char *slug,
+                                 struct admit_event_seats *out, struct admit_error *err)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {slug};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_EVENT_SEAT_COUNTS, 1, params, &res);
+    if (rc == ADMIT_OK && PQntuples(res) == 1) {
+        out->capacity = atol(PQgetvalue(res, 0, 0));
+        out->confirmed = atol(PQgetvalue(res, 0, 1));
+        out->waiting = atol(PQgetvalue(res, 0, 2));
+    } else if (rc == ADMIT_OK) {
+        admit_error_set(err, "no event \"%s\"", slug);
+        rc = ADMIT_ERR_NOT_FOUND;
+    } else {
+        admit_error_set(err, "%s", admit_db_error(db));
+    }
+    PQclear(res);
+    return rc;
+}
+
+enum admit_rc admit_event_set_capacity(struct admit_db *db, const char *slug, long capacity,
+                                       struct admit_event_seats *after, struct admit_error *err)
+{
+    char text[24];
+    PGresult *res = NULL;
+    enum admit_rc rc = ADMIT_OK;
+
+    admit_error_clear(err);
+    if (capacity < 0 || capacity > 1000000) {
+        admit_error_set(err, "the capacity must be 0 to 1000000 seats");
+        return ADMIT_ERR_INVALID;
+    }
+    snprintf(text, sizeof text, "%ld", capacity);
+    const char *params[2] = {slug, text};
+    rc = admit_db_query(db, ADMIT_Q_EVENT_CAPACITY, 2, params, &res);
+    if (rc == ADMIT_ERR_DB && strcmp(admit_db_sqlstate(db), "22023") == 0) {
+        admit_error_set(err,
+                        "%ld seats is fewer than the people already confirmed: cancel "
+                        "registrations first, or choose a larger capacity",
+                        capacity);
+        rc = ADMIT_ERR_INVALID;
+    } else if (rc != ADMIT_OK) {
+        admit_error_set(err, "%s", admit_db_error(db));
+    } else if (PQntuples(res) != 1) {
+        admit_error_set(err, "no event \"%s\"", slug);
+        rc = ADMIT_ERR_NOT_FOUND;
+    } else if (after != NULL) {
+        rc = seat_counts(db, slug, after, err);
+    }
+    PQclear(res);
+    return rc;
+}

@@ -49,4 +49,19 @@ int admit_event_date_valid(const char *text);
 enum admit_rc admit_event_create(struct admit_db *db, const struct admit_event_spec *spec, int *id,
                                  struct admit_error *err) ADMIT_MUST_CHECK;
 
+/* How an event's seats stand. */
+struct admit_event_seats {
+    long capacity, confirmed, waiting;
+};
+
+/* Sets the capacity of the event slug. Seats it adds go to the waiting list first, in order, in
+ * the same transaction, exactly as a cancellation's seat does (each promoted person gets the
+ * "you have a seat" email); registrations running at the same time queue behind them. On ADMIT_OK
+ * *after (may be NULL) says how the seats stand once it is done. Errors, with one line for a
+ * person in err: ADMIT_ERR_NOT_FOUND (no such event), ADMIT_ERR_INVALID (below the confirmed
+ * registrations, or out of range), ADMIT_ERR_DB / ADMIT_ERR_DB_UNAVAILABLE. */
+enum admit_rc admit_event_set_capacity(struct admit_db *db, const char *slug, long capacity,
+                                       struct admit_event_seats *after,
+                                       struct admit_error *err) ADMIT_MUST_CHECK;
+
 #endif
