@@ -247,25 +247,108 @@ static int uuid_valid(const char *s)
     return 1;
 }
 
+/* What a message is made of, rendered from the templates before any MIME is written. */
+struct parts {
+    struct admit_buf subject, text, html, ics_text, ics;
+};
+
+/* Renders the subject, the text and HTML bodies and, when method is set, the folded calendar. */
+static enum admit_rc render_parts(const struct admit_mail_sender *s, const struct kind *k,
+                                  const char *method, json_t *ctx, struct parts *p,
+                                  struct admit_error *err)
+{
+    char name[64];
+    enum admit_rc rc = render(s, "email/subject.txt", ctx, &p->subject, err);
+    if (rc != ADMIT_OK)
+        return rc;
+    subject_line(&p->subject);
+    snprintf(name, sizeof name, "email/%s.txt", k->body);
+    rc = render(s, name, ctx, &p->text, err);
+    snprintf(name, sizeof name, "email/%s.html", k->body);
+    if (rc == ADMIT_OK)
+        rc = render(s, name, ctx, &p->html, err);
+    if (rc == ADMIT_OK && method != NULL)
+        rc = render(s, "email/event.ics", ctx, &p->ics_text, err);
+    if (rc == ADMIT_OK && method != NULL) {
+        rc = admit_ics_fold(&p->ics, p->ics_text.data, p->ics_text.len);
+        if (rc != ADMIT_OK)
+            admit_error_set(err, "email/event.ics: %s", admit_strerror(rc));
+    }
+    return rc;
+}
+
+/* The MIME tree after the headers: mixed (when there is a calendar) > related (when there is a
+ * QR code) > alternative (text, HTML), then the QR image and the calendar attachment. */
+static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, const char *method,
+                                const struct parts *p, const char *qr_cid, const void *png,
+                                size_t png_len)
+{
+    char content_type[128];
+    enum admit_rc rc = ADMIT_OK;
+    if (method != NULL)
+        rc = admit_mime_multipart_begin(mime, "mixed", NULL);
+    if (rc == ADMIT_OK && k->qr)
+        rc = admit_mime_multipart_begin(mime, "related", "type=\"multipart/alternative\"");
+    if (rc == ADMIT_OK)
+        rc = admit_mime_multipart_begin(mime, "alternative", NULL);
+    if (rc == ADMIT_OK)
+        rc = admit_mime_part(mime,
+                             &(struct admit_mime_part){.content_type = "text/plain; charset=utf-8",
+                                                       .encoding = ADMIT_MIME_QUOTED_PRINTABLE,
+                                                       .body = p->text.data,
+                                                       .len = p->text.len});
+    if (rc == ADMIT_OK)
+        rc = admit_mime_part(mime,
+                             &(struct admit_mime_part){.content_type = "text/html; charset=utf-8",
+                                                       .encoding = ADMIT_MIME_QUOTED_PRINTABLE,
+                                                       .body = p->html.data,
+                                                       .len = p->html.len});
+    if (rc == ADMIT_OK)
+        rc = admit_mime_multipart_end(mime); /* alternative */
+    if (rc == ADMIT_OK && k->qr)
+        rc = admit_mime_part(mime, &(struct admit_mime_part){.content_type = "image/png",
+                                                             .encoding = ADMIT_MIME_BASE64,
+                                                             .content_id = qr_cid,
+                                                             .disposition = "inline",
+                                                             .filename = "ticket-qr.png",
+                                                             .body = png,
+                                                             .len = png_len});
+    if (rc == ADMIT_OK && k->qr)
+        rc = admit_mime_multipart_end(mime); /* related */
+    if (rc == ADMIT_OK && method != NULL) {
+        snprintf(content_type, sizeof content_type,
+                 "text/calendar; charset=utf-8; method=%s; name=\"event.ics\"", method);
+        rc = admit_mime_part(mime, &(struct admit_mime_part){.content_type = content_type,
+                                                             .encoding = ADMIT_MIME_BASE64,
+                                                             .disposition = "attachment",
+                                                             .filename = "event.ics",
+                                                             .body = p->ics.data,
+                                                             .len = p->ics.len});
+    }
+    if (rc == ADMIT_OK && method != NULL)
+        rc = admit_mime_multipart_end(mime); /* mixed */
+    return rc;
+}
+
 enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t *payload,
                                  const void *png, size_t png_len, struct admit_buf *out,
                                  struct admit_error *err)
 {
-    struct admit_buf subject, text, html, ics_text, ics, message;
-    char qr_cid[80], host[256], content_type[128];
+    struct parts p;
+    struct admit_buf message;
+    char qr_cid[80], host[256];
     json_t *ctx = NULL;
     const struct kind *k = find_kind(payload);
     const char *uuid = json_string_value(json_object_get(payload, "message_uuid"));
     enum admit_rc rc = ADMIT_ERR_INVALID;
     const char *method = NULL;
-    char name[64];
     struct admit_mime mime;
 
-    admit_buf_init(&subject, PART_MAX);
-    admit_buf_init(&text, PART_MAX);
-    admit_buf_init(&html, PART_MAX);
-    admit_buf_init(&ics_text, PART_MAX);
-    admit_buf_init(&ics, PART_MAX);
+    admit_buf_init(&p.subject, PART_MAX);
+    admit_buf_init(&p.text, PART_MAX);
+    admit_buf_init(&p.html, PART_MAX);
+    admit_buf_init(&p.ics_text, PART_MAX);
+    admit_buf_init(&p.ics, PART_MAX);
     admit_buf_init(&message, ADMIT_MAIL_MAX);
     admit_error_clear(err);
     if (k == NULL || !uuid_valid(uuid)) {
@@ -284,83 +367,24 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
     url_host(s->public_url, host, sizeof host);
     method = calendar_method(k, payload);
     ctx = context_for(s, payload, k, method, qr_cid, host);
-
-    rc = render(s, "email/subject.txt", ctx, &subject, err);
-    if (rc != ADMIT_OK)
-        goto done;
-    subject_line(&subject);
-    snprintf(name, sizeof name, "email/%s.txt", k->body);
-    rc = render(s, name, ctx, &text, err);
-    snprintf(name, sizeof name, "email/%s.html", k->body);
+    rc = render_parts(s, k, method, ctx, &p, err);
     if (rc == ADMIT_OK)
-        rc = render(s, name, ctx, &html, err);
-    if (rc == ADMIT_OK && method != NULL)
-        rc = render(s, "email/event.ics", ctx, &ics_text, err);
-    if (rc == ADMIT_OK && method != NULL) {
-        rc = admit_ics_fold(&ics, ics_text.data, ics_text.len);
-        if (rc != ADMIT_OK)
-            admit_error_set(err, "email/event.ics: %s", admit_strerror(rc));
-    }
-    if (rc != ADMIT_OK)
-        goto done;
-
-    rc = write_headers(s, payload, admit_buf_cstr(&subject), uuid, &message, err);
+        rc = write_headers(s, payload, admit_buf_cstr(&p.subject), uuid, &message, err);
     if (rc != ADMIT_OK)
         goto done;
     admit_mime_init(&mime, &message, uuid);
-    if (method != NULL)
-        rc = admit_mime_multipart_begin(&mime, "mixed", NULL);
-    if (rc == ADMIT_OK && k->qr)
-        rc = admit_mime_multipart_begin(&mime, "related", "type=\"multipart/alternative\"");
-    if (rc == ADMIT_OK)
-        rc = admit_mime_multipart_begin(&mime, "alternative", NULL);
-    if (rc == ADMIT_OK)
-        rc = admit_mime_part(&mime,
-                             &(struct admit_mime_part){.content_type = "text/plain; charset=utf-8",
-                                                       .encoding = ADMIT_MIME_QUOTED_PRINTABLE,
-                                                       .body = text.data,
-                                                       .len = text.len});
-    if (rc == ADMIT_OK)
-        rc = admit_mime_part(&mime,
-                             &(struct admit_mime_part){.content_type = "text/html; charset=utf-8",
-                                                       .encoding = ADMIT_MIME_QUOTED_PRINTABLE,
-                                                       .body = html.data,
-                                                       .len = html.len});
-    if (rc == ADMIT_OK)
-        rc = admit_mime_multipart_end(&mime); /* alternative */
-    if (rc == ADMIT_OK && k->qr)
-        rc = admit_mime_part(&mime, &(struct admit_mime_part){.content_type = "image/png",
-                                                              .encoding = ADMIT_MIME_BASE64,
-                                                              .content_id = qr_cid,
-                                                              .disposition = "inline",
-                                                              .filename = "ticket-qr.png",
-                                                              .body = png,
-                                                              .len = png_len});
-    if (rc == ADMIT_OK && k->qr)
-        rc = admit_mime_multipart_end(&mime); /* related */
-    if (rc == ADMIT_OK && method != NULL) {
-        snprintf(content_type, sizeof content_type,
-                 "text/calendar; charset=utf-8; method=%s; name=\"event.ics\"", method);
-        rc = admit_mime_part(&mime, &(struct admit_mime_part){.content_type = content_type,
-                                                              .encoding = ADMIT_MIME_BASE64,
-                                                              .disposition = "attachment",
-                                                              .filename = "event.ics",
-                                                              .body = ics.data,
-                                                              .len = ics.len});
-    }
-    if (rc == ADMIT_OK && method != NULL)
-        rc = admit_mime_multipart_end(&mime); /* mixed */
+    rc = write_body(&mime, k, method, &p, qr_cid, png, png_len);
     if (rc == ADMIT_OK)
         rc = admit_buf_append(out, message.data, message.len);
     if (rc != ADMIT_OK && err != NULL && err->message[0] == '\0')
         admit_error_set(err, "the message could not be written: %s", admit_strerror(rc));
 done:
     json_decref(ctx);
-    admit_buf_free(&subject);
-    admit_buf_free(&text);
-    admit_buf_free(&html);
-    admit_buf_free(&ics_text);
-    admit_buf_free(&ics);
+    admit_buf_free(&p.subject);
+    admit_buf_free(&p.text);
+    admit_buf_free(&p.html);
+    admit_buf_free(&p.ics_text);
+    admit_buf_free(&p.ics);
     admit_buf_free(&message);
     return rc;
 }
