@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admit/core/buf.h"
 #include "admit/register/export.h"
@@ -20,17 +21,41 @@ static const struct cli_opt export_opts[] = {
     {"list", 0, CLI_STRING, "NAME", NULL, NULL, 0, 0, 0,
      "with --what attendance: only this check-in list"},
     {"output", 'o', CLI_STRING, "FILE", NULL, NULL, 0, 0, 0,
-     "write to FILE (complete or not at all) instead of standard output"},
+     "write to FILE (complete or not at all) instead of standard output; a folder: write there "
+     "under the name the web download has (SLUG-registrations.csv, SLUG-registrations-excel.csv "
+     "with --excel, ...)"},
     {"excel", 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0,
      "the spreadsheet flavour: UTF-8 byte order mark and ';' separators"},
     {0},
 };
+
+/* Where the export goes: -o as given, or for a folder the download's name inside it (into
+ * path). NULL for standard output. */
+static const char *output_path(const struct cli_args *args, enum admit_export_kind kind,
+                               struct admit_buf *path)
+{
+    const char *output = cli_get(args, "output");
+    struct stat st;
+    if (output == NULL || stat(output, &st) != 0 || !S_ISDIR(st.st_mode))
+        return output;
+    struct admit_buf name;
+    admit_buf_init(&name, 160);
+    enum admit_rc rc =
+        admit_export_download_name(&name, cli_get(args, "event"), admit_export_kind_name(kind),
+                                   cli_flag(args, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180);
+    if (rc == ADMIT_OK)
+        rc = admit_buf_printf(path, "%s%s%s", output, output[strlen(output) - 1] == '/' ? "" : "/",
+                              admit_buf_cstr(&name));
+    admit_buf_free(&name);
+    return rc == ADMIT_OK ? admit_buf_cstr(path) : output;
+}
 
 static int run_export(const struct cli_args *args)
 {
     enum admit_export_kind kind;
     struct admit_export *x = NULL;
     struct cli_output out;
+    struct admit_buf path;
     struct admit_error err;
     int event_id = 0, list_id = 0, status = CLI_EXIT_USAGE;
     const char *slug = cli_get(args, "event"), *list = cli_get(args, "list");
@@ -62,9 +87,11 @@ static int run_export(const struct cli_args *args)
         cli_error(args, "%s", err.message);
         return CLI_EXIT_USAGE;
     }
-    if (cli_output_open(args, &out, cli_get(args, "output")) != 0) {
+    admit_buf_init(&path, 4096);
+    if (cli_output_open(args, &out, output_path(args, kind, &path)) != 0) {
         admit_export_close(x);
         cli_output_close(args, &out, 0);
+        admit_buf_free(&path);
         return CLI_EXIT_USAGE;
     }
     rc = admit_export_write_file(x, out.f);
@@ -77,8 +104,10 @@ static int run_export(const struct cli_args *args)
     if (cli_output_close(args, &out, rc == ADMIT_OK) == 0 && rc == ADMIT_OK) {
         status = CLI_EXIT_OK;
         if (out.path != NULL)
-            fprintf(stderr, "admit export: %lu rows written to %s\n", rows, out.path);
+            fprintf(stderr, "admit export: %lu row%s written to %s\n", rows, rows == 1 ? "" : "s",
+                    out.path);
     }
+    admit_buf_free(&path);
     return status;
 }
 

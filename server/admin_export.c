@@ -27,6 +27,7 @@ static void export(struct http_request *req, enum admit_export_kind kind)
     struct admit_admin admin;
     struct admit_export *x = NULL;
     int event_id = 0, list_id = 0;
+    struct admit_buf name;
     char disposition[200];
     struct admit_error err;
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
@@ -58,8 +59,11 @@ static void export(struct http_request *req, enum admit_export_kind kind)
             http_respond_error(req, 500, "Internal error", "The export could not start.");
         return;
     }
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-%s\"", slug,
-             admit_export_file_name(kind));
+    admit_buf_init(&name, 160);
+    if (admit_export_download_name(&name, slug, admit_export_kind_name(kind), flavour) != ADMIT_OK)
+        admit_buf_reset(&name); /* a slug is at most 64 characters: never */
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", admit_buf_cstr(&name));
+    admit_buf_free(&name);
     http_respond_stream(req, 200, "text/csv; charset=utf-8", read_export, x, close_export);
     http_set_header(req, "Content-Disposition", disposition);
 }

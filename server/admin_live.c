@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "admit/register/export.h"
 #include "pages.h"
 
 /* The report CSV is small (lists x (types + countries) rows): built in memory, bounded. */
@@ -84,15 +85,14 @@ void admin_report_page(struct http_request *req)
 void admin_report_csv(struct http_request *req)
 {
     struct admit_admin admin;
-    struct admit_buf csv;
+    struct admit_buf csv, name;
     char disposition[160];
     const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
     if (slug == NULL)
         return;
+    enum admit_csv_flavour flavour = http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180;
     admit_buf_init(&csv, REPORT_CSV_MAX);
-    enum admit_rc rc = admit_admin_view_report_csv(
-        http_db(req), admin.id, slug,
-        http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180, &csv);
+    enum admit_rc rc = admit_admin_view_report_csv(http_db(req), admin.id, slug, flavour, &csv);
     if (rc != ADMIT_OK) {
         if (rc == ADMIT_ERR_NOT_FOUND)
             admin_not_found(req);
@@ -103,7 +103,11 @@ void admin_report_csv(struct http_request *req)
         admit_buf_free(&csv);
         return;
     }
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-report.csv\"", slug);
+    admit_buf_init(&name, 128);
+    if (admit_export_download_name(&name, slug, "report", flavour) != ADMIT_OK)
+        admit_buf_reset(&name); /* a slug is at most 64 characters: never */
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", admit_buf_cstr(&name));
+    admit_buf_free(&name);
     size_t len = 0;
     char *data = admit_buf_steal(&csv, &len);
     http_respond_bytes(req, 200, "text/csv; charset=utf-8", data, len, HTTP_TAKE);

@@ -37,13 +37,11 @@ static const char *const scans_header[] = {
 
 static const struct {
     const char *name;
-    const char *file;
     enum admit_query query;
 } kinds[] = {
-    [ADMIT_EXPORT_REGISTRATIONS] = {"registrations", "registrations.csv",
-                                    ADMIT_Q_EXPORT_REGISTRATIONS},
-    [ADMIT_EXPORT_ATTENDANCE] = {"attendance", "attendance.csv", ADMIT_Q_EXPORT_ATTENDANCE},
-    [ADMIT_EXPORT_SCANS] = {"scans", "scans.csv", ADMIT_Q_EXPORT_SCANS},
+    [ADMIT_EXPORT_REGISTRATIONS] = {"registrations", ADMIT_Q_EXPORT_REGISTRATIONS},
+    [ADMIT_EXPORT_ATTENDANCE] = {"attendance", ADMIT_Q_EXPORT_ATTENDANCE},
+    [ADMIT_EXPORT_SCANS] = {"scans", ADMIT_Q_EXPORT_SCANS},
 };
 
 bool admit_export_kind_parse(const char *text, enum admit_export_kind *out)
@@ -57,9 +55,17 @@ bool admit_export_kind_parse(const char *text, enum admit_export_kind *out)
     return false;
 }
 
-const char *admit_export_file_name(enum admit_export_kind kind)
+const char *admit_export_kind_name(enum admit_export_kind kind)
 {
-    return kinds[kind].file;
+    return kinds[kind].name;
+}
+
+enum admit_rc admit_export_download_name(struct admit_buf *out, const char *slug, const char *what,
+                                         enum admit_csv_flavour flavour)
+{
+    admit_buf_reset(out);
+    return admit_buf_printf(out, "%s-%s%s.csv", slug, what,
+                            flavour == ADMIT_CSV_EXCEL ? "-excel" : "");
 }
 
 enum admit_rc admit_export_find(struct admit_db *db, const char *slug, const char *list_name,

@@ -215,6 +215,33 @@ class Exports(ServerTestCase):
         self.assertTrue(reader.communicate(timeout=60)[0].startswith(b"id,status,"))
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
 
+    def test_plain_and_excel_downloads_have_different_names(self):
+        # Both flavours of one export downloaded into one folder must not overwrite each other.
+        slug = self.event.slug
+        for what in ["registrations", "attendance", "scans", "report"]:
+            url = "/admin/events/%s/%s.csv" % (slug, what)
+            plain = self.browser.get(url)
+            excel = self.browser.get(url + "?excel=1")
+            self.assertEqual((plain.status, excel.status), (200, 200), what)
+            self.assertEqual(plain.header("Content-Disposition"),
+                             'attachment; filename="%s-%s.csv"' % (slug, what))
+            self.assertEqual(excel.header("Content-Disposition"),
+                             'attachment; filename="%s-%s-excel.csv"' % (slug, what))
+            self.assertTrue(excel.body.startswith(b"\xef\xbb\xbf"), what)
+        # admit export -o FOLDER names the files as the downloads are named.
+        folder = os.path.join(self.work, "exports")
+        os.mkdir(folder)
+        harness.run_admit("export", "--db", self.db.dsn, "--event", slug, "--what",
+                          "registrations", "-o", folder)
+        done = harness.run_admit("export", "--db", self.db.dsn, "--event", slug, "--what",
+                                 "registrations", "--excel", "-o", folder + "/")
+        self.assertIn("0 rows written to %s/%s-registrations-excel.csv" % (folder, slug),
+                      done.stderr)
+        self.assertEqual(sorted(os.listdir(folder)), ["%s-registrations-excel.csv" % slug,
+                                                      "%s-registrations.csv" % slug])
+        with open(os.path.join(folder, "%s-registrations-excel.csv" % slug), "rb") as f:
+            self.assertTrue(f.read().startswith(b"\xef\xbb\xbfid;status;"))
+
     def test_shell_errors(self):
         cases = [
             (["--event", "no-such", "--what", "registrations"], "no event has the slug"),

@@ -63,14 +63,25 @@ static void columns_match_the_registration_form(void **state)
 static void kinds(void **state)
 {
     enum admit_export_kind kind;
+    struct admit_buf name;
     (void)state;
+    admit_buf_init(&name, 160);
     assert_true(admit_export_kind_parse("registrations", &kind));
     assert_int_equal(kind, ADMIT_EXPORT_REGISTRATIONS);
-    assert_string_equal(admit_export_file_name(kind), "registrations.csv");
+    assert_string_equal(admit_export_kind_name(kind), "registrations");
+    assert_int_equal(
+        admit_export_download_name(&name, "final-2027", "registrations", ADMIT_CSV_RFC4180),
+        ADMIT_OK);
+    assert_string_equal(admit_buf_cstr(&name), "final-2027-registrations.csv");
+    assert_int_equal(
+        admit_export_download_name(&name, "final-2027", "registrations", ADMIT_CSV_EXCEL),
+        ADMIT_OK);
+    assert_string_equal(admit_buf_cstr(&name), "final-2027-registrations-excel.csv");
     assert_true(admit_export_kind_parse("attendance", &kind));
-    assert_string_equal(admit_export_file_name(kind), "attendance.csv");
+    assert_string_equal(admit_export_kind_name(kind), "attendance");
     assert_true(admit_export_kind_parse("scans", &kind));
-    assert_string_equal(admit_export_file_name(kind), "scans.csv");
+    assert_string_equal(admit_export_kind_name(kind), "scans");
+    admit_buf_free(&name);
     assert_false(admit_export_kind_parse("Scans", &kind));
     assert_false(admit_export_kind_parse("", &kind));
     assert_false(admit_export_kind_parse("registrations.csv", &kind));

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "admit/core/buf.h"
 #include "admit/core/csv.h"
 #include "admit/core/db.h"
 #include "admit/core/error.h"
@@ -47,8 +48,14 @@ extern const size_t admit_registration_column_count;
 
 /* "registrations", "attendance", "scans" into *out; false for anything else. */
 bool admit_export_kind_parse(const char *text, enum admit_export_kind *out);
-/* The file name an export is offered under: "registrations.csv", ... */
-const char *admit_export_file_name(enum admit_export_kind kind);
+/* The name of an export kind: "registrations", "attendance", "scans". */
+const char *admit_export_kind_name(enum admit_export_kind kind);
+/* The file name a download is offered under, into out (cleared first): "SLUG-WHAT.csv", or
+ * "SLUG-WHAT-excel.csv" for the Excel flavour, so that both downloads of one export can sit in
+ * one folder and be told apart. what: an export kind's name, or "report". ADMIT_ERR_TOO_LARGE
+ * when out cannot hold it. */
+enum admit_rc admit_export_download_name(struct admit_buf *out, const char *slug, const char *what,
+                                         enum admit_csv_flavour flavour) ADMIT_MUST_CHECK;
 
 /* What an export is about, looked up by slug (and list name when list_name is not NULL).
  * admin_id 0: no restriction (the shell); otherwise only events that admin may see.
