@@ -25,6 +25,7 @@
 #include "admit/core/tmpl.h"
 #include "conn_guard.h"
 #include "http_internal.h"
+#include "listen.h"
 #include "admit/core/opts.h"
 #include "router.h"
 #include "static.h"
@@ -145,12 +146,6 @@ static int parse_listen(const char *text, struct sockaddr_storage *addr, char *h
         return 0;
     }
     return -1;
-}
-
-static int bound_port(struct MHD_Daemon *d)
-{
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    return info != NULL ? (int)info->port : -1;
 }
 
 /* The templates (error.html among them) and the static assets of their static/ folder. */
@@ -324,16 +319,24 @@ static int serve(struct startup *s, const struct cli_args *args)
     };
     if (limits.max_connections < threads)
         limits.max_connections = threads;
-    struct conn_guard *guard = conn_guard_new(&limits);
-    if (guard == NULL)
+    struct admit_error err;
+    int fd = server_listen_open(&addr, listen, &err);
+    if (fd < 0) {
+        http_log("%s", err.message);
         return EXIT_START_FAILED;
+    }
+    struct conn_guard *guard = conn_guard_new(&limits);
+    if (guard == NULL) {
+        close(fd);
+        return EXIT_START_FAILED;
+    }
     /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
      * One option and its value per line: */
     /* clang-format off */
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, http_on_request, &s->server,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "per-ip-connections"),
@@ -347,14 +350,15 @@ static int serve(struct startup *s, const struct cli_args *args)
         MHD_OPTION_END);
     /* clang-format on */
     if (d == NULL) {
-        http_log("cannot listen on %s (see the line above)", listen);
+        http_log("cannot serve on %s (see the line above)", listen);
         conn_guard_free(guard);
+        close(fd);
         return EXIT_START_FAILED;
     }
     if (addr.ss_family == AF_INET6)
-        http_log("listening on http://[%s]:%d", host, bound_port(d));
+        http_log("listening on http://[%s]:%d", host, server_listen_port(fd));
     else
-        http_log("listening on http://%s:%d", host, bound_port(d));
+        http_log("listening on http://%s:%d", host, server_listen_port(fd));
     http_log("connections: at most %u (%u from one address), shed from %u a worker thread; "
              "headers within %u s, bodies within %u s, kept alive %u s idle",
              limits.max_connections, (unsigned)cli_get_uint(args, "per-ip-connections"),

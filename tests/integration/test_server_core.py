@@ -499,6 +499,29 @@ class RefusesToStart(ServerTestCase):
         self.assertRefused(["--db", self.db.dsn, "--keys", self.keys, "--templates", empty],
                            "error.html is missing")
 
+    def test_busy_port(self):
+        # Another program holds the port: one line that names the address, says why and what to
+        # do; exit status 1.
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(holder.close)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        err = self.assertRefused(["--db", self.db.dsn, "--keys", self.keys, "--listen",
+                                  "127.0.0.1:%d" % port],
+                                 "admitd: cannot listen on 127.0.0.1:%d: the address is in use "
+                                 "(another admitd or program holds it); choose another with "
+                                 "--listen" % port)
+        self.assertNotIn("Failed to bind", err)  # libmicrohttpd's own words are not shown
+        # An address this machine does not have.
+        self.assertRefused(["--db", self.db.dsn, "--keys", self.keys, "--listen",
+                            "192.0.2.1:%d" % port],
+                           "admitd: cannot listen on 192.0.2.1:%d: this machine has no such "
+                           "address" % port)
+        # The holder still serves: admitd took nothing from it.
+        client = socket.create_connection(("127.0.0.1", port), timeout=5)
+        client.close()
+
     def test_usage(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
         self.assertRefused(["--keys", self.keys], "admitd: --db is required", status=2,
