@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/startup.h"
 #include "admit/register/import.h"
 #include "cli.h"
 #include "output.h"
@@ -32,10 +33,10 @@ static void progress(void *ctx, long done, long total, unsigned long rows)
     memset(bar + filled, '.', (size_t)(30 - filled));
     bar[30] = '\0';
     if (total > 0)
-        fprintf(stderr, "\rimporting [%s] %3d%%  %lu guests", bar, (int)(100.0 * done / total),
-                rows);
+        fprintf(stderr, "\rimporting [%s] %3d%%  %lu guest%s", bar, (int)(100.0 * done / total),
+                rows, rows == 1 ? "" : "s");
     else
-        fprintf(stderr, "\rimporting  %lu guests", rows);
+        fprintf(stderr, "\rimporting  %lu guest%s", rows, rows == 1 ? "" : "s");
     r->drawn = 1;
 }
 
@@ -55,8 +56,9 @@ static const struct cli_opt import_opts[] = {
     {"output", 'o', CLI_STRING, "FILE", NULL, NULL, 0, 0, 0,
      "write the guests' ticket links (CSV: email, given_name, family_name, ticket_url) to FILE "
      "instead of standard output"},
-    {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, 0,
-     "the address attendees reach admitd at, to make whole ticket links"},
+    {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, CLI_REQUIRED,
+     "the address attendees reach admitd at (\"https://tickets.example.org\"), as admitd's "
+     "--public-url: the ticket links start with it"},
     {0},
 };
 
@@ -69,24 +71,26 @@ static int run_import(const struct cli_args *args)
         cli_error(args, "expected one CSV file (see --help)");
         return CLI_EXIT_USAGE;
     }
+    char *base_url = NULL;
+    struct admit_error err;
+    if (admit_startup_public_url(cli_get(args, "public-url"), &base_url, &err) != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
+        return CLI_EXIT_USAGE;
+    }
     const char *path = args->positional[0];
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (in == NULL) {
         cli_error(args, "cannot read %s: %s", path, strerror(errno));
+        free(base_url);
         return CLI_EXIT_USAGE;
     }
     if (cli_output_open(args, &out, cli_get(args, "output")) != 0) {
         cli_output_close(args, &out, 0);
         if (in != stdin)
             fclose(in);
+        free(base_url);
         return CLI_EXIT_USAGE;
     }
-    const char *base = cli_get(args, "public-url");
-    char base_url[512];
-    snprintf(base_url, sizeof base_url, "%s", base != NULL ? base : "");
-    size_t n = strlen(base_url);
-    while (n > 0 && base_url[n - 1] == '/')
-        base_url[--n] = '\0';
     struct admit_import_options options = {progress, problem, &report, base_url, out.f};
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
     enum admit_rc rc = admit_import_run(db, cli_get(args, "event"), in, &options, &result);
@@ -96,8 +100,11 @@ static int run_import(const struct cli_args *args)
     if (rc == ADMIT_OK) {
         status = CLI_EXIT_OK;
     } else if (rc == ADMIT_ERR_INVALID) {
-        cli_error(args, "%lu problem%s in %s: nothing was imported", result.errors,
-                  result.errors == 1 ? "" : "s", path);
+        cli_error(args,
+                  "%lu problem%s in %s: nothing was imported; correct %s and import the "
+                  "whole file again",
+                  result.errors, result.errors == 1 ? "" : "s", path,
+                  result.errors == 1 ? "it" : "them");
         status = CLI_EXIT_NEGATIVE;
     } else if (rc == ADMIT_ERR_NOT_FOUND) {
         cli_error(args, "no event has the slug \"%s\"", cli_get(args, "event"));
@@ -108,14 +115,15 @@ static int run_import(const struct cli_args *args)
                   admit_db_error(db)[0] ? admit_db_error(db) : admit_strerror(rc));
     }
     admit_db_free(db);
+    free(base_url);
     if (in != stdin)
         fclose(in);
     if (cli_output_close(args, &out, status == CLI_EXIT_OK) != 0 && status == CLI_EXIT_OK)
         status = CLI_EXIT_USAGE;
     if (status == CLI_EXIT_OK)
-        fprintf(stderr, "admit import: %lu guests imported into %s%s%s\n", result.imported,
-                cli_get(args, "event"), out.path ? "; ticket links in " : "",
-                out.path ? out.path : "");
+        fprintf(stderr, "admit import: %lu guest%s imported into %s%s%s\n", result.imported,
+                result.imported == 1 ? "" : "s", cli_get(args, "event"),
+                out.path ? "; ticket links in " : "", out.path ? out.path : "");
     return status;
 }
 

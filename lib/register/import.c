@@ -24,7 +24,9 @@ struct import {
     struct admit_import_result *result;
     size_t column[MAX_COLUMNS]; /* per admit_registration_columns entry: index in the file */
     const struct admit_csv_record *rec;
-    bool stop_db; /* a problem was found: nothing more goes to the database */
+    bool header_bad;    /* a required column is missing: no row goes to the database */
+    unsigned long full; /* guests the database found no seat for */
+    unsigned long first_full_line;
     char event_id[16];
     PGconn *conn;
     struct admit_csv_writer tickets;
@@ -42,12 +44,8 @@ static void problem(struct import *im, unsigned long line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message + n, sizeof message - (size_t)n, fmt, ap);
     va_end(ap);
-    im->stop_db = true;
     im->result->errors++;
-    if (im->result->errors <= ADMIT_IMPORT_MAX_ERRORS)
-        im->opt->error(im->opt->ctx, message);
-    if (im->result->errors == ADMIT_IMPORT_MAX_ERRORS + 1)
-        im->opt->error(im->opt->ctx, "more problems follow: correct these first");
+    im->opt->error(im->opt->ctx, message);
 }
 
 static size_t find_column(const char *name)
@@ -67,21 +65,25 @@ static void read_header(struct import *im, const struct admit_csv_record *rec)
         size_t c = find_column(rec->fields[f]);
         if (c == NO_COLUMN) {
             problem(im, rec->line,
-                    "unknown column \"%s\" (the columns are those of registrations.csv)",
+                    "unknown column \"%s\": rename it to one of the columns of "
+                    "registrations.csv, or remove it",
                     rec->fields[f]);
             continue;
         }
         if (im->column[c] != NO_COLUMN) {
-            problem(im, rec->line, "the column \"%s\" appears twice", rec->fields[f]);
+            problem(im, rec->line, "the column \"%s\" appears twice: keep one of them",
+                    rec->fields[f]);
             continue;
         }
         im->column[c] = f;
     }
     for (size_t i = 0; i < admit_registration_column_count; i++)
         if (admit_registration_columns[i].import == ADMIT_COLUMN_REQUIRED &&
-            im->column[i] == NO_COLUMN)
-            problem(im, rec->line, "the column \"%s\" is missing",
+            im->column[i] == NO_COLUMN) {
+            im->header_bad = true;
+            problem(im, rec->line, "the column \"%s\" is missing: add it to the header",
                     admit_registration_columns[i].name);
+        }
 }
 
 /* The current record's value of a column by name ("" when the file has no such column). */
@@ -121,19 +123,31 @@ static enum admit_rc list_array(const char *cell_text, struct admit_buf *out)
     return rc;
 }
 
-/* Checks one row with the registration form's validators; true when valid. */
-static bool check_row(struct import *im, const struct admit_csv_record *rec, size_t header_count)
+/* Checks one row with the registration form's validators; true when valid. *email_ok: whether
+ * its email is an address (so that the database can still say whether it is taken). */
+static bool check_row(struct import *im, const struct admit_csv_record *rec, size_t header_count,
+                      bool *email_ok)
 {
     struct admit_form_errors errs = {.count = 0};
     unsigned long before = im->result->errors;
+    *email_ok = false;
     if (rec->count != header_count) {
-        problem(im, rec->line, "%zu fields where the header has %zu", rec->count, header_count);
+        problem(im, rec->line,
+                "%zu fields where the header has %zu: give the line the header's columns (a value "
+                "holding a comma or a semicolon needs double quotes around it)",
+                rec->count, header_count);
         return false;
     }
     admit_form_validate(admit_registration_fields, admit_registration_field_count, cell, im, &errs);
+    *email_ok = !im->header_bad;
     for (size_t i = 0; i < errs.count; i++) {
         const char *field = errs.items[i].field;
         const char *value = cell(im, field);
+        size_t c = find_column(field);
+        if (strcmp(field, "email") == 0)
+            *email_ok = false;
+        if (c != NO_COLUMN && im->column[c] == NO_COLUMN)
+            continue; /* the header's problem says it once for every line */
         if (strcmp(field, "country") == 0 && value[0] != '\0')
             problem(im, rec->line, "country \"%s\": use a two-letter code like BE", value);
         else if (strcmp(field, "organisation_type") == 0 && value[0] != '\0')
@@ -146,8 +160,8 @@ static bool check_row(struct import *im, const struct admit_csv_record *rec, siz
     }
     const char *lists = cell(im, "lists");
     if (admit_form_valid_line(lists, 4000) != NULL)
-        problem(im, rec->line, "lists: list names separated by \";\", on one line");
-    return im->result->errors == before;
+        problem(im, rec->line, "lists: write list names separated by \";\", on one line");
+    return im->result->errors == before && !im->header_bad;
 }
 
 static enum admit_rc exec(struct import *im, enum admit_query q, int n, const char *const *params,
@@ -177,10 +191,36 @@ static enum admit_rc exec(struct import *im, enum admit_query q, int n, const ch
     return ADMIT_ERR_DB;
 }
 
+/* Reports line's email when it is taken: by a guest of an earlier line of the file, or by
+ * someone registered for the event already. */
+static enum admit_rc report_taken(struct import *im, unsigned long line)
+{
+    PGresult *res = NULL;
+    const char *email = cell(im, "email");
+    const char *params[2] = {im->event_id, email};
+    enum admit_rc rc = exec(im, ADMIT_Q_IMPORT_TAKEN, 2, params, &res);
+    if (rc != ADMIT_OK)
+        return rc;
+    bool taken = PQntuples(res) == 1;
+    bool in_file = taken && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    if (in_file && !PQgetisnull(res, 0, 1))
+        problem(im, line, "%s is also on line %s: keep one of the two lines", email,
+                PQgetvalue(res, 0, 1));
+    else if (in_file)
+        problem(im, line, "%s appears twice in the file: keep one of the two lines", email);
+    else if (taken)
+        problem(im, line,
+                "%s is already registered for this event: remove the line (the person has a "
+                "ticket; \"resend\" on the event page sends it again)",
+                email);
+    PQclear(res);
+    return ADMIT_OK;
+}
+
 /* Stores one valid row (inside the transaction). */
 static enum admit_rc store_row(struct import *im, unsigned long line)
 {
-    char token[ADMIT_TOKEN_SIZE], nonce[ADMIT_TOKEN_SIZE];
+    char token[ADMIT_TOKEN_SIZE], random[ADMIT_TOKEN_SIZE], nonce[64];
     struct admit_buf lists, url;
     PGresult *res = NULL;
     admit_buf_init(&lists, 16384);
@@ -192,7 +232,9 @@ static enum admit_rc store_row(struct import *im, unsigned long line)
         goto done;
     }
     admit_token_new(token);
-    admit_token_new(nonce);
+    admit_token_new(random);
+    /* The nonce names the line, so that a duplicate further down can say where the first is. */
+    snprintf(nonce, sizeof nonce, "import-line-%lu-%.22s", line, random);
     const char *params[12] = {im->event_id,
                               token,
                               nonce,
@@ -210,15 +252,15 @@ static enum admit_rc store_row(struct import *im, unsigned long line)
         goto done;
     const char *outcome = PQgetvalue(res, 0, 0);
     if (strcmp(outcome, "email_taken") == 0) {
-        problem(im, line, "%s is already registered for this event, or appears twice in the file",
-                cell(im, "email"));
+        rc = report_taken(im, line);
     } else if (strcmp(outcome, "bad_list") == 0) {
-        problem(im, line, "the event has no check-in list named \"%s\"", PQgetvalue(res, 0, 1));
-    } else if (strcmp(outcome, "full") == 0) {
         problem(im, line,
-                "no free seat is left for this guest: the event can take %lu of the guests in "
-                "the file; raise the capacity first (nothing was imported)",
-                im->result->imported);
+                "the event has no check-in list named \"%s\": correct the name (lists are "
+                "separated by \";\"), or leave lists empty for every list",
+                PQgetvalue(res, 0, 1));
+    } else if (strcmp(outcome, "full") == 0) {
+        if (im->full++ == 0)
+            im->first_full_line = line; /* said once, at the end: how many do not fit */
     } else {
         im->result->imported++;
         rc = admit_buf_printf(&url, "%s/tickets/%s", im->opt->base_url ? im->opt->base_url : "",
@@ -272,9 +314,13 @@ static enum admit_rc read_rows(struct import *im, struct admit_csv_reader *reade
         if (rc == ADMIT_ERR_IO)
             return rc;
         if (rc != ADMIT_OK) {
-            im->stop_db = true;
+            /* The reader cannot find the next record after malformed CSV: say so. */
+            char message[ADMIT_ERROR_MESSAGE_SIZE + 100];
+            snprintf(message, sizeof message,
+                     "%s (the lines after it could not be read: correct it and import again)",
+                     admit_csv_reader_error(reader)->message);
             out->errors++;
-            options->error(options->ctx, admit_csv_reader_error(reader)->message);
+            options->error(options->ctx, message);
             break;
         }
         im->rec = &rec;
@@ -284,21 +330,26 @@ static enum admit_rc read_rows(struct import *im, struct admit_csv_reader *reade
             continue;
         }
         out->rows++;
-        if (check_row(im, &rec, header_count) && !im->stop_db) {
+        bool email_ok = false;
+        if (check_row(im, &rec, header_count, &email_ok))
             rc = store_row(im, rec.line);
-            if (rc != ADMIT_OK)
-                return rc;
-        }
+        else if (email_ok)
+            rc = report_taken(im, rec.line); /* the row's other problems do not hide this one */
+        if (rc != ADMIT_OK)
+            return rc;
         if (options->progress != NULL && out->rows % 256 == 0)
             options->progress(options->ctx, ftell(in), total, out->rows);
     }
-    if (header_count == 0) {
-        out->errors++;
-        options->error(options->ctx, "line 1: the file is empty (expected a header row)");
-    } else if (out->rows == 0 && out->errors == 0) {
-        out->errors++;
-        options->error(options->ctx, "the file has a header but no guests");
-    }
+    if (header_count == 0)
+        problem(im, 1, "the file is empty: start it with the header row of registrations.csv");
+    else if (out->rows == 0 && out->errors == 0)
+        problem(im, 2, "the file has a header but no guests: add one line per guest");
+    if (im->full > 0)
+        problem(im, im->first_full_line,
+                "no free seat is left for this guest%s: the event has %lu free seat%s for %lu "
+                "guests; raise the capacity by %lu first, or import fewer guests",
+                im->full > 1 ? " and the others after it" : "", out->imported,
+                out->imported == 1 ? "" : "s", out->imported + im->full, im->full);
     return ADMIT_OK;
 }
 

@@ -19,10 +19,17 @@ from test_export import TRICKY, add_tricky, parse, stored_registrations
 HEADER = "given_name,family_name,email,organisation,organisation_type,country,lists"
 
 
-def run_import(dsn, slug, path, *extra, stderr=subprocess.PIPE):
+PUBLIC_URL = "https://tickets.example.org"
+
+
+def run_import(dsn, slug, path, *extra, stderr=subprocess.PIPE, env=None):
+    """admit import; --public-url PUBLIC_URL unless extra or env gives one."""
+    env = dict(os.environ if env is None else env)
+    if "--public-url" not in extra and "ADMIT_PUBLIC_URL" not in env:
+        extra = ("--public-url", PUBLIC_URL) + tuple(extra)
     return subprocess.run([harness.ADMIT_BIN, "import", "--db", dsn, "--event", slug, path]
                           + list(extra), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=stderr, timeout=300)
+                          stderr=stderr, timeout=300, env=env)
 
 
 def refused_import(test, slug, rows):
@@ -87,16 +94,18 @@ class Import(ServerTestCase):
             self.assertEqual(server.get("/tickets/" + token).status, 200)
             self.assertEqual(self.db.sql("SELECT email FROM registrations WHERE token = '%s'"
                                          % token).strip(), email)
-        # The Excel flavour imports just as well (BOM, ';' detected), to stdout this time.
+        # The Excel flavour imports just as well (BOM, ';' detected), to stdout this time, the
+        # public URL read from where admitd reads it too (ADMIT_PUBLIC_URL).
         excel = os.path.join(self.work, "excel.csv")
         harness.run_admit("export", "--db", self.db.dsn, "--event", source.slug, "--what",
                           "registrations", "--excel", "-o", excel)
         third = create_event(self.db.dsn, capacity=100)
-        done = run_import(self.db.dsn, third.slug, excel)
+        env = dict(os.environ, ADMIT_PUBLIC_URL="http://10.0.0.2:8080/")
+        done = run_import(self.db.dsn, third.slug, excel, env=env)
         self.assertEqual(done.returncode, 0, done.stderr)
         out = list(csv.reader(io.StringIO(done.stdout.decode(), newline="")))
         self.assertEqual(len(out), 2 + len(TRICKY))
-        self.assertTrue(out[1][3].startswith("/tickets/"))
+        self.assertTrue(out[1][3].startswith("http://10.0.0.2:8080/tickets/"), out[1])
 
     def test_every_problem_with_its_line_and_nothing_stored(self):
         path = self.write("guests.csv",
@@ -132,9 +141,9 @@ class Import(ServerTestCase):
              "line 2: the event has no check-in list named \"Nowhere\""),
             ("Ada,Lovelace,ada@example.org,E,research,BE,\r\n"
              "Ada,Again,ADA@example.org,E,research,BE,\r\n",
-             "line 3: ADA@example.org is already registered for this event, or appears twice"),
+             "line 3: ADA@example.org is also on line 2: keep one of the two lines"),
             ("Tom,Taken,taken@example.org,E,research,BE,\r\n",
-             "line 2: taken@example.org is already registered"),
+             "line 2: taken@example.org is already registered for this event: remove the line"),
         ]
         for rows, message in cases:
             done = run_import(self.db.dsn, self.event.slug, self.write("g.csv", HEADER + "\r\n"
@@ -142,6 +151,76 @@ class Import(ServerTestCase):
             self.assertEqual(done.returncode, 1, rows)
             self.assertIn(message, done.stderr.decode())
             self.assertEqual(self.count(), before)
+
+    def test_every_kind_of_problem_in_one_pass(self):
+        # Problems of every kind on several lines, the database's among them (an email taken by a
+        # registration or by an earlier line, an unknown list, seats), reported together after
+        # one run, each with its line and what to do; nothing imported.
+        small = create_event(self.db.dsn, capacity=3)
+        server = self.start_admitd()
+        register(server, small.slug, email="taken@example.org")
+        path = self.write("all.csv",
+                          HEADER + ",shoe_size\r\n"
+                          "Ada,Lovelace,ada@example.org,E,research,BE,,42\r\n"        # 2 ok
+                          "Bob,Builder,not-an-email,Bob Ltd,industry,DE,,42\r\n"      # 3
+                          "Cy,Young,ADA@example.org,Uni,research,BE,,42\r\n"          # 4
+                          "Tom,Taken,taken@example.org,Uni,research,BE,,42\r\n"       # 5
+                          "Di,Lee,di@example.org,Uni,research,FR,Nowhere,42\r\n"      # 6
+                          "Ed,Ok,ed@example.org,Uni,research,FR,,42\r\n"              # 7 ok
+                          "Fi,Late,fi@example.org,Uni,research,FR,,42\r\n"            # 8 full
+                          "Gus,Later,gus@example.org,Uni,research,FR,,42\r\n"         # 9 full
+                          "Hal,Short,hal@example.org\r\n"                             # 10
+                          "Ida,Bad,ed@example.org,Uni,uni,Belgium,,42\r\n")           # 11
+        done = run_import(self.db.dsn, small.slug, path)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        err = done.stderr.decode()
+        expected = [
+            "line 1: unknown column \"shoe_size\": rename it to one of the columns of "
+            "registrations.csv, or remove it",
+            "line 3: email: Enter an email address like name@example.org",
+            "line 4: ADA@example.org is also on line 2: keep one of the two lines",
+            "line 5: taken@example.org is already registered for this event: remove the line",
+            "line 6: the event has no check-in list named \"Nowhere\": correct the name",
+            "line 8: no free seat is left for this guest and the others after it: the event has "
+            "2 free seats for 4 guests; raise the capacity by 2 first, or import fewer guests",
+            "line 10: 3 fields where the header has 8: give the line the header's columns",
+            "line 11: organisation_type \"uni\": use research, industry",
+            "line 11: country \"Belgium\": use a two-letter code like BE",
+            "line 11: ed@example.org is also on line 7: keep one of the two lines",
+            "10 problems in %s: nothing was imported; correct them and import the whole file "
+            "again" % path,
+        ]
+        for message in expected:
+            self.assertIn("admit import: " + message, err)
+        self.assertEqual(len(err.strip().splitlines()), len(expected), err)
+        self.assertEqual(done.stdout, b"")
+        self.assertEqual(harness.seat_counts(self.db, small.id), (1, 0, 0, 2, 3))
+        self.assertEqual(self.count(), 1)
+        # A missing column is said once, not on every line; the lines' other problems still are.
+        path = self.write("nocountry.csv",
+                          "given_name,family_name,email,organisation,organisation_type\r\n"
+                          "A,B,a@example.org,O,other\r\n"
+                          "C,D,nope,O,other\r\n")
+        done = run_import(self.db.dsn, small.slug, path)
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stderr.decode().strip().splitlines(), [
+            "admit import: line 1: the column \"country\" is missing: add it to the header",
+            "admit import: line 3: email: Enter an email address like name@example.org",
+            "admit import: 2 problems in %s: nothing was imported; correct them and import the "
+            "whole file again" % path])
+        self.assertEqual(self.count(), 1)
+
+    def test_public_url_is_required(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_PUBLIC_URL")}
+        path = self.write("one.csv", HEADER + "\r\nA,B,a@example.org,O,other,BE,\r\n")
+        done = subprocess.run([harness.ADMIT_BIN, "import", "--db", self.db.dsn, "--event",
+                               self.event.slug, path], capture_output=True, env=env, timeout=60)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn(b"--public-url is required (or set ADMIT_PUBLIC_URL)", done.stderr)
+        done = run_import(self.db.dsn, self.event.slug, path, "--public-url", "tickets.example")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn(b"expected http://HOST or https://HOST", done.stderr)
+        self.assertEqual(self.count(), 0)
 
     def test_header_and_file_problems(self):
         cases = [
@@ -177,8 +256,9 @@ class Import(ServerTestCase):
         done = run_import(self.db.dsn, small.slug, self.write("g.csv", HEADER + "\r\n" + rows),
                           "-o", links)
         self.assertEqual(done.returncode, 1)
-        self.assertIn(b"line 4: no free seat is left for this guest: the event can take 2 of"
-                      b" the guests in the file; raise the capacity first", done.stderr)
+        self.assertIn(b"line 4: no free seat is left for this guest: the event has 2 free seats"
+                      b" for 3 guests; raise the capacity by 1 first", done.stderr)
+        self.assertIn(b"1 problem in ", done.stderr)
         self.assertEqual(harness.seat_counts(self.db, small.id), (1, 0, 0, 2, 3))
         self.assertFalse(os.path.exists(links))
         self.assertFalse(os.path.exists(links + ".partial"))
@@ -186,7 +266,13 @@ class Import(ServerTestCase):
         done = run_import(self.db.dsn, small.slug,
                           self.write("g2.csv", HEADER + "\r\n" + rows.split("\r\n", 1)[1]))
         self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn(b"2 guests imported", done.stderr)
         self.assertEqual(harness.seat_counts(self.db, small.id), (3, 0, 0, 0, 3))
+        one = create_event(self.db.dsn, capacity=3)
+        done = run_import(self.db.dsn, one.slug,
+                          self.write("g3.csv", HEADER + "\r\n" + rows.split("\r\n", 1)[0]))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn(b"admit import: 1 guest imported into", done.stderr)
 
     def test_empty_lists_means_every_list_and_progress_on_a_terminal(self):
         big = create_event(self.db.dsn, capacity=1000)

@@ -2,14 +2,16 @@
  * (admit_registration_columns in admit/export.h; export-only columns such as id and status are
  * ignored, so an exported file can be edited and imported into another event).
  *
- * Every row is validated with the registration form's validators (admit_registration_fields);
- * every problem is reported with its line number, as many as there are (up to
- * ADMIT_IMPORT_MAX_ERRORS). The import is all or nothing: one transaction, committed only when
- * every row is valid, no email is taken and every guest got a seat; otherwise nothing at all is
- * stored. A file with more guests than free seats is refused whole ("raise the capacity
- * first"). Each imported guest is a confirmed registration (source "import") with its own
- * access token; after the commit the list of ticket links is written out as CSV (email,
- * given_name, family_name, ticket_url) so the organiser can send them.
+ * Every row is validated with the registration form's validators (admit_registration_fields)
+ * and, inside the import's transaction, by the database (emails taken by someone registered or
+ * by an earlier line, unknown check-in lists, free seats), whatever problems earlier lines had:
+ * every problem of the file is reported in one pass, each with its line number and what to do.
+ * The import is all or nothing: one transaction, committed only when every row is valid, no
+ * email is taken and every guest got a seat; otherwise nothing at all is stored. A file with
+ * more guests than free seats is refused whole, said once ("raise the capacity by N first"). Each
+ * imported guest is a confirmed registration (source "import") with its own access token; after the
+ * commit the list of ticket links is written out as CSV (email, given_name, family_name,
+ * ticket_url) so the organiser can send them.
  *
  * The file is read once, front to back (standard input works), in constant memory: the ticket
  * links wait in a temporary file until the commit. */
@@ -21,8 +23,6 @@
 #include "admit/core/db.h"
 #include "admit/core/rc.h"
 
-#define ADMIT_IMPORT_MAX_ERRORS 50
-
 struct admit_import_options {
     /* Called now and then with the bytes read so far, the file's size (0 when unknown, e.g. a
      * pipe) and the rows read; may be NULL. */
@@ -31,7 +31,8 @@ struct admit_import_options {
      * address like name@example.org". Required. */
     void (*error)(void *ctx, const char *message);
     void *ctx;
-    /* Prefix of the ticket links: "https://tickets.example.org" or "" for "/tickets/TOKEN". */
+    /* Prefix of the ticket links: "https://tickets.example.org" (no trailing slash; admit import
+     * requires it, so that the links work wherever they are sent), or "" for "/tickets/TOKEN". */
     const char *base_url;
     /* Where the ticket links go after the commit (CSV, RFC 4180); may be NULL. */
     FILE *tickets;
