@@ -14,6 +14,7 @@
 #include "admit/core/country.h"
 #include "admit/register/page.h"
 #include "admit/register/registration.h"
+#include "admit/register/resend.h"
 #include "admit/core/splice.h"
 #include "page_cache.h"
 #include "pages.h"
@@ -231,15 +232,34 @@ static void event_page(struct http_request *req)
     page_cache_release(cached);
 }
 
-/* The page for an outcome that is not a registration: closed, not open yet, full, email taken. */
+/* The page for an outcome that is not a registration: closed, not open yet, full. */
 static void problem(struct http_request *req, unsigned status, json_t *event, const char *kind)
 {
-    json_t *context = json_pack(
-        "{s:s, s:i, s:O, s:s, s:b, s:b, s:b, s:b, s:s}", "title", "Registration", "status",
-        (int)status, "event", event, "problem", kind, "is_closed", !strcmp(kind, "closed"),
-        "is_not_open", !strcmp(kind, "not_open"), "is_full", !strcmp(kind, "full"),
-        "is_email_taken", !strcmp(kind, "email_taken"), "resend_url", "/tickets/resend");
+    json_t *context = json_pack("{s:s, s:i, s:O, s:s, s:b, s:b, s:b}", "title", "Registration",
+                                "status", (int)status, "event", event, "problem", kind, "is_closed",
+                                !strcmp(kind, "closed"), "is_not_open", !strcmp(kind, "not_open"),
+                                "is_full", !strcmp(kind, "full"));
     http_render(req, status, "registration_problem.html", context);
+}
+
+/* The address already holds a registration for the event: its owner is emailed the links to
+ * their tickets (the resend form's message, under its limits), and the answer is the resend
+ * form's: "check your email", which neither confirms nor denies that the address is registered
+ * (README, "Registering: what is guaranteed"). */
+static void email_taken(struct http_request *req, json_t *event, const char *email)
+{
+    enum admit_resend_outcome outcome;
+    enum admit_rc rc =
+        admit_resend_request(http_db(req), email, http_client(req), ADMIT_RESEND_PER_ADDRESS,
+                             ADMIT_RESEND_PER_CLIENT, &outcome);
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    json_t *context = json_pack("{s:s, s:b, s:s, s:O}", "title", "Check your email", "sent", 1,
+                                "email", email, "registering", event);
+    http_no_store(req);
+    http_render(req, 200, "resend.html", context);
 }
 
 static void register_attendee(struct http_request *req)
@@ -280,7 +300,7 @@ static void register_attendee(struct http_request *req)
     }
     switch (result.outcome) {
     case ADMIT_REG_EMAIL_TAKEN:
-        problem(req, 409, event, "email_taken");
+        email_taken(req, event, in.email);
         break;
     case ADMIT_REG_FULL:
         problem(req, 409, event, "full");

@@ -8,10 +8,6 @@
 #include "router.h"
 
 #define RESEND_FORM "resend"
-/* Requests honoured per hour: per address (each may send one message), and per client address
- * (behind a reverse proxy every client shares the proxy's address: keep this generous). */
-#define RESEND_PER_ADDRESS 3
-#define RESEND_PER_CLIENT  60
 
 /* The page: the form (sent false), or the answer to it (sent true). */
 static void render(struct http_request *req, unsigned status, int sent, const char *email,
@@ -42,8 +38,9 @@ static void resend(struct http_request *req)
         render(req, 422, 0, email, err.message);
         goto done;
     }
-    enum admit_rc rc = admit_resend_request(http_db(req), email, http_client(req),
-                                            RESEND_PER_ADDRESS, RESEND_PER_CLIENT, &outcome);
+    enum admit_rc rc =
+        admit_resend_request(http_db(req), email, http_client(req), ADMIT_RESEND_PER_ADDRESS,
+                             ADMIT_RESEND_PER_CLIENT, &outcome);
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         goto done;

@@ -11,11 +11,15 @@
 
 #define CANCEL_FORM "cancel"
 
+/* The error page, with the way to get a ticket's link again. */
 static void no_ticket(struct http_request *req)
 {
-    http_respond_error(req, 404, "Ticket not found",
-                       "This ticket link is not valid. Check that you copied the whole link from "
-                       "your confirmation.");
+    json_t *context =
+        json_pack("{s:i, s:s, s:s, s:s}", "status", 404, "title", "Ticket not found", "message",
+                  "This ticket link is not valid. Check that you copied the whole link from your "
+                  "confirmation email.",
+                  "resend_url", "/tickets/resend");
+    http_render(req, 404, "error.html", context);
 }
 
 /* Loads the ticket page of the token in the path (admit_ticket_page_load: with its QR code when

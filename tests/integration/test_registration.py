@@ -11,6 +11,7 @@ bugs found on the way, each with the test that shows it, are test_registration_b
 """
 
 import datetime
+import re
 import threading
 
 import harness
@@ -432,19 +433,48 @@ class Duplicates(RegistrationCase):
         self.assertEqual(notes.count("created"), 5)
         self.assertEqual(notes.count("duplicate"), 20)
 
+    def resend_mails(self):
+        return int(self.db.sql("SELECT count(*) FROM mail_outbox WHERE kind = 'resend'").strip())
+
     def test_same_email_new_form(self):
+        # An address already registered: no second registration, and the page does not say the
+        # address is registered; it answers as the resend form does ("check your email"), and
+        # the address's owner is emailed the links to their tickets (the resend message, under
+        # its limits: 3 an hour per address).
         browser, fields, response = register(self.server, self.event.slug)
         token = ticket_token(response)
-        for email in [fields["email"], fields["email"].upper(), " %s " % fields["email"]]:
+        resend = Browser(self.server)
+        page = resend.get("/tickets/resend")
+        unknown = resend.post("/tickets/resend", {
+            "csrf_token": harness.hidden_field(page.text, "csrf_token"),
+            "email": "nobody-%s" % fields["email"]})
+        self.assertEqual(unknown.status, 200)
+        for n, email in enumerate([fields["email"], fields["email"].upper(),
+                                   " %s " % fields["email"], fields["email"]]):
             before = self.stored()
             _, _, again = register(self.server, self.event.slug, email=email,
                                    given_name="Someone", family_name="Else")
-            self.assertEqual(again.status, 409, email)
+            self.assertEqual(again.status, 200, email)
             self.assertSecurityHeaders(again)
-            self.assertIn("This email address is already registered", again.text)
-            self.assertIn("We have not created a second registration", again.text)
+            self.assertEqual(again.header("Cache-Control"), "no-store")
+            self.assertIn("<h1 class=\"page-title\">Check your email</h1>", again.text)
+            self.assertIn("If this address is registered, we have sent its ticket links",
+                          again.text)
+            self.assertIn("Each email address registers once for", again.text)
+            self.assertNotIn("already registered", again.text)
+            self.assertNotIn(token, again.text)
             self.assertIn('href="/events/%s"' % self.event.slug, again.text)
+            self.assertIn('href="/tickets/resend"', again.text)
+            # The resend form's answer for an address nobody registered has the same notice.
+            notice = re.search(r'<div class="notice notice-success".*?</div>', unknown.text,
+                               re.S).group(0)
+            self.assertIn(notice.replace("nobody-" + fields["email"], email.strip()), again.text)
             self.assertEqual(self.stored(), before)
+            # Queued for the registered address, three times in the hour, then throttled.
+            self.assertEqual(self.resend_mails(), min(n + 1, 3))
+        recipients = self.db.sql("SELECT DISTINCT recipient FROM mail_outbox WHERE kind = "
+                                 "'resend'").split()
+        self.assertEqual(recipients, [fields["email"]])
         # Another event is another matter.
         other = create_event(self.db.dsn)
         ticket_token(register(self.server, other.slug, email=fields["email"])[2])
@@ -461,7 +491,8 @@ class Duplicates(RegistrationCase):
         self.assertEqual(rows, ["cancelled", "confirmed"])
         # And the live one blocks the address again.
         _, _, third = register(self.server, self.event.slug, email=fields["email"])
-        self.assertEqual(third.status, 409)
+        self.assertEqual(third.status, 200)
+        self.assertIn("Check your email", third.text)
 
     def test_same_email_concurrently(self):
         email = attendee_fields()["email"]
@@ -476,7 +507,7 @@ class Duplicates(RegistrationCase):
             return self.post(*item)
 
         statuses = sorted(r.status for r in harness.run_threads(submit, forms, len(forms)))
-        self.assertEqual(statuses, [303] + [409] * 5)
+        self.assertEqual(statuses, [200] * 5 + [303])
         self.assertEqual(self.stored(), (1, 1))
 
 

@@ -83,6 +83,47 @@ class Resend(ServerTestCase):
         for line in raws[2].split(b"\r\n"):
             self.assertLessEqual(len(line), 78)
 
+    def test_linked_from_home_event_and_ticket_not_found(self):
+        server = self.start_admitd()
+        event = create_event(self.db.dsn)
+        link = '<a href="/tickets/resend">Get your ticket link again by email</a>'
+        for path in ["/", "/events/" + event.slug]:
+            page = Browser(server).get(path)
+            self.assertEqual(page.status, 200, path)
+            self.assertIn(link, page.text, path)
+        missing = Browser(server).get("/tickets/" + "A" * 22)
+        self.assertEqual(missing.status, 404)
+        self.assertIn("Ticket not found", missing.text)
+        self.assertIn('href="/tickets/resend">Get your ticket link again by email</a>',
+                      missing.text)
+        self.assertSecurityHeaders(missing)
+        # The link leads to the form.
+        self.assertEqual(Browser(server).get("/tickets/resend").status, 200)
+
+    def test_registering_again_emails_the_ticket_link(self):
+        # The registration form with an address already registered: the page says to check the
+        # email, and the address's owner gets the link to the ticket they have.
+        server = self.start_admitd()
+        sink = SmtpSink()
+        self.addCleanup(sink.stop)
+        event = create_event(self.db.dsn, name="Again Conference")
+        token = ticket_token(register(server, event.slug, email="twice@example.org")[2])
+        again = register(server, event.slug, email="Twice@example.org", given_name="Mallory")[2]
+        self.assertEqual(again.status, 200)
+        self.assertIn("Check your email", again.text)
+        self.assertNotIn(token, again.text)
+        self.deliver(server, sink)
+        raws = sink.wait_for(2)
+        self.assertEqual(len(raws), 2)  # the confirmation, then the links
+        message = email.message_from_bytes(raws[1], policy=email.policy.default)
+        self.assertEqual(message["Subject"], "Your ticket links")
+        self.assertEqual(message["To"].addresses[0].addr_spec, "twice@example.org")
+        text = message.get_body(("plain",)).get_content()
+        self.assertIn("tried to register this address again", text)
+        self.assertIn("%s/tickets/%s" % (server.url, token), text)
+        self.assertIn("Again Conference", text)
+        self.assertNotIn("Mallory", text)
+
     def test_throttled_answers_the_same(self):
         server = self.start_admitd()
         sink = SmtpSink()

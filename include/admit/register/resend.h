@@ -7,6 +7,13 @@
 #include "admit/core/rc.h"
 #include "admit/register/form.h"
 
+/* Requests honoured per hour: per address (each may send one message), and per client address
+ * (behind a reverse proxy every client shares the proxy's address: keep this generous). The
+ * resend form and the registration form's answer to an address already registered draw on the
+ * same allowance. */
+#define ADMIT_RESEND_PER_ADDRESS 3
+#define ADMIT_RESEND_PER_CLIENT  60
+
 /* Longest address the form takes, in characters. */
 #define ADMIT_RESEND_EMAIL_MAX 254
 
