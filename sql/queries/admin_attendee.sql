@@ -1,5 +1,5 @@
 -- One attendee as the organisers see them, as JSON: the registration, the ticket (access token,
--- reissue counter), every list of the event with whether they are on it and when and where
+-- reissue counter), the actions refused in its state, every list of the event with whether they are on it and when and where
 -- they were first admitted, and every scan of their ticket. $1 admin id, $2 slug,
 -- $3 registration id.
 SELECT json_build_object(
@@ -8,6 +8,12 @@ SELECT json_build_object(
     'email', r.email, 'organisation', r.organisation, 'organisation_type', r.organisation_type,
     'country', r.country, 'dietary', r.dietary, 'accessibility', r.accessibility,
     'source', r.source, 'token', r.token, 'reissue', r.reissue,
+    -- Why each action makes no sense now (NULL: offered).
+    'refusals', json_build_object(
+        'cancel', admit_admin_action_refusal('cancel', r.status),
+        'reissue', admit_admin_action_refusal('reissue', r.status),
+        'promote', admit_admin_action_refusal('promote', r.status),
+        'checkin', admit_admin_action_refusal('checkin', r.status)),
     'registered', to_char(r.created_at AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY, HH24:MI'),
     'cancelled_at', to_char(r.cancelled_at AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY, HH24:MI'),
     'waitlist_position', CASE WHEN r.status = 'waitlisted' THEN

@@ -112,7 +112,11 @@ try {
   await page.getByText('1 matching registrations').waitFor();
   await page.getByRole('link', { name: 'Hopper, Grace' }).click();
   await page.getByRole('heading', { name: /Grace Hopper/ }).waitFor();
-  await page.getByRole('button', { name: 'Check in on Day 1' }).click();
+  await page.getByRole('button', { name: 'Check in… on Day 1' }).click();
+  // The confirmation page says what will happen; the organiser confirms.
+  await page.getByRole('heading', { name: 'Check in Grace Hopper on Day 1?' }).waitFor();
+  await shot(page, 'confirm.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Yes, check them in' }).click();
   await page.getByText('Checked in.', { exact: true }).waitFor();
   const row = page.getByRole('row', { name: /Day 1/ }).first();
   expect((await row.innerText()).includes('✓'), 'the Day 1 row does not show the check-in');
@@ -130,7 +134,8 @@ try {
   const other = await context.newPage();
   await other.goto(`${base}/admin/events/${slug}/attendees?q=lovelace`);
   await other.getByRole('link', { name: 'Lovelace, Ada' }).click();
-  await other.getByRole('button', { name: 'Check in on Day 1' }).click();
+  await other.getByRole('button', { name: 'Check in… on Day 1' }).click();
+  await other.getByRole('button', { name: 'Yes, check them in' }).click();
   await other.getByText('Checked in.', { exact: true }).waitFor();
   await other.close();
 
