@@ -113,7 +113,8 @@ static enum admit_admin_outcome refusal(json_t *attendee, enum admit_admin_actio
                                         json_t *list)
 {
     const char *name = admit_admin_action_name(kind);
-    const char *why = json_string_value(json_object_get(json_object_get(attendee, "refusals"), name));
+    const char *why =
+        json_string_value(json_object_get(json_object_get(attendee, "refusals"), name));
     if (why != NULL)
         return admit_admin_outcome_of(why, kind);
     if (kind == ADMIT_ADMIN_CHECKIN && json_is_true(json_object_get(list, "admitted")))
@@ -160,8 +161,8 @@ static void confirm(struct http_request *req, enum admit_admin_action_kind kind)
     json_t *event = json_incref(json_object_get(attendee, "event"));
     json_t *context = json_pack(
         "{s:s, s:o, s:o, s:s, s:s, s:O?, s:b, s:b, s:b, s:b, s:b}", "title", "Confirm", "attendee",
-        attendee, "event", event, "key", key, "action", admit_admin_action_name(kind), "list",
-        list, "force", list != NULL && !json_is_true(json_object_get(list, "on_list")), "cancel",
+        attendee, "event", event, "key", key, "action", admit_admin_action_name(kind), "list", list,
+        "force", list != NULL && !json_is_true(json_object_get(list, "on_list")), "cancel",
         kind == ADMIT_ADMIN_CANCEL, "reissue", kind == ADMIT_ADMIN_REISSUE, "promote",
         kind == ADMIT_ADMIN_PROMOTE, "checkin", kind == ADMIT_ADMIN_CHECKIN);
     admin_render(req, 200, "admin/confirm.html", context, &admin, "attendees");

@@ -109,3 +109,14 @@ BEGIN
     outcome := v_outcome;
     promoted_id := v_promoted;
 END $$;
+
+-- One scan as the organisers' pages show it (the attendee's scans, the door review); p_device:
+-- the device's name (NULL: by hand), p_time_zone: the event's.
+CREATE FUNCTION admit_admin_scan_json(s scans, p_device text, p_time_zone text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', s.id,
+        'time', to_char(s.scanned_at AT TIME ZONE p_time_zone, 'FMDD FMMonth, HH24:MI:SS'),
+        'gate', s.gate, 'device', p_device, 'direction', s.direction, 'offline', s.offline,
+        'flagged', s.flagged, 'verdict', s.verdict, 'reason', s.reason, 'source', s.source)
+$$;
