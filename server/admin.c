@@ -356,6 +356,7 @@ const struct http_route admin_routes[] = {
     {HTTP_GET, "/admin/events/:slug/report", admin_report_page, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/report.csv", admin_report_csv, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/flagged", admin_flagged_page, HTTP_ROUTE_DB},
+    {HTTP_POST, "/admin/events/:slug/flagged/:scan/review", admin_flagged_review, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/registrations.csv", admin_export_registrations, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/attendance.csv", admin_export_attendance, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/scans.csv", admin_export_scans, HTTP_ROUTE_DB},

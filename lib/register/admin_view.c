@@ -43,7 +43,6 @@ enum admit_rc admit_admin_view_event(struct admit_db *db, int admin_id, const ch
         [ADMIT_ADMIN_VIEW_OVERVIEW] = ADMIT_Q_ADMIN_EVENT,
         [ADMIT_ADMIN_VIEW_FORM] = ADMIT_Q_ADMIN_EVENT_FORM,
         [ADMIT_ADMIN_VIEW_LIVE] = ADMIT_Q_ADMIN_LIVE,
-        [ADMIT_ADMIN_VIEW_FLAGGED] = ADMIT_Q_ADMIN_FLAGGED,
     };
     char id[16];
     snprintf(id, sizeof id, "%d", admin_id);

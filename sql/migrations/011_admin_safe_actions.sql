@@ -120,3 +120,33 @@ LANGUAGE sql STABLE AS $$
         'gate', s.gate, 'device', p_device, 'direction', s.direction, 'offline', s.offline,
         'flagged', s.flagged, 'verdict', s.verdict, 'reason', s.reason, 'source', s.source)
 $$;
+
+-- Door review: an organiser marks a flagged scan (an entry a door let through offline that the
+-- server refuses, an entry displaced by an earlier offline one, a forced check-in) reviewed,
+-- with a note. One review per scan; reviewer keeps the admin's email as it was, so that the
+-- record still says who after the admin is removed.
+CREATE TABLE scan_reviews (
+    scan_id bigint PRIMARY KEY REFERENCES scans ON DELETE CASCADE,
+    admin_id integer REFERENCES admins ON DELETE SET NULL,
+    reviewer text NOT NULL,
+    note text NOT NULL CHECK (length(note) BETWEEN 1 AND 1000),
+    reviewed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Marks the flagged scan p_scan_id of the event p_slug reviewed by p_admin_id with p_note.
+-- Returns 'reviewed', 'already_reviewed' (the first review stands: a form sent twice records
+-- one) or 'not_found' (no such flagged scan in an event this admin may see).
+CREATE FUNCTION admit_admin_scan_review(p_admin_id integer, p_slug text, p_scan_id bigint,
+                                        p_note text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM scans s JOIN events e ON e.id = s.event_id
+    WHERE s.id = p_scan_id AND s.flagged AND e.slug = p_slug AND admit_admin_may(p_admin_id, e.id);
+    IF NOT FOUND THEN
+        RETURN 'not_found';
+    END IF;
+    INSERT INTO scan_reviews (scan_id, admin_id, reviewer, note)
+    SELECT p_scan_id, a.id, a.email, p_note FROM admins a WHERE a.id = p_admin_id
+    ON CONFLICT (scan_id) DO NOTHING;
+    RETURN CASE WHEN FOUND THEN 'reviewed' ELSE 'already_reviewed' END;
+END $$;

@@ -82,5 +82,150 @@ class AttendeePage(DoorCase):
         self.assertNotIn('class="scan-list"', page.text)
 
 
+class DoorReview(DoorCase):
+
+    def setUp(self):
+        super().setUp()
+        register(self.server, self.event.slug, lists=[self.day1], given_name="Alan",
+                 family_name="Turing", email="alan@example.org", organisation="Bletchley")
+        self.alan = registration_id(self.db, "alan@example.org")
+        self.review = "/admin/events/%s/flagged" % self.event.slug
+        # Gate A lets Grace in online at 10:00 (Brussels time); Gate B, offline, had let her in
+        # at 09:58: the earlier entry counts and Gate A's is flagged.
+        self.assertEqual(self.scan(self.gate_a, "Day 1", "2030-05-01T08:00:00Z",
+                                   gate="North door")["verdict"], "valid")
+        self.assertEqual(self.scan(self.gate_b, "Day 1", "2030-05-01T07:58:00Z", offline=True,
+                                   door_verdict="valid", gate="South door")["verdict"], "valid")
+        # Gate B, still offline, lets her in again at 11:00: a duplicate, flagged.
+        r = self.scan(self.gate_b, "Day 1", "2030-05-01T09:00:00Z", offline=True,
+                      door_verdict="valid", gate="South door")
+        self.assertEqual((r["verdict"], r["flagged"]), ("already_checked_in", True))
+        # Alan cancelled, but Gate B (offline) let his ticket through at 12:00.
+        self.db.sql("SELECT admit_cancel(token) FROM registrations WHERE id = %d" % self.alan)
+        payload = self.signer.ticket(self.event.id, self.alan, 0)
+        r, answer = api_call(self.server, "POST", CHECKINS, self.gate_b,
+                             {"payload": payload, "list": "Day 1", "nonce": new_nonce(),
+                              "scanned_at": "2030-05-01T10:00:00Z", "offline": True,
+                              "door_verdict": "valid", "gate": "South door"})
+        self.assertEqual((answer["verdict"], answer["flagged"]), ("revoked", True))
+        self.scans = dict(
+            (row.split("|")[1] + "|" + row.split("|")[2], int(row.split("|")[0]))
+            for row in self.db.sql("SELECT id, registration_id, to_char(scanned_at AT TIME ZONE "
+                                   "'UTC', 'HH24:MI') FROM scans WHERE flagged").split())
+
+    def case(self, page, scan_id):
+        node = parse_html(page.text).by_id("case-%d" % scan_id)
+        self.assertIsNotNone(node, "case %d not on the page" % scan_id)
+        return node
+
+    def test_each_case_explained_and_shown_as_the_door_showed_it(self):
+        page = self.browser.get(self.review)
+        self.assertEqual(page.status, 200)
+        self.assertIn("All cases (3)", page.text)
+        self.assertIn("Open cases only (3)", page.text)
+        displaced = self.case(page, self.scans["%d|08:00" % self.grace])
+        self.assertIn("North door (device Gate A) let Grace Hopper in on Day 1 at 1 May, "
+                      "10:00:00, but the ticket had already been used on this list: the entry "
+                      "that counts is the one at South door (device Gate B) at 1 May, 09:58:00, "
+                      "scanned while offline.", displaced.text())
+        duplicate = self.case(page, self.scans["%d|09:00" % self.grace])
+        self.assertIn("South door (device Gate B) let Grace Hopper in on Day 1 at 1 May, "
+                      "11:00:00 while offline, but the ticket had already been used on this list:"
+                      " the entry that counts is the one at South door (device Gate B) at 1 May,"
+                      " 09:58:00, scanned while offline.", duplicate.text())
+        door = duplicate.find("div", **{"class": "door-screen"}).text()
+        self.assertIn("What the door showed ✓ Admitted Grace Hopper, Navy", door)
+        self.assertIn("Day 1 · entry · South door · Gate B · 1 May, 11:00:00 · offline", door)
+        self.assertIn("The server's verdict: already_checked_in (offline_conflict)", door)
+        cancelled = self.case(page, self.scans["%d|10:00" % self.alan])
+        self.assertIn("South door (device Gate B) let Alan Turing in on Day 1 at 1 May, 12:00:00"
+                      " while offline, but the server refuses the ticket: the registration had "
+                      "been cancelled. No entry counts on this list.", cancelled.text())
+        self.assertIn('href="/admin/events/%s/attendees/%d"' % (self.event.slug, self.alan),
+                      page.text)
+
+    def test_mark_reviewed_with_a_note_who_and_when_and_the_open_filter(self):
+        scan = self.scans["%d|09:00" % self.grace]
+        page = self.browser.get(self.review)
+        url = "%s/%d/review" % (self.review, scan)
+        note = "Same person came back in through the south door; door staff told."
+        r = self.browser.post(url, {"csrf_token": csrf_of(page), "note": "  " + note + "\n",
+                                    "show": "all"})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(r.header("Location"), "%s#case-%d" % (self.review, scan))
+        row = self.db.sql("SELECT reviewer, note, a.email, now() - reviewed_at < interval '1 min'"
+                          " FROM scan_reviews v JOIN admins a ON a.id = v.admin_id "
+                          "WHERE scan_id = %d" % scan).strip()
+        self.assertEqual(row, "boss@example.org|%s|boss@example.org|t" % note)
+        page = self.browser.get(self.review)
+        done = self.case(page, scan).text()
+        self.assertRegex(done, r"Reviewed by boss@example\.org on \d+ \w+ \d{4}, \d\d:\d\d: "
+                         + note.replace(".", r"\."))
+        self.assertIn("reviewed", done)
+        self.assertIsNone(self.case(page, scan).find("form"))
+        self.assertIn("All cases (3)", page.text)
+        self.assertIn("Open cases only (2)", page.text)
+        # The filter: open cases only.
+        open_page = self.browser.get(self.review + "?show=open")
+        self.assertEqual(open_page.status, 200)
+        shown = [n.attrs["id"] for n in parse_html(open_page.text).find_all("section")
+                 if n.attrs.get("id", "").startswith("case-")]
+        self.assertEqual(len(shown), 2)
+        self.assertNotIn("case-%d" % scan, shown)
+        # Sent again (a double click): the first review stands, nothing more recorded.
+        r = self.browser.post(url, {"csrf_token": csrf_of(page), "note": "another note"})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.db.sql("SELECT count(*), min(note) FROM scan_reviews").strip(),
+                         "1|%s" % note)
+        # Review the other two from the filtered page: it comes back filtered, and empty.
+        for other in shown:
+            r = self.browser.post("%s/%s/review" % (self.review, other[5:]),
+                                  {"csrf_token": csrf_of(open_page), "note": "Checked.",
+                                   "show": "open"})
+            self.assertEqual(r.status, 303)
+            self.assertTrue(r.header("Location").startswith(self.review + "?show=open#case-"))
+        empty = self.browser.get(self.review + "?show=open")
+        self.assertIn("No open case: everything is reviewed.", empty.text)
+        self.assertIn("Open cases only (0)", empty.text)
+
+    def test_bad_review_requests(self):
+        scan = self.scans["%d|09:00" % self.grace]
+        page = self.browser.get(self.review)
+        token = csrf_of(page)
+        url = "%s/%d/review" % (self.review, scan)
+        for note, message in [("", "Write a note: what you found"),
+                              ("   \n ", "Write a note: what you found"),
+                              ("x" * 1001, "The note is too long: write at most 1000 characters"),
+                              ("bad\x01", "Use ordinary text")]:
+            r = self.browser.post(url, {"csrf_token": token, "note": note})
+            self.assertEqual(r.status, 422, repr(note))
+            case = self.case(r, scan)
+            self.assertIn(message, case.text())
+            textarea = case.find("textarea")
+            self.assertEqual(textarea.attrs.get("aria-invalid"), "true")
+            if note.strip() and "\x01" not in note:
+                self.assertEqual(textarea.raw_text().strip(), note)  # kept
+        self.assertEqual(self.browser.post(url, {"note": "ok"}).status, 403)  # no CSRF token
+        for path in ["%s/999999/review" % self.review, "%s/abc/review" % self.review]:
+            r = self.browser.post(path, {"csrf_token": token, "note": "ok"})
+            self.assertEqual(r.status, 404, path)
+        # A scan that is not flagged is not a case.
+        plain = int(self.db.sql("SELECT min(id) FROM scans WHERE NOT flagged").strip())
+        r = self.browser.post("%s/%d/review" % (self.review, plain),
+                              {"csrf_token": token, "note": "ok"})
+        self.assertEqual(r.status, 404)
+        r = self.browser.get(self.review + "?show=maybe")
+        self.assertEqual(r.status, 400)
+        self.assertIn("show all cases, or the open ones only", r.text)
+        # An organiser of another event sees no case of this one, and reviews none.
+        other = create_event(self.db.dsn, name="Other")
+        add_admin(self.db.dsn, "other@example.org", events=[other.slug])
+        limited = logged_in(self.server, "other@example.org")
+        self.assertEqual(limited.get(self.review).status, 404)
+        r = admin_post(limited, "/admin/events/%s/flagged" % other.slug, url, {"note": "mine"})
+        self.assertEqual(r.status, 404)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM scan_reviews").strip(), "0")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -25,7 +25,6 @@ enum admit_admin_view {
                                   in and inside (admin_event.sql) */
     ADMIT_ADMIN_VIEW_FORM,     /* as its edit form shows it (admin_event_form.sql) */
     ADMIT_ADMIN_VIEW_LIVE,     /* the live door figures (admin_live.sql) */
-    ADMIT_ADMIN_VIEW_FLAGGED,  /* scans flagged for review (admin_flagged.sql) */
 };
 
 /* The view of the event slug. */
