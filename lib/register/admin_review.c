@@ -11,20 +11,22 @@
 static const struct {
     const char *code;
     const char *words;
-} reasons[] = {
-    {"cancelled", "the registration had been cancelled"},
-    {"reissued", "the QR code was an old one: the ticket had been reissued since"},
-    {"unknown_reissue", "the QR code carries an issue number the server does not know"},
-    {"unknown_attendee", "the QR code names no registration of this event"},
-    {"unknown_list", "the door scanned for a list this event does not have"},
-    {"offline_conflict", "the ticket had already been used on this list"},
-}, verdicts[] = {
-    {"already_checked_in", "the ticket had already been used on this list"},
-    {"revoked", "the ticket is no longer valid"},
-    {"waitlisted", "the attendee is on the waiting list, without a seat"},
-    {"not_on_list", "the attendee is not registered for this list"},
-    {"wrong_event", "the ticket is for another event"},
-    {"invalid", "the QR code is not a valid ticket"},
+} reasons[] =
+    {
+        {"cancelled", "the registration had been cancelled"},
+        {"reissued", "the QR code was an old one: the ticket had been reissued since"},
+        {"unknown_reissue", "the QR code carries an issue number the server does not know"},
+        {"unknown_attendee", "the QR code names no registration of this event"},
+        {"unknown_list", "the door scanned for a list this event does not have"},
+        {"offline_conflict", "the ticket had already been used on this list"},
+},
+  verdicts[] = {
+      {"already_checked_in", "the ticket had already been used on this list"},
+      {"revoked", "the ticket is no longer valid"},
+      {"waitlisted", "the attendee is on the waiting list, without a seat"},
+      {"not_on_list", "the attendee is not registered for this list"},
+      {"wrong_event", "the ticket is for another event"},
+      {"invalid", "the QR code is not a valid ticket"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
