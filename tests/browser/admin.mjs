@@ -161,6 +161,19 @@ try {
   expect(svg.status() === 200, `arrivals.svg: ${svg.status()}`);
   await shot(page, 'arrivals.png');
 
+  // Cancelling asks first, in words, and happens once confirmed.
+  await page.goto(`${base}/admin/events/${slug}/attendees?q=turing`);
+  await page.getByRole('link', { name: 'Turing, Alan' }).click();
+  await page.getByRole('button', { name: 'Cancel the registration…' }).click();
+  await page.getByRole('heading', { name: 'Cancel the registration of Alan Turing?' }).waitFor();
+  await page.getByText('Alan gets an email at alan@example.org').waitFor();
+  await shot(page, 'confirm-cancel.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Yes, cancel the registration' }).click();
+  await page.getByText('The registration is cancelled.', { exact: true }).waitFor();
+  expect(!(await page.getByRole('button', { name: /Reissue|Cancel the registration/ }).count()),
+         'a cancelled registration still offers actions');
+  summary.cancelled = true;
+
   // Logging out ends the session: the admin area asks for a login again.
   await page.goto(`${base}/admin`);
   await page.getByRole('button', { name: 'Log out' }).click();
