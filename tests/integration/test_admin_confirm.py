@@ -139,6 +139,23 @@ class Confirm(ServerTestCase):
         self.assertEqual(admin_act(self.browser, self.url(self.ada, "reissue")).status, 303)
         self.assertEqual(self.mails(self.ada, "reissued"), 2)
 
+    def test_a_forced_check_in_sent_twice_is_one_entry(self):
+        day2 = self.event.list_ids[1]  # Ada is not on it: forced, flagged for review
+        page = self.confirmation(self.ada, "checkin", "?list=%d" % day2)
+        form = {"csrf_token": csrf_of(page), "key": hidden_field(page.text, "key"),
+                "list": hidden_field(page.text, "list"), "force": hidden_field(page.text, "force")}
+        answers = [self.browser.post(self.url(self.ada, "checkin"), form) for _ in range(2)]
+        self.assertEqual([a.status for a in answers], [303, 303])
+        self.assertTrue(answers[1].header("Location").endswith("?done=checked_in"))
+        self.assertEqual(self.db.sql("SELECT count(*), bool_and(flagged) FROM scans").strip(),
+                         "1|t")
+        self.assertEqual(self.db.sql("SELECT count(*) FROM admissions").strip(), "1")
+        self.assertEqual(self.actions(self.ada, "checkin"), 1)
+        # Checked in now: not offered again on that list.
+        r = self.browser.get(self.url(self.ada, "checkin") + "?list=%d" % day2)
+        self.assertEqual(r.status, 409)
+        self.assertIn("Already checked in on this list", r.text)
+
     def test_a_missing_forged_or_reused_key_or_token_is_refused(self):
         page = self.confirmation(self.ada, "cancel")
         token, key = csrf_of(page), hidden_field(page.text, "key")
