@@ -28,6 +28,7 @@ static void render_review(struct http_request *req, const struct admit_admin *ad
         return;
     }
     json_t *cases = json_incref(json_object_get(data, "cases"));
+    bool shown = false;
     size_t i;
     json_t *one;
     json_array_foreach(cases, i, one)
@@ -42,15 +43,20 @@ static void render_review(struct http_request *req, const struct admit_admin *ad
         }
         snprintf(href, sizeof href, "/admin/events/%s/flagged/%ld/review", slug, scan);
         json_object_set_new(one, "review_url", json_string(href));
-        if (scan == note_scan)
+        if (note_scan != 0 && scan == note_scan) {
             json_object_set_new(one, "form",
                                 json_pack("{s:s, s:s}", "note", note, "error", err->message));
+            shown = true;
+        }
     }
     json_t *context =
         json_pack("{s:s, s:O, s:o, s:O, s:O, s:b, s:s}", "title", "Flagged scans", "event",
                   json_object_get(data, "event"), "cases", cases, "total",
                   json_object_get(data, "total"), "open", json_object_get(data, "open"),
                   "open_only", open_only, "show", open_only ? "open" : "all");
+    /* A case not on the page (reviewed meanwhile, filtered out): the message goes on top. */
+    if (note_scan != 0 && !shown)
+        json_object_set_new(context, "problem", json_string(err->message));
     json_decref(data);
     admin_render(req, note_scan ? 422 : 200, "admin/flagged.html", context, admin, "flagged");
 }

@@ -205,6 +205,10 @@ class DoorReview(DoorCase):
             self.assertEqual(textarea.attrs.get("aria-invalid"), "true")
             if note.strip() and "\x01" not in note:
                 self.assertEqual(textarea.raw_text().strip(), note)  # kept
+        # A case not on the page (here: none with that number) gets the message on top.
+        r = self.browser.post("%s/999999/review" % self.review, {"csrf_token": token, "note": ""})
+        self.assertEqual(r.status, 422)
+        self.assertIn("Write a note: what you found", parse_html(r.text).find(role="alert").text())
         self.assertEqual(self.browser.post(url, {"note": "ok"}).status, 403)  # no CSRF token
         for path in ["%s/999999/review" % self.review, "%s/abc/review" % self.review]:
             r = self.browser.post(path, {"csrf_token": token, "note": "ok"})
