@@ -1,8 +1,9 @@
 /* The organisers' area (/admin): what its handler files share. admin.c holds the sessions
  * (login, logout, the check every handler starts with), the events list and the route table;
- * admin_events.c an event's overview and form; admin_attendees.c the attendee list, one
- * attendee and the actions on them; admin_live.c the live door view, the arrivals chart, the
- * attendance report and the flagged scans; admin_export.c the CSV exports, streamed.
+ * admin_events.c an event's overview and form; admin_attendees.c the attendee list;
+ * admin_attendee.c one attendee and the actions on them, confirmed first; admin_live.c the live
+ * door view, the arrivals chart and the attendance report; admin_review.c the door review (the
+ * flagged scans); admin_export.c the CSV exports, streamed.
  *
  * Every page and export needs a session: without one, a page redirects to the login page and
  * an export or JSON answer is 401. An event the admin may not see answers 404, exactly like an
@@ -76,12 +77,17 @@ void admin_attendee_cancel(struct http_request *req);
 void admin_attendee_reissue(struct http_request *req);
 void admin_attendee_promote(struct http_request *req);
 void admin_attendee_checkin(struct http_request *req);
+void admin_attendee_confirm_cancel(struct http_request *req);
+void admin_attendee_confirm_reissue(struct http_request *req);
+void admin_attendee_confirm_promote(struct http_request *req);
+void admin_attendee_confirm_checkin(struct http_request *req);
 void admin_live_page(struct http_request *req);
 void admin_live_json(struct http_request *req);
 void admin_arrivals_svg(struct http_request *req);
 void admin_report_page(struct http_request *req);
 void admin_report_csv(struct http_request *req);
 void admin_flagged_page(struct http_request *req);
+void admin_flagged_review(struct http_request *req);
 void admin_export_registrations(struct http_request *req);
 void admin_export_attendance(struct http_request *req);
 void admin_export_scans(struct http_request *req);

@@ -1,7 +1,7 @@
 /* Watching and reporting: the live door view (figures per check-in list, refreshed by a small
  * static script polling live.json, or by the page's refresh link without script), the arrivals
  * chart (SVG drawn by a template from bars laid out in lib/register/report.c), the attendance
- * report (HTML and CSV) and the flagged scans. */
+ * report (HTML and CSV). The flagged scans are admin_review.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,32 +112,4 @@ void admin_report_csv(struct http_request *req)
     char *data = admit_buf_steal(&csv, &len);
     http_respond_bytes(req, 200, "text/csv; charset=utf-8", data, len, HTTP_TAKE);
     http_set_header(req, "Content-Disposition", disposition);
-}
-
-void admin_flagged_page(struct http_request *req)
-{
-    struct admit_admin admin;
-    json_t *data = NULL;
-    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
-    if (slug == NULL)
-        return;
-    if (!admin_event_view(req, &admin, ADMIT_ADMIN_VIEW_FLAGGED, slug, &data))
-        return;
-    json_t *scans = json_incref(json_object_get(data, "scans"));
-    size_t i;
-    json_t *scan;
-    json_array_foreach(scans, i, scan)
-    {
-        json_t *reg = json_object_get(scan, "registration_id");
-        if (json_is_integer(reg)) {
-            char href[160];
-            snprintf(href, sizeof href, "/admin/events/%s/attendees/%lld", slug,
-                     (long long)json_integer_value(reg));
-            json_object_set_new(scan, "href", json_string(href));
-        }
-    }
-    json_t *context = json_pack("{s:s, s:O, s:o}", "title", "Flagged scans", "event",
-                                json_object_get(data, "event"), "scans", scans);
-    json_decref(data);
-    admin_render(req, 200, "admin/flagged.html", context, &admin, "flagged");
 }

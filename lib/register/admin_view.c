@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit/core/country.h"
 #include "admit/register/event.h"
 #include "admit/register/export.h"
 #include "admit/register/form.h"
+#include "admit/register/registration.h"
 #include "admit/register/report.h"
 
 /* The largest page number a search may ask for. */
@@ -41,7 +43,6 @@ enum admit_rc admit_admin_view_event(struct admit_db *db, int admin_id, const ch
         [ADMIT_ADMIN_VIEW_OVERVIEW] = ADMIT_Q_ADMIN_EVENT,
         [ADMIT_ADMIN_VIEW_FORM] = ADMIT_Q_ADMIN_EVENT_FORM,
         [ADMIT_ADMIN_VIEW_LIVE] = ADMIT_Q_ADMIN_LIVE,
-        [ADMIT_ADMIN_VIEW_FLAGGED] = ADMIT_Q_ADMIN_FLAGGED,
     };
     char id[16];
     snprintf(id, sizeof id, "%d", admin_id);
@@ -105,6 +106,25 @@ enum admit_rc admit_admin_view_attendees(struct admit_db *db, int admin_id, cons
     return ADMIT_OK;
 }
 
+/* Adds the words for the codes of a registration: "country_name" ("Belgium") and
+ * "organisation_type_label" ("Public body"); an unknown code stands for itself. */
+static void name_codes(json_t *registration)
+{
+    const char *country = json_string_value(json_object_get(registration, "country"));
+    const char *type = json_string_value(json_object_get(registration, "organisation_type"));
+    const struct admit_country *c = country != NULL ? admit_country_find(country) : NULL;
+    const char *label = type;
+    for (size_t i = 0; type != NULL && i < admit_organisation_type_count; i++)
+        if (strcmp(type, admit_organisation_types[i].value) == 0)
+            label = admit_organisation_types[i].label;
+    json_object_set_new(registration, "country_name",
+                        json_string(c != NULL         ? c->name
+                                    : country != NULL ? country
+                                                      : ""));
+    json_object_set_new(registration, "organisation_type_label",
+                        json_string(label != NULL ? label : ""));
+}
+
 enum admit_rc admit_admin_view_attendee(struct admit_db *db, int admin_id, const char *slug,
                                         int registration_id, json_t **out)
 {
@@ -112,7 +132,10 @@ enum admit_rc admit_admin_view_attendee(struct admit_db *db, int admin_id, const
     snprintf(id, sizeof id, "%d", admin_id);
     snprintf(reg, sizeof reg, "%d", registration_id);
     const char *params[3] = {id, slug, reg};
-    return admit_db_query_json(db, ADMIT_Q_ADMIN_ATTENDEE, 3, params, out);
+    enum admit_rc rc = admit_db_query_json(db, ADMIT_Q_ADMIN_ATTENDEE, 3, params, out);
+    if (rc == ADMIT_OK)
+        name_codes(*out);
+    return rc;
 }
 
 enum admit_rc admit_admin_view_arrivals(struct admit_db *db, int admin_id, const char *slug,

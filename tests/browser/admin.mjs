@@ -112,7 +112,11 @@ try {
   await page.getByText('1 matching registrations').waitFor();
   await page.getByRole('link', { name: 'Hopper, Grace' }).click();
   await page.getByRole('heading', { name: /Grace Hopper/ }).waitFor();
-  await page.getByRole('button', { name: 'Check in on Day 1' }).click();
+  await page.getByRole('button', { name: 'Check in… on Day 1' }).click();
+  // The confirmation page says what will happen; the organiser confirms.
+  await page.getByRole('heading', { name: 'Check in Grace Hopper on Day 1?' }).waitFor();
+  await shot(page, 'confirm.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Yes, check them in' }).click();
   await page.getByText('Checked in.', { exact: true }).waitFor();
   const row = page.getByRole('row', { name: /Day 1/ }).first();
   expect((await row.innerText()).includes('✓'), 'the Day 1 row does not show the check-in');
@@ -130,7 +134,8 @@ try {
   const other = await context.newPage();
   await other.goto(`${base}/admin/events/${slug}/attendees?q=lovelace`);
   await other.getByRole('link', { name: 'Lovelace, Ada' }).click();
-  await other.getByRole('button', { name: 'Check in on Day 1' }).click();
+  await other.getByRole('button', { name: 'Check in… on Day 1' }).click();
+  await other.getByRole('button', { name: 'Yes, check them in' }).click();
   await other.getByText('Checked in.', { exact: true }).waitFor();
   await other.close();
 
@@ -155,6 +160,19 @@ try {
   const svg = await page.goto(`${base}/admin/events/${slug}/arrivals.svg`);
   expect(svg.status() === 200, `arrivals.svg: ${svg.status()}`);
   await shot(page, 'arrivals.png');
+
+  // Cancelling asks first, in words, and happens once confirmed.
+  await page.goto(`${base}/admin/events/${slug}/attendees?q=turing`);
+  await page.getByRole('link', { name: 'Turing, Alan' }).click();
+  await page.getByRole('button', { name: 'Cancel the registration…' }).click();
+  await page.getByRole('heading', { name: 'Cancel the registration of Alan Turing?' }).waitFor();
+  await page.getByText('Alan gets an email at alan@example.org').waitFor();
+  await shot(page, 'confirm-cancel.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Yes, cancel the registration' }).click();
+  await page.getByText('The registration is cancelled.', { exact: true }).waitFor();
+  expect(!(await page.getByRole('button', { name: /Reissue|Cancel the registration/ }).count()),
+         'a cancelled registration still offers actions');
+  summary.cancelled = true;
 
   // Logging out ends the session: the admin area asks for a login again.
   await page.goto(`${base}/admin`);

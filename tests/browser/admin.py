@@ -4,14 +4,15 @@
 The integration harness sets everything up (a fresh migrated database in the ctest cluster,
 signing keys, an event with three registered attendees, an admin, admitd on a free port on
 127.0.0.1, plain http); admin.mjs then logs in with headless Chromium (playwright-core, Debian's
-browser), finds an attendee by name, checks them in by hand, watches the live door view update
-without a reload, and screenshots the live view and the arrivals chart.
+browser), finds an attendee by name, checks them in by hand (through the confirmation page),
+watches the live door view update without a reload, screenshots the live view and the arrivals
+chart, and cancels a registration through its confirmation page (issue 16).
 
 Over plain http the session cookie is "admit_session" without Secure; with an https
 --public-url it is "__Host-admit_session" with Secure: both are checked here with the real
 browser (test_secure_cookie_in_chromium explains why plain http is not Secure).
 
-Artefacts (attendee.png, live.png, arrivals-chart.png, arrivals.png; failure.png when it fails)
+Artefacts (attendee.png, confirm.png, confirm-cancel.png, live.png, arrivals-chart.png, arrivals.png; failure.png when it fails)
 are left in ADMIT_BUILD_DIR/tests/artifacts/browser_admin/.
 Environment: as the integration tests, plus ADMIT_BROWSER_MODULES (where playwright-core is
 installed; tests/browser itself by default).
@@ -35,7 +36,7 @@ NODE_TIMEOUT = 300
 
 class BrowserAdmin(harness.ServerTestCase):
 
-    def test_check_in_by_name_and_live_view(self):
+    def test_check_in_by_name_live_view_and_a_confirmed_cancellation(self):
         artifacts = os.path.join(harness.BUILD_DIR or HERE, "tests", "artifacts",
                                  "browser_admin")
         shutil.rmtree(artifacts, ignore_errors=True)
@@ -80,7 +81,15 @@ class BrowserAdmin(harness.ServerTestCase):
         self.assertEqual(scans, ["Hopper|manual|t|valid", "Lovelace|manual|t|valid"])
         self.assertEqual(self.db.sql("SELECT count(*) FROM admissions").strip(), "2")
         self.assertEqual(self.db.sql("SELECT count(*) FROM admin_sessions").strip(), "0")
-        for name in ["attendee.png", "live.png", "arrivals-chart.png", "arrivals.png"]:
+        # The confirmed cancellation: once, by the organiser, with its email queued.
+        self.assertTrue(result["cancelled"])
+        self.assertEqual(self.db.sql("SELECT r.status, a.action, m.kind FROM registrations r "
+                                     "JOIN admin_actions a ON a.registration_id = r.id "
+                                     "JOIN mail_outbox m ON m.registration_id = r.id "
+                                     "AND m.kind = 'cancelled' WHERE r.family_name = 'Turing'")
+                         .split(), ["cancelled|cancel|cancelled"])
+        for name in ["attendee.png", "confirm.png", "confirm-cancel.png", "live.png",
+                     "arrivals-chart.png", "arrivals.png"]:
             self.assertGreater(os.path.getsize(os.path.join(artifacts, name)), 2000, name)
 
 

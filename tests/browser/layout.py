@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import harness  # noqa: E402
 from harness import create_event, register  # noqa: E402
-from test_admin import PASSWORD, add_admin, admin_post, logged_in, registration_id  # noqa: E402
+from test_admin import PASSWORD, add_admin, admin_act, logged_in, registration_id  # noqa: E402
 
 NODE_TIMEOUT = 600
 PEOPLE = [("Grace", "Hopper", "Harvard University"),
@@ -52,10 +52,9 @@ class BrowserLayout(harness.ServerTestCase):
         hopper = registration_id(self.db, "p0@example.org")
         for fields in [{"list": str(event.list_ids[0])},
                        {"list": str(event.list_ids[2]), "force": "yes"}]:
-            r = admin_post(browser, base, "%s/%d/checkin" % (base, hopper), fields)
+            r = admin_act(browser, "%s/%d/checkin" % (base, hopper), fields)
             self.assertEqual(r.status, 303, r.text[:300])
-        r = admin_post(browser, base, "%s/%d/cancel" % (base, registration_id(self.db,
-                                                                              "p1@example.org")))
+        r = admin_act(browser, "%s/%d/cancel" % (base, registration_id(self.db, "p1@example.org")))
         self.assertEqual(r.status, 303, r.text[:300])
         self.assertEqual(harness.seat_counts(self.db, event.id)[:3], (2, 1, 1))
 

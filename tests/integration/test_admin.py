@@ -6,6 +6,7 @@ what organisers do; test_export.py and test_import.py the CSV files. The helpers
 logged-in browsers) are imported by those files too.
 """
 
+import base64
 import os
 import re
 import subprocess
@@ -60,6 +61,25 @@ def admin_post(browser, page_path, action_path, fields=None):
     form = {"csrf_token": token}
     form.update(fields or {})
     return browser.post(action_path, form)
+
+
+def admin_act(browser, action_path, fields=None):
+    """Does an organiser's action as a person does: GETs its confirmation page (with the list
+    of a check-in in the query), then posts the page's CSRF token and key with fields. Returns
+    the confirmation page itself when it is not a 200 (the action is not offered)."""
+    fields = dict(fields or {})
+    query = "?list=" + fields["list"] if "list" in fields else ""
+    page = browser.get(action_path + query)
+    if page.status != 200:
+        return page
+    form = {"csrf_token": csrf_of(page), "key": hidden_field(page.text, "key")}
+    form.update(fields)
+    return browser.post(action_path, form)
+
+
+def new_key():
+    """A form key of the shape admitd makes (a token: 22 base64url characters)."""
+    return base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
 
 
 def session_cookie(browser):
@@ -531,7 +551,7 @@ class Csrf(ServerTestCase):
                 r = browser.post(path, form)
                 self.assertEqual(r.status, 403, "%s with %r" % (path, token))
         # Another site's page posting with the browser's cookies (Origin check).
-        r = admin_post(browser, base, base + "/cancel")  # the real token, but...
+        r = admin_act(browser, base + "/cancel")  # the real token, but...
         self.assertEqual(r.status, 303)  # ...this one was ours: allowed
         token = csrf_of(browser.get(base))
         r = browser.post(base + "/reissue", {"csrf_token": token},
@@ -625,7 +645,9 @@ class Permissions(ServerTestCase):
                      "/admin/events/%s/attendees/%d" % (mine.slug, their_reg)]:
             for action, fields in [("checkin", {"list": str(theirs.list_ids[0])}),
                                    ("cancel", {}), ("reissue", {}), ("promote", {})]:
-                r = admin_post(limited, page, base + "/" + action, fields)
+                r = admin_act(limited, base + "/" + action, fields)
+                self.assertEqual(r.status, 404, base + "/" + action)
+                r = admin_post(limited, page, base + "/" + action, dict(fields, key=new_key()))
                 self.assertEqual(r.status, 404, base + "/" + action)
         r = admin_post(limited, page, "/admin/events/%s/edit" % s,
                        {"name": "Renamed", "time_zone": "Europe/Brussels",

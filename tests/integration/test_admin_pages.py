@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 
 import harness
 from harness import ServerTestCase, create_event, register, parse_html
-from test_admin import add_admin, admin_post, csrf_of, logged_in, registration_id
+from test_admin import (add_admin, admin_act, admin_post, csrf_of, logged_in, new_key,
+                        registration_id)
 
 
 def event_fields(**overrides):
@@ -210,8 +211,8 @@ class Attendees(ServerTestCase):
         self.assertEqual(self.names("?list=%d" % day1), ["Lovelace, Ada", "Zola, Émile"])
         self.assertEqual(self.names("?list=%d" % self.event.list_ids[1]), [])
         self.assertEqual(self.names("?list=%d&checked=no" % day1), ["Lovelace, Ada", "Zola, Émile"])
-        r = admin_post(self.browser, self.base, "%s/%d/checkin" % (self.base, self.ada),
-                       {"list": str(day1)})
+        r = admin_act(self.browser, "%s/%d/checkin" % (self.base, self.ada),
+                      {"list": str(day1)})
         self.assertEqual(r.status, 303)
         self.assertEqual(self.names("?list=%d&checked=yes" % day1), ["Lovelace, Ada"])
         self.assertEqual(self.names("?checked=no"), ["Zola, Émile"])
@@ -255,10 +256,10 @@ class Attendees(ServerTestCase):
         for path in ["/abc", "/0", "/99999", "/1234567890"]:
             self.assertEqual(self.browser.get(self.base + path).status, 404, path)
         self.assertEqual(self.browser.get("/admin/events/NOT_A_SLUG/attendees").status, 404)
-        r = admin_post(self.browser, self.base, "%s/%d/checkin" % (self.base, self.ada), {})
+        r = admin_act(self.browser, "%s/%d/checkin" % (self.base, self.ada), {})
         self.assertEqual(r.status, 400)
-        r = admin_post(self.browser, self.base, "%s/%d/checkin" % (self.base, self.ada),
-                       {"list": "999999"})
+        r = admin_act(self.browser, "%s/%d/checkin" % (self.base, self.ada),
+                      {"list": "999999"})
         self.assertEqual(r.status, 404)
 
     def test_cancel_promotes_and_reissue_kills_the_old_ticket(self):
@@ -266,27 +267,27 @@ class Attendees(ServerTestCase):
         self.assertIn("waitlisted", page.text)
         self.assertIn("Move from the waiting list", page.text)
         # No free seat: promote is refused with a clear message, nothing changes.
-        r = admin_post(self.browser, self.base, "%s/%d/promote" % (self.base, self.emile))
+        r = admin_act(self.browser, "%s/%d/promote" % (self.base, self.emile))
         self.assertEqual(r.status, 409)
         self.assertIn("raise the capacity first", r.text)
         self.assertEqual(harness.seat_counts(self.db, self.event.id)[:2], (1, 1))
         # Cancelling Ada gives her seat to Émile.
-        r = admin_post(self.browser, self.base, "%s/%d/cancel" % (self.base, self.ada))
+        r = admin_act(self.browser, "%s/%d/cancel" % (self.base, self.ada))
         self.assertEqual(r.status, 303)
         self.assertTrue(r.header("Location").endswith("?done=promoted"))
         self.assertIn("the seat went to the next person",
                       self.browser.get(r.header("Location")).text)
         self.assertEqual(harness.seat_counts(self.db, self.event.id), (1, 0, 1, 0, 1))
-        r = admin_post(self.browser, self.base, "%s/%d/cancel" % (self.base, self.ada))
+        r = admin_act(self.browser, "%s/%d/cancel" % (self.base, self.ada))
         self.assertEqual(r.status, 409)
         self.assertIn("already cancelled", r.text)
-        r = admin_post(self.browser, self.base, "%s/%d/reissue" % (self.base, self.ada))
+        r = admin_act(self.browser, "%s/%d/reissue" % (self.base, self.ada))
         self.assertEqual(r.status, 409)
         # Reissue Émile's ticket: new counter, new link, the old link is dead.
         old = self.db.sql("SELECT token, reissue, change_seq FROM registrations WHERE id = %d"
                           % self.emile).strip().split("|")
         self.assertEqual(self.server.get("/tickets/%s" % old[0]).status, 200)
-        r = admin_post(self.browser, self.base, "%s/%d/reissue" % (self.base, self.emile))
+        r = admin_act(self.browser, "%s/%d/reissue" % (self.base, self.emile))
         self.assertEqual(r.status, 303)
         new = self.db.sql("SELECT token, reissue, change_seq FROM registrations WHERE id = %d"
                           % self.emile).strip().split("|")
@@ -323,38 +324,42 @@ class Attendees(ServerTestCase):
         # The new seat goes to the first person waiting at once (migration 9): nothing is left
         # for the organiser to move by hand.
         self.assertEqual(harness.seat_counts(self.db, self.event.id), (2, 0, 0, 0, 2))
-        r = admin_post(self.browser, self.base, "%s/%d/promote" % (self.base, self.emile))
+        r = admin_act(self.browser, "%s/%d/promote" % (self.base, self.emile))
         self.assertEqual(r.status, 409)
         self.assertIn("not on the waiting list", r.text)
 
     def test_check_in_by_name(self):
         day1, day2, cluster = self.event.list_ids
         url = "%s/%d" % (self.base, self.ada)
-        r = admin_post(self.browser, self.base, url + "/checkin", {"list": str(day1)})
+        r = admin_act(self.browser, url + "/checkin", {"list": str(day1)})
         self.assertEqual(r.status, 303)
         self.assertIn("Checked in.", self.browser.get(r.header("Location")).text)
         scan = self.db.sql("SELECT source, device_id IS NULL, verdict, flagged, gate, reason,"
                            " admin_id IS NOT NULL FROM scans").strip()
         self.assertEqual(scan, "manual|t|valid|f|manual|by boss@example.org|t")
         self.assertEqual(self.db.sql("SELECT count(*) FROM admissions").strip(), "1")
-        # Twice: the first entry stands, the second is logged as a duplicate.
-        r = admin_post(self.browser, self.base, url + "/checkin", {"list": str(day1)})
+        # Twice: not offered again; posted anyway (a fresh key), the first entry stands and the
+        # second is logged as a duplicate.
+        r = admin_act(self.browser, url + "/checkin", {"list": str(day1)})
+        self.assertEqual(r.status, 409)
+        self.assertIn("Already checked in", r.text)
+        r = admin_post(self.browser, url, url + "/checkin", {"list": str(day1), "key": new_key()})
         self.assertEqual(r.status, 409)
         self.assertIn("Already checked in", r.text)
         self.assertEqual(self.db.sql("SELECT count(*) FROM admissions").strip(), "1")
         # Not on the list: refused, unless forced, and a forced one is flagged for review.
-        r = admin_post(self.browser, self.base, url + "/checkin", {"list": str(day2)})
+        r = admin_act(self.browser, url + "/checkin", {"list": str(day2)})
         self.assertEqual(r.status, 409)
         self.assertIn("Force check-in", r.text)
-        r = admin_post(self.browser, self.base, url + "/checkin",
-                       {"list": str(day2), "force": "yes"})
+        r = admin_act(self.browser, url + "/checkin",
+                      {"list": str(day2), "force": "yes"})
         self.assertEqual(r.status, 303)
         flagged = self.db.sql("SELECT verdict, flagged, reason FROM scans WHERE list_id = %d"
                               " ORDER BY id" % day2).splitlines()
         self.assertEqual(flagged[-1].split("|")[:2], ["valid", "t"])
         # Someone on the waiting list has no seat to check in to.
-        r = admin_post(self.browser, self.base, "%s/%d/checkin" % (self.base, self.emile),
-                       {"list": str(day1), "force": "yes"})
+        r = admin_act(self.browser, "%s/%d/checkin" % (self.base, self.emile),
+                      {"list": str(day1), "force": "yes"})
         self.assertEqual(r.status, 409)
         self.assertIn("waiting list", r.text)
         self.assertEqual(self.db.sql("SELECT count(*) FROM admissions").strip(), "2")
@@ -406,11 +411,11 @@ class LiveAndReport(ServerTestCase):
         base = "/admin/events/%s/attendees/" % event.slug
         for email, _, _ in people[:3]:
             reg = registration_id(self.db, email)
-            r = admin_post(browser, base + str(reg), base + "%d/checkin" % reg,
-                           {"list": str(day1)})
+            r = admin_act(browser, base + "%d/checkin" % reg,
+                          {"list": str(day1)})
             self.assertEqual(r.status, 303)
         reg = registration_id(self.db, "ada@example.org")
-        admin_post(browser, base + str(reg), base + "%d/checkin" % reg, {"list": str(day2)})
+        admin_act(browser, base + "%d/checkin" % reg, {"list": str(day2)})
         figures = json.loads(browser.get("/admin/events/%s/live.json" % event.slug).body)
         by_name = {f["name"]: f for f in figures["lists"]}
         self.assertEqual((by_name["Day 1"]["registered"], by_name["Day 1"]["checked_in"],

@@ -65,10 +65,11 @@ class DatabaseCrash(ServerTestCase):
             return prepare
 
         def admin_action(action, fields=None):
-            def prepare():
-                token = csrf_of(admin.get(attendee))
-                return lambda: admin.post(attendee + "/" + action,
-                                          dict(fields or {}, csrf_token=token))
+            def prepare():  # the action's confirmation page: its CSRF token and key
+                page = admin.get(attendee + "/" + action)
+                form = dict(fields or {}, csrf_token=csrf_of(page),
+                            key=hidden_field(page.text, "key"))
+                return lambda: admin.post(attendee + "/" + action, form)
             return prepare
 
         def api(method, path, body=None):

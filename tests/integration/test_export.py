@@ -16,7 +16,7 @@ import subprocess
 
 import harness
 from harness import ServerTestCase, create_event, register
-from test_admin import add_admin, admin_post, logged_in, registration_id
+from test_admin import add_admin, admin_act, admin_post, logged_in, new_key, registration_id
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -159,10 +159,12 @@ class Exports(ServerTestCase):
         day1 = self.event.list_ids[0]
         base = "/admin/events/%s/attendees/" % self.event.slug
         ada = registration_id(self.db, "ada@example.org")
-        r = admin_post(self.browser, base + str(ada), base + "%d/checkin" % ada,
-                       {"list": str(day1)})
+        r = admin_act(self.browser, base + "%d/checkin" % ada, {"list": str(day1)})
         self.assertEqual(r.status, 303)
-        admin_post(self.browser, base + str(ada), base + "%d/checkin" % ada, {"list": str(day1)})
+        # Again (not offered any more, posted all the same): logged as a duplicate.
+        r = admin_post(self.browser, base + str(ada), base + "%d/checkin" % ada,
+                       {"list": str(day1), "key": new_key()})
+        self.assertEqual(r.status, 409)
         r = self.browser.get("/admin/events/%s/attendance.csv?list=Day%%201" % self.event.slug)
         self.assertEqual(r.status, 200)
         rows = parse(r.body)

@@ -134,11 +134,13 @@ static void unreachable_database(void **state)
     assert_string_equal(login.session_id, "");
     assert_int_equal(admit_admin_session(db, id, &admin), ADMIT_ERR_DB_UNAVAILABLE);
     assert_int_equal(admin.id, 0);
-    assert_int_equal(admit_admin_cancel(db, 1, "ev", 1, &result), ADMIT_ERR_DB_UNAVAILABLE);
-    assert_int_equal(admit_admin_reissue(db, 1, "ev", 1, &result), ADMIT_ERR_DB_UNAVAILABLE);
-    assert_int_equal(admit_admin_promote(db, 1, "ev", 1, &result), ADMIT_ERR_DB_UNAVAILABLE);
-    assert_int_equal(admit_admin_checkin(db, 1, "ev", 1, 1, false, &result),
-                     ADMIT_ERR_DB_UNAVAILABLE);
+    for (int kind = ADMIT_ADMIN_CANCEL; kind <= ADMIT_ADMIN_CHECKIN; kind++) {
+        struct admit_admin_action action = {(enum admit_admin_action_kind)kind, id, 1, false};
+        assert_int_equal(admit_admin_act(db, 1, "ev", 1, &action, &result),
+                         ADMIT_ERR_DB_UNAVAILABLE);
+        action.key = "not a key";
+        assert_int_equal(admit_admin_act(db, 1, "ev", 1, &action, &result), ADMIT_ERR_INVALID);
+    }
     assert_int_equal(admit_admin_add(db, "a@example.org", "long enough password", NULL, 0, &err),
                      ADMIT_ERR_DB_UNAVAILABLE);
     assert_int_equal(admit_admin_remove(db, "a@example.org"), ADMIT_ERR_DB_UNAVAILABLE);
@@ -155,6 +157,14 @@ static void outcome_messages(void **state)
         assert_true(m[strlen(m) - 1] == '.');
     }
     assert_non_null(strstr(admit_admin_outcome_message(ADMIT_ADMIN_FULL), "raise the capacity"));
+    /* "cancelled" is the cancellation done, and the reason any other action is refused. */
+    assert_int_equal(admit_admin_outcome_of("cancelled", ADMIT_ADMIN_CANCEL), ADMIT_ADMIN_DONE);
+    assert_int_equal(admit_admin_outcome_of("cancelled", ADMIT_ADMIN_REISSUE),
+                     ADMIT_ADMIN_IS_CANCELLED);
+    assert_int_equal(admit_admin_outcome_of("waitlisted", ADMIT_ADMIN_REISSUE),
+                     ADMIT_ADMIN_IS_WAITLISTED);
+    assert_int_equal(admit_admin_outcome_of("nonsense", ADMIT_ADMIN_PROMOTE),
+                     ADMIT_ADMIN_NOT_FOUND);
 }
 
 /* A form as name=value pairs. */

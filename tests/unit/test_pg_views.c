@@ -14,6 +14,7 @@
 
 #include "admit/core/keys.h"
 #include "admit/register/admin.h"
+#include "admit/register/admin_review.h"
 #include "admit/register/admin_view.h"
 #include "admit/register/event.h"
 #include "admit/register/page.h"
@@ -170,7 +171,7 @@ static void test_admin_views(void **state)
     assert_int_equal(json_array_size(out), 1);
     json_decref(out);
     const enum admit_admin_view views[] = {ADMIT_ADMIN_VIEW_OVERVIEW, ADMIT_ADMIN_VIEW_FORM,
-                                           ADMIT_ADMIN_VIEW_LIVE, ADMIT_ADMIN_VIEW_FLAGGED};
+                                           ADMIT_ADMIN_VIEW_LIVE};
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
         assert_int_equal(admit_admin_view_event(db, all_admin, "views", views[i], &out), ADMIT_OK);
         assert_true(json_is_object(out));
@@ -186,6 +187,16 @@ static void test_admin_views(void **state)
     json_decref(out);
     assert_int_equal(admit_admin_view_attendee(db, other_admin, "views", confirmed_id, &out),
                      ADMIT_ERR_NOT_FOUND);
+    /* The door review, all cases or the open ones. */
+    for (int open_only = 0; open_only <= 1; open_only++) {
+        assert_int_equal(admit_admin_review_view(db, all_admin, "views", open_only, &out),
+                         ADMIT_OK);
+        assert_true(json_is_array(json_object_get(out, "cases")));
+        json_decref(out);
+        assert_int_equal(admit_admin_review_view(db, other_admin, "views", open_only, &out),
+                         ADMIT_ERR_NOT_FOUND);
+        assert_null(out);
+    }
 }
 
 static void test_attendee_search(void **state)

@@ -25,7 +25,6 @@ enum admit_admin_view {
                                   in and inside (admin_event.sql) */
     ADMIT_ADMIN_VIEW_FORM,     /* as its edit form shows it (admin_event_form.sql) */
     ADMIT_ADMIN_VIEW_LIVE,     /* the live door figures (admin_live.sql) */
-    ADMIT_ADMIN_VIEW_FLAGGED,  /* scans flagged for review (admin_flagged.sql) */
 };
 
 /* The view of the event slug. */
@@ -64,9 +63,11 @@ enum admit_rc admit_admin_view_attendees(struct admit_db *db, int admin_id, cons
                                          struct admit_admin_attendees *out,
                                          struct admit_error *err) ADMIT_MUST_CHECK;
 
-/* One attendee of the event slug as the organisers see them: the registration, the ticket,
- * every list of the event with whether they are on it and when and where they were first
- * admitted, and every scan (admin_attendee.sql). */
+/* One attendee of the event slug as the organisers see them: the registration (with
+ * "country_name" and "organisation_type_label", the words for its codes), the ticket, the
+ * actions refused in its state, every list of the event with whether they are on it and when
+ * and where they were first admitted, and every scan per list, entries and exits apart
+ * (admin_attendee.sql). */
 enum admit_rc admit_admin_view_attendee(struct admit_db *db, int admin_id, const char *slug,
                                         int registration_id, json_t **out) ADMIT_MUST_CHECK;
 
