@@ -1,0 +1,3 @@
+-- The organisers' page: every organiser as JSON; NULL unless the admin manages organisers.
+-- $1 admin id.
+SELECT admit_admin_list_json($1::integer)::text
