@@ -1,7 +1,8 @@
 /* The organisers' area (/admin): what its handler files share. admin.c holds the sessions
  * (login, logout, the check every handler starts with), the events list and the route table;
  * admin_events.c an event's overview and form; admin_attendees.c the attendee list, one
- * attendee and the actions on them; admin_live.c the live door view, the arrivals chart, the
+ * attendee and the actions on them; admin_devices.c the door devices; admin_organisers.c the
+ * organisers and their password links; admin_live.c the live door view, the arrivals chart, the
  * attendance report and the flagged scans; admin_export.c the CSV exports, streamed.
  *
  * Every page and export needs a session: without one, a page redirects to the login page and
@@ -42,7 +43,7 @@ bool admin_session(struct http_request *req, struct admit_admin *admin, enum adm
 
 /* Renders an admin page: adds "admin" ({"email", "all_events"}), "csrf_token", the admin CSP
  * and Cache-Control: no-store. tab names the current tab of an event page ("overview",
- * "attendees", "live", "report", "flagged", "edit") or is NULL. Takes context. */
+ * "attendees", "live", "report", "flagged", "devices", "edit") or is NULL. Takes context. */
 void admin_render(struct http_request *req, unsigned status, const char *template_name,
                   json_t *context, const struct admit_admin *admin, const char *tab);
 

@@ -68,7 +68,8 @@ enum admit_rc admit_qr_svg_labelled(const struct admit_qr *qr, const char *label
         "%d\" "
         "shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"%s\">"
         "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-        side * ADMIT_QR_SVG_MODULE_PX, side * ADMIT_QR_SVG_MODULE_PX, side, side, label, side, side);
+        side * ADMIT_QR_SVG_MODULE_PX, side * ADMIT_QR_SVG_MODULE_PX, side, side, label, side,
+        side);
     /* One subpath per horizontal run of dark modules keeps the path short. */
     for (int y = 0; y < qr->width && rc == ADMIT_OK; y++) {
         const unsigned char *row = qr->modules + (size_t)y * (size_t)qr->width;

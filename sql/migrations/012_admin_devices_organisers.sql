@@ -101,21 +101,25 @@ LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM admins WHERE id = p_actor AND all_events)
 $$;
 
--- The organisers as JSON for the organisers' page: [{id, email, all_events, events: [{slug,
--- name}], sessions, created}], by email. NULL unless p_actor manages organisers.
+-- The organisers' page as JSON: {organisers: [{id, email, all_events, me, events: [{slug,
+-- name}], sessions, created}] by email, events: [{slug, name}] (every event, for the form)}.
+-- NULL unless p_actor manages organisers.
 CREATE FUNCTION admit_admin_list_json(p_actor integer) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN admit_admin_manages_admins(p_actor) THEN coalesce(json_agg(json_build_object(
-        'id', a.id, 'email', a.email, 'all_events', a.all_events, 'me', a.id = p_actor,
+    SELECT CASE WHEN admit_admin_manages_admins(p_actor) THEN json_build_object(
+        'organisers', coalesce((SELECT json_agg(json_build_object(
+            'id', a.id, 'email', a.email, 'all_events', a.all_events, 'me', a.id = p_actor,
+            'events', coalesce((SELECT json_agg(json_build_object('slug', e.slug, 'name', e.name)
+                                                ORDER BY e.slug)
+                                FROM admin_events ae JOIN events e ON e.id = ae.event_id
+                                WHERE ae.admin_id = a.id), '[]'::json),
+            'sessions', (SELECT count(*) FROM admin_sessions s
+                         WHERE s.admin_id = a.id AND s.expires_at > now()),
+            'created', to_char(a.created_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY'))
+            ORDER BY lower(a.email)) FROM admins a), '[]'::json),
         'events', coalesce((SELECT json_agg(json_build_object('slug', e.slug, 'name', e.name)
-                                            ORDER BY e.slug)
-                            FROM admin_events ae JOIN events e ON e.id = ae.event_id
-                            WHERE ae.admin_id = a.id), '[]'::json),
-        'sessions', (SELECT count(*) FROM admin_sessions s
-                     WHERE s.admin_id = a.id AND s.expires_at > now()),
-        'created', to_char(a.created_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY'))
-        ORDER BY lower(a.email)), '[]'::json) END
-    FROM admins a
+                                            ORDER BY e.starts_at DESC, e.slug)
+                            FROM events e), '[]'::json)) END
 $$;
 
 -- A new password link for the organiser p_admin, made by p_actor; earlier unused links of

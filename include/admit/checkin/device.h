@@ -77,8 +77,7 @@ enum admit_rc admit_device_list(struct admit_db *db, const char *slug,
  * SVG document labelled "Device token QR code", for the page that shows the token once.
  * ADMIT_ERR_QR when it cannot be encoded, ADMIT_ERR_TOO_LARGE when out is too small. */
 struct admit_buf;
-enum admit_rc admit_device_token_qr_svg(const char *token,
-                                        struct admit_buf *out) ADMIT_MUST_CHECK;
+enum admit_rc admit_device_token_qr_svg(const char *token, struct admit_buf *out) ADMIT_MUST_CHECK;
 
 /* The organisers' devices page of the event slug for admin_id as JSON text ({event: {slug,
  * name}, devices: [as admit_device_list, plus created, revoked and last_seen in the event's
