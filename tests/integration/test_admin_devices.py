@@ -150,7 +150,12 @@ class Devices(ServerTestCase):
         self.assertEqual(self.add_device(jo, "Gate A").status, 200)
         device_id = int(self.db.sql("SELECT id FROM devices").strip())
         ann = logged_in(self.server, "ann@example.org")
-        self.assertEqual(ann.get(self.base).status, 404)
+        theirs, unknown = ann.get(self.base), ann.get("/admin/events/no-such-event/devices")
+        self.assertEqual((theirs.status, unknown.status), (404, 404))
+        # Exactly as for an event that does not exist: nothing tells her it does.
+        main = lambda r: r.text.split("<main")[1].split("</main>")[0]  # noqa: E731
+        self.assertEqual(main(theirs), main(unknown))
+        self.assertNotIn("Door Conference", theirs.text)
         self.assertEqual(ann.get("%s/%d/revoke" % (self.base, device_id)).status, 404)
         # Her own event's page gives her a CSRF token; posting to jo's event is still a 404.
         own = "/admin/events/%s/devices" % self.other.slug
