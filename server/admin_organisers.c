@@ -102,8 +102,14 @@ static void organiser_add(struct http_request *req)
     const char *scope = http_form(req, "scope");
     bool all = scope == NULL || strcmp(scope, "some") != 0;
     size_t n = all ? 0 : http_form_all(req, "events", slugs, MAX_EVENTS);
+    if (n > MAX_EVENTS) {
+        http_respond_error(req, 400, "Bad request",
+                           "This form names more events than there can be: reload the page and "
+                           "send it again.");
+        return;
+    }
     json_t *form = json_pack("{s:s, s:b, s:[]}", "email", email ? email : "", "all", all, "events");
-    for (size_t i = 0; i < n && i < MAX_EVENTS; i++)
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(json_object_get(form, "events"), json_string(slugs[i]));
     if (!all && n == 0) {
         json_object_set_new(
@@ -112,8 +118,8 @@ static void organiser_add(struct http_request *req)
         render_list(req, 422, &admin, form);
         return;
     }
-    enum admit_rc rc = admit_admin_invite(http_db(req), admin.id, email ? email : "", slugs,
-                                          n > MAX_EVENTS ? MAX_EVENTS : n, token, &id, &err);
+    enum admit_rc rc =
+        admit_admin_invite(http_db(req), admin.id, email ? email : "", slugs, n, token, &id, &err);
     if (rc == ADMIT_ERR_INVALID || rc == ADMIT_ERR_EXISTS) {
         json_object_set_new(form, "errors", json_pack("{s:s}", err.field, err.message));
         render_list(req, 422, &admin, form);

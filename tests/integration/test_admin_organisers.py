@@ -7,6 +7,7 @@ organisers limited to some events get 403; forms without their CSRF token change
 """
 
 import re
+import threading
 
 import harness
 from harness import ServerTestCase, create_event, parse_html
@@ -139,6 +140,33 @@ class Organisers(ServerTestCase):
         self.assertEqual(r.status, 410)
         self.assertIn("used already", r.text)
         logged_in(self.server, "jo@example.org", NEW_PASSWORD)
+
+    def test_a_link_sent_twice_at_once_sets_the_password_once(self):
+        jo_id = self.organiser_id("jo@example.org")
+        path = self.link_of(admin_post(self.boss, "/admin/organisers",
+                                       "/admin/organisers/%d/link" % jo_id))
+        browsers = [harness.Browser(self.server) for _ in range(4)]
+        forms = []
+        for i, browser in enumerate(browsers):
+            token = harness.hidden_field(browser.get(path).text, "csrf_token")
+            password = "password number %d of four" % i
+            forms.append({"csrf_token": token, "password": password, "password_again": password})
+        answers = [None] * len(browsers)
+
+        def send(i):
+            answers[i] = browsers[i].post(path, forms[i]).status
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(browsers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(answers), [200, 410, 410, 410], answers)
+        winner = answers.index(200)
+        logged_in(self.server, "jo@example.org", forms[winner]["password"])
+        for i, form in enumerate(forms):
+            if i != winner:
+                self.assertEqual(login(self.server, "jo@example.org", form["password"])[1].status,
+                                 401)
 
     def test_expired_replaced_and_unknown_links_say_so(self):
         jo_id = self.organiser_id("jo@example.org")
