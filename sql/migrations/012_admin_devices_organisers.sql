@@ -11,8 +11,8 @@
 -- day, and only the newest link of an organiser works. Setting a password through it ends the
 -- organiser's sessions, as admit admin password does.
 --
--- Additive: new functions and one new table; admit_device_revoke(text, text) is replaced with
--- the same signature and behaviour.
+-- Additive: new functions and one new table; admit_device_add(text, text, bytea) and
+-- admit_device_revoke(text, text) are replaced with the same signatures and behaviour.
 
 CREATE FUNCTION admit_device_add_as(p_admin integer, p_slug text, p_name text,
                                     p_token_hash bytea, OUT outcome text, OUT device_id integer)
@@ -29,6 +29,12 @@ BEGIN
     ON CONFLICT DO NOTHING RETURNING id INTO device_id;
     outcome := CASE WHEN device_id IS NULL THEN 'name_taken' ELSE 'added' END;
 END $$;
+
+CREATE OR REPLACE FUNCTION admit_device_add(p_slug text, p_name text, p_token_hash bytea,
+                                            OUT outcome text, OUT device_id integer)
+LANGUAGE sql AS $$
+    SELECT a.outcome, a.device_id FROM admit_device_add_as(NULL, p_slug, p_name, p_token_hash) a
+$$;
 
 -- Revokes the working device of the event p_slug named p_name (p_device NULL: admit device
 -- revoke) or with the id p_device (p_name NULL: the web form, so that a form sent again after
