@@ -53,8 +53,9 @@ static void render_added(struct http_request *req, const struct admit_admin *adm
     struct admit_buf svg;
     admit_buf_init(&svg, TOKEN_QR_MAX);
     enum admit_rc rc = admit_device_token_qr_svg(token, &svg);
-    json_t *context = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s?}", "title", "Device added", "event",
-                                "slug", slug, "name", name, "token", token, "qr_svg",
+    /* No "event" object: the footer would show the event's name, which adding does not read. */
+    json_t *context = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "title", "Device added", "event_slug",
+                                slug, "device_name", name, "token", token, "qr_svg",
                                 rc == ADMIT_OK ? admit_buf_cstr(&svg) : NULL);
     if (svg.data != NULL)
         sodium_memzero(svg.data, svg.cap);

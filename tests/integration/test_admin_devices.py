@@ -76,6 +76,8 @@ class Devices(ServerTestCase):
         self.assertIsNotNone(m, r.text[:1500])
         token = m.group(1)
         self.assertIn("only time the token is shown", r.text)
+        self.assertIn('Device “Gate A” added', r.text)
+        self.assertIn('href="%s"' % self.base, r.text)
         # The QR code on the page carries exactly the token.
         self.assertEqual(harness.decode_qr_png(svg_qr_to_png(r.text), self.work), token)
 
