@@ -51,8 +51,9 @@ static void render_list(struct http_request *req, unsigned status, const struct 
         return;
     }
     json_object_set_new(page, "title", json_string("Organisers"));
-    json_object_set_new(page, "form",
-                        form != NULL ? form : json_pack("{s:s, s:b}", "email", "", "all", 1));
+    json_object_set_new(
+        page, "form",
+        form != NULL ? form : json_pack("{s:s, s:s, s:b}", "name", "", "email", "", "all", 1));
     json_object_set_new(page, "removed", json_boolean(http_query(req, "removed") != NULL));
     /* Tick the events the form named. */
     size_t i, j;
@@ -98,6 +99,7 @@ static void organiser_add(struct http_request *req)
     int id = 0;
     if (!http_csrf_check(req, ADMIN_CSRF_FORM) || !begin(req, &admin))
         return;
+    const char *name = http_form(req, "name");
     const char *email = http_form(req, "email");
     const char *scope = http_form(req, "scope");
     bool all = scope == NULL || strcmp(scope, "some") != 0;
@@ -108,7 +110,8 @@ static void organiser_add(struct http_request *req)
                            "send it again.");
         return;
     }
-    json_t *form = json_pack("{s:s, s:b, s:[]}", "email", email ? email : "", "all", all, "events");
+    json_t *form = json_pack("{s:s, s:s, s:b, s:[]}", "name", name ? name : "", "email",
+                             email ? email : "", "all", all, "events");
     for (size_t i = 0; i < n; i++)
         json_array_append_new(json_object_get(form, "events"), json_string(slugs[i]));
     if (!all && n == 0) {
@@ -118,8 +121,8 @@ static void organiser_add(struct http_request *req)
         render_list(req, 422, &admin, form);
         return;
     }
-    enum admit_rc rc =
-        admit_admin_invite(http_db(req), admin.id, email ? email : "", slugs, n, token, &id, &err);
+    enum admit_rc rc = admit_admin_invite(http_db(req), admin.id, name ? name : "",
+                                          email ? email : "", slugs, n, token, &id, &err);
     if (rc == ADMIT_ERR_INVALID || rc == ADMIT_ERR_EXISTS) {
         json_object_set_new(form, "errors", json_pack("{s:s}", err.field, err.message));
         render_list(req, 422, &admin, form);

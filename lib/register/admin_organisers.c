@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "admit/core/buf.h"
+#include "admit/core/text.h"
 #include "admit/register/form.h"
 
 /* An admin id as a query parameter. */
@@ -59,9 +60,32 @@ static enum admit_rc invite_outcome(const PGresult *res, const char *email, int 
     return ADMIT_ERR_PERMISSION;
 }
 
-enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *email,
-                                 const char *const *slugs, size_t n, char token[ADMIT_TOKEN_SIZE],
-                                 int *admin_id, struct admit_error *err)
+/* Why name and email cannot be an organiser's, into err; ADMIT_OK when they can. */
+static enum admit_rc check_person(const char *name, const char *email, struct admit_error *err)
+{
+    enum admit_text_verdict verdict = admit_text_check(name, 0, ADMIT_ADMIN_NAME_MAX, NULL);
+    const char *problem = NULL;
+    const char *field = "name";
+    if (verdict != ADMIT_TEXT_OK)
+        problem = verdict == ADMIT_TEXT_TOO_LONG ? "Use at most 100 characters"
+                                                 : admit_text_message(verdict, 0);
+    else if (!admit_text_visible(name))
+        problem = "Enter their name";
+    else {
+        field = "email";
+        problem = admit_form_valid_email(email, ADMIT_ADMIN_EMAIL_MAX);
+    }
+    if (problem == NULL)
+        return ADMIT_OK;
+    admit_error_set_field(err, field);
+    admit_error_set(err, "%s", problem);
+    return ADMIT_ERR_INVALID;
+}
+
+enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *name,
+                                 const char *email, const char *const *slugs, size_t n,
+                                 char token[ADMIT_TOKEN_SIZE], int *admin_id,
+                                 struct admit_error *err)
 {
     char hash[ADMIT_ADMIN_HASH_SIZE], link_hash[ADMIT_TOKEN_HASH_SIZE], id[16];
     struct admit_buf array;
@@ -70,13 +94,9 @@ enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *ema
     admit_error_clear(err);
     *admin_id = 0;
     admit_token_new(token);
-    enum admit_rc rc = ADMIT_ERR_INVALID;
-    const char *problem = admit_form_valid_email(email, ADMIT_ADMIN_EMAIL_MAX);
-    if (problem != NULL) {
-        admit_error_set_field(err, "email");
-        admit_error_set(err, "%s", problem);
+    enum admit_rc rc = check_person(name, email, err);
+    if (rc != ADMIT_OK)
         goto done;
-    }
     rc = admit_db_array_literal(&array, slugs, n);
     if (rc == ADMIT_OK)
         rc = unknown_password_hash(hash);
@@ -85,8 +105,9 @@ enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *ema
         goto done;
     }
     admit_token_hash(token, link_hash);
-    const char *params[5] = {id_param(actor, id), email, hash, admit_buf_cstr(&array), link_hash};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_INVITE, 5, params, &res);
+    const char *params[6] = {id_param(actor, id),    name,     email, hash,
+                             admit_buf_cstr(&array), link_hash};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_INVITE, 6, params, &res);
     if (rc == ADMIT_OK)
         rc = invite_outcome(res, email, admin_id, err);
 done:

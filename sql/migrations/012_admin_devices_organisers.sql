@@ -98,6 +98,10 @@ CREATE TABLE admin_password_links (
 );
 CREATE INDEX admin_password_links_admin ON admin_password_links (admin_id);
 
+-- The organiser's name, as the organisers' page shows it ('' for those added by admit admin add,
+-- and by the release before this one, which does not know the column).
+ALTER TABLE admins ADD COLUMN name text NOT NULL DEFAULT '' CHECK (length(name) <= 200);
+
 CREATE FUNCTION admit_admin_link_lifetime() RETURNS interval LANGUAGE sql IMMUTABLE
     AS $$ SELECT interval '24 hours' $$;
 
@@ -107,14 +111,15 @@ LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM admins WHERE id = p_actor AND all_events)
 $$;
 
--- The organisers' page as JSON: {organisers: [{id, email, all_events, me, events: [{slug,
+-- The organisers' page as JSON: {organisers: [{id, name, email, all_events, me, events: [{slug,
 -- name}], sessions, created}] by email, events: [{slug, name}] (every event, for the form)}.
 -- NULL unless p_actor manages organisers.
 CREATE FUNCTION admit_admin_list_json(p_actor integer) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN admit_admin_manages_admins(p_actor) THEN json_build_object(
         'organisers', coalesce((SELECT json_agg(json_build_object(
-            'id', a.id, 'email', a.email, 'all_events', a.all_events, 'me', a.id = p_actor,
+            'id', a.id, 'name', a.name, 'email', a.email, 'all_events', a.all_events,
+            'me', a.id = p_actor,
             'events', coalesce((SELECT json_agg(json_build_object('slug', e.slug, 'name', e.name)
                                                 ORDER BY e.slug)
                                 FROM admin_events ae JOIN events e ON e.id = ae.event_id
@@ -151,12 +156,13 @@ BEGIN
     outcome := 'created';
 END $$;
 
--- Adds an organiser from the web (admit_admin_add: p_hash is a password nobody knows) and, in
--- the same transaction, their first password link. outcome as admit_admin_add ('added',
--- 'exists', 'unknown_event' with detail) or 'forbidden'; admin_id the new organiser's.
-CREATE FUNCTION admit_admin_invite(p_actor integer, p_email text, p_hash text, p_slugs text[],
-                                   p_token_hash bytea, OUT outcome text, OUT detail text,
-                                   OUT admin_id integer)
+-- Adds an organiser from the web (admit_admin_add: p_hash is a password nobody knows), with
+-- their name, and, in the same transaction, their first password link. outcome as
+-- admit_admin_add ('added', 'exists', 'unknown_event' with detail) or 'forbidden'; admin_id the
+-- new organiser's.
+CREATE FUNCTION admit_admin_invite(p_actor integer, p_name text, p_email text, p_hash text,
+                                   p_slugs text[], p_token_hash bytea, OUT outcome text,
+                                   OUT detail text, OUT admin_id integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_link record;
@@ -169,7 +175,8 @@ BEGIN
     IF outcome <> 'added' THEN
         RETURN;
     END IF;
-    SELECT a.id INTO admin_id FROM admins a WHERE lower(a.email) = lower(p_email);
+    UPDATE admins a SET name = p_name WHERE lower(a.email) = lower(p_email)
+    RETURNING a.id INTO admin_id;
     SELECT * INTO v_link FROM admit_admin_link_create(p_actor, admin_id, p_token_hash);
 END $$;
 

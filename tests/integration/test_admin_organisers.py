@@ -57,13 +57,15 @@ class Organisers(ServerTestCase):
         self.assertIn("jo@example.org", page.text)
         self.assertIn('href="/admin/organisers"', self.boss.get("/admin").text)
         r = admin_post(self.boss, "/admin/organisers", "/admin/organisers",
-                       {"email": "new@example.org", "scope": "some",
+                       {"name": "Nora Newcomer", "email": "new@example.org", "scope": "some",
                         "events": [self.other.slug]})
         path = self.link_of(r)
         self.assertIn("new@example.org is added", r.text)
         self.assertEqual(r.header("Cache-Control"), "no-store")
         self.assertNotIn(path.rsplit("/", 1)[1], self.server.log_text())
-        self.assertNotIn(path, self.boss.get("/admin/organisers").text)
+        listing = self.boss.get("/admin/organisers").text
+        self.assertNotIn(path, listing)
+        self.assertIn("Nora Newcomer", listing)
         # The link's token is stored as a hash only.
         self.assertEqual(self.db.sql("SELECT count(*) FROM admin_password_links WHERE"
                                      " token_hash = sha256(convert_to('%s', 'UTF8'))"
@@ -102,21 +104,30 @@ class Organisers(ServerTestCase):
 
     def test_every_event_scope_and_bad_input(self):
         r = admin_post(self.boss, "/admin/organisers", "/admin/organisers",
-                       {"email": "chief@example.org", "scope": "all"})
+                       {"name": "Chief", "email": "chief@example.org", "scope": "all"})
         self.link_of(r)
         self.assertEqual(self.db.sql("SELECT all_events FROM admins WHERE email ="
                                      " 'chief@example.org'").strip(), "t")
-        cases = [({"email": "not an email", "scope": "all"}, "cannot contain spaces"),
-                 ({"email": "JO@example.org", "scope": "all"}, "exists already"),
-                 ({"email": "x@example.org", "scope": "some"}, "Choose at least one event"),
-                 ({"email": "y@example.org", "scope": "some", "events": ["no-such-event"]},
-                  "No event has the address name")]
+        cases = [({"name": "N", "email": "not an email", "scope": "all"},
+                  "cannot contain spaces"),
+                 ({"name": "Jo again", "email": "JO@example.org", "scope": "all"},
+                  "exists already"),
+                 ({"name": "X", "email": "x@example.org", "scope": "some"},
+                  "Choose at least one event"),
+                 ({"name": "Y", "email": "y@example.org", "scope": "some",
+                   "events": ["no-such-event"]}, "No event has the address name"),
+                 ({"name": "  ", "email": "w@example.org", "scope": "all"}, "Enter their name"),
+                 ({"name": "x" * 101, "email": "v@example.org", "scope": "all"},
+                  "Use at most 100 characters"),
+                 ({"name": "Eve\u202e", "email": "u@example.org", "scope": "all"},
+                  "invisible")]
         for fields, message in cases:
             r = admin_post(self.boss, "/admin/organisers", "/admin/organisers", fields)
             self.assertEqual(r.status, 422, fields)
             self.assertIn(message, r.text)
             self.assertIsNone(LINK_RE.search(r.text))
             self.assertIn('value="%s"' % fields["email"], r.text)
+            self.assertIn('value="%s"' % fields["name"], r.text)
         self.assertEqual(self.db.sql("SELECT count(*) FROM admins").strip(), "3")
         # Without the CSRF token: refused, nobody added.
         r = self.boss.post("/admin/organisers", {"email": "z@example.org", "scope": "all"})

@@ -25,21 +25,26 @@
 
 #define ADMIT_ADMIN_LINK_HOURS 24
 
-/* The organisers' page as JSON ({organisers: [{id, email, all_events, me, events: [{slug,
+/* The organisers' page as JSON ({organisers: [{id, name, email, all_events, me, events: [{slug,
  * name}], sessions, created}] by email, events: [{slug, name}], every event}) into *out (the
  * caller owns it). ADMIT_ERR_PERMISSION unless actor
  * manages organisers; database errors as admit_db_query_json. */
 enum admit_rc admit_admin_organisers(struct admit_db *db, int actor, json_t **out) ADMIT_MUST_CHECK;
 
-/* Adds the organiser email, who may see the events of slugs (n of them; 0: every event), with
- * a password nobody knows, and makes their first password link, whose token goes into token
- * (show it once; it is wiped on every failure). *admin_id is the new organiser's id.
- * ADMIT_ERR_INVALID (bad email, unknown slug: err says which, err->field "email" or
- * "events"), ADMIT_ERR_EXISTS (the email is taken, err->field "email"), ADMIT_ERR_PERMISSION
- * (actor does not manage organisers); database errors as admit_db_query. */
-enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *email,
-                                 const char *const *slugs, size_t n, char token[ADMIT_TOKEN_SIZE],
-                                 int *admin_id, struct admit_error *err) ADMIT_MUST_CHECK;
+/* Longest organiser name, in characters. */
+#define ADMIT_ADMIN_NAME_MAX 100
+
+/* Adds the organiser called name (one line of text that shows something, at most
+ * ADMIT_ADMIN_NAME_MAX characters) with the email address email, who may see the events of slugs (n
+ * of them; 0: every event), with a password nobody knows, and makes their first password link,
+ * whose token goes into token (show it once; it is wiped on every failure). *admin_id is the new
+ * organiser's id. ADMIT_ERR_INVALID (bad name, bad email, unknown slug: err says which, err->field
+ * "name", "email" or "events"), ADMIT_ERR_EXISTS (the email is taken, err->field "email"),
+ * ADMIT_ERR_PERMISSION (actor does not manage organisers); database errors as admit_db_query. */
+enum admit_rc admit_admin_invite(struct admit_db *db, int actor, const char *name,
+                                 const char *email, const char *const *slugs, size_t n,
+                                 char token[ADMIT_TOKEN_SIZE], int *admin_id,
+                                 struct admit_error *err) ADMIT_MUST_CHECK;
 
 /* A new password link for the organiser admin_id, made by actor: its token into token (show
  * it once), the organiser's email into email. Earlier unused links of theirs stop working.
