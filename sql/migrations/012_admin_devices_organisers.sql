@@ -149,7 +149,9 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    DELETE FROM admin_password_links WHERE admin_id = p_admin AND used_at IS NULL;
+    -- Replaced links expire now (so that they say so), and long-dead ones go.
+    UPDATE admin_password_links SET expires_at = now()
+    WHERE admin_id = p_admin AND used_at IS NULL AND expires_at > now();
     DELETE FROM admin_password_links WHERE expires_at < now() - interval '30 days';
     INSERT INTO admin_password_links (token_hash, admin_id, created_by, expires_at)
     VALUES (p_token_hash, p_admin, p_actor, now() + admit_admin_link_lifetime());

@@ -188,11 +188,12 @@ class Organisers(ServerTestCase):
         self.assertEqual(opened.status, 200)
         person.token = harness.hidden_field(opened.text, "csrf_token")
         second = self.link_of(admin_post(self.boss, "/admin/organisers", link))
-        # A newer link replaces the older one.
+        # A newer link replaces the older one: that one has expired.
         page, r = self.set_password(first, browser=person)
-        self.assertEqual(page.status, 404)
-        self.assertIn("This link does not work", page.text)
-        self.assertEqual(r.status, 404)
+        self.assertEqual(page.status, 410)
+        self.assertIn("This link has expired", page.text)
+        self.assertIn("only the newest one", page.text)
+        self.assertEqual(r.status, 410)
         # A day later it has expired.
         self.db.sql("UPDATE admin_password_links SET expires_at = now() - interval '1 second'")
         page, r = self.set_password(second, browser=person)
