@@ -154,6 +154,7 @@ static const struct {
     {"live", "Live door view", "/live"},
     {"report", "Attendance report", "/report"},
     {"flagged", "Flagged scans", "/flagged"},
+    {"devices", "Door devices", "/devices"},
     {"edit", "Edit event", "/edit"},
 };
 

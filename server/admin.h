@@ -3,7 +3,8 @@
  * admin_events.c an event's overview and form; admin_attendees.c the attendee list;
  * admin_attendee.c one attendee and the actions on them, confirmed first; admin_live.c the live
  * door view, the arrivals chart and the attendance report; admin_review.c the door review (the
- * flagged scans); admin_export.c the CSV exports, streamed.
+ * flagged scans); admin_devices.c the door devices; admin_organisers.c the organisers and
+ * admin_password.c their password links; admin_export.c the CSV exports, streamed.
  *
  * Every page and export needs a session: without one, a page redirects to the login page and
  * an export or JSON answer is 401. An event the admin may not see answers 404, exactly like an
@@ -43,7 +44,7 @@ bool admin_session(struct http_request *req, struct admit_admin *admin, enum adm
 
 /* Renders an admin page: adds "admin" ({"email", "all_events"}), "csrf_token", the admin CSP
  * and Cache-Control: no-store. tab names the current tab of an event page ("overview",
- * "attendees", "live", "report", "flagged", "edit") or is NULL. Takes context. */
+ * "attendees", "live", "report", "flagged", "devices", "edit") or is NULL. Takes context. */
 void admin_render(struct http_request *req, unsigned status, const char *template_name,
                   json_t *context, const struct admit_admin *admin, const char *tab);
 

@@ -27,6 +27,11 @@ extern const struct http_route admin_routes[];  /* server/admin.c: the organiser
 extern const struct http_route api_routes[];    /* server/api.c: the check-in API */
 extern const struct http_route resend_routes[]; /* server/resend.c: send my ticket again */
 
+/* The organisers' area, continued: door devices, organisers, password links. */
+extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */
+extern const struct http_route admin_organiser_routes[]; /* server/admin_organisers.c */
+extern const struct http_route admin_password_routes[];  /* server/admin_password.c */
+
 /* Parameters one pattern may have. */
 #define ROUTER_MAX_PARAMS 8
 

@@ -12,6 +12,9 @@ const struct http_route *const http_route_tables[] = {
     ticket_routes,
     api_routes,
     admin_routes,
+    admin_device_routes,
+    admin_organiser_routes,
+    admin_password_routes,
     resend_routes,
     NULL,
 };

@@ -1,11 +1,14 @@
 #include "admit/checkin/device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <sodium.h>
 
+#include "admit/core/buf.h"
+#include "admit/core/qr.h"
 #include "admit/core/text.h"
 #include "admit/core/mem.h"
 
@@ -60,11 +63,20 @@ static enum admit_device_outcome outcome_of(const char *text)
     return ADMIT_DEVICE_NO_EVENT;
 }
 
-enum admit_rc admit_device_add(struct admit_db *db, const char *slug, const char *name,
-                               char token[ADMIT_TOKEN_SIZE], int *id,
-                               enum admit_device_outcome *outcome)
+/* admin_id as a query parameter: NULL for the operator. */
+static const char *admin_param(int admin_id, char *buf, size_t len)
 {
-    char hash[ADMIT_DEVICE_HASH_SIZE];
+    if (admin_id == ADMIT_DEVICE_OPERATOR)
+        return NULL;
+    snprintf(buf, len, "%d", admin_id);
+    return buf;
+}
+
+enum admit_rc admit_device_add_as(struct admit_db *db, int admin_id, const char *slug,
+                                  const char *name, char token[ADMIT_TOKEN_SIZE], int *id,
+                                  enum admit_device_outcome *outcome)
+{
+    char hash[ADMIT_DEVICE_HASH_SIZE], admin[16];
     PGresult *res = NULL;
     *id = 0;
     *outcome = ADMIT_DEVICE_NO_EVENT;
@@ -73,8 +85,8 @@ enum admit_rc admit_device_add(struct admit_db *db, const char *slug, const char
         return ADMIT_ERR_INVALID;
     admit_token_new(token);
     admit_device_token_hash(token, hash);
-    const char *params[3] = {slug, name, hash};
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_ADD, 3, params, &res);
+    const char *params[4] = {admin_param(admin_id, admin, sizeof admin), slug, name, hash};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_ADD, 4, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     const char *what = PQgetvalue(res, 0, 0);
@@ -89,14 +101,25 @@ done:
     return rc;
 }
 
-enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const char *name, int *id,
-                                  enum admit_device_outcome *outcome)
+enum admit_rc admit_device_add(struct admit_db *db, const char *slug, const char *name,
+                               char token[ADMIT_TOKEN_SIZE], int *id,
+                               enum admit_device_outcome *outcome)
+{
+    return admit_device_add_as(db, ADMIT_DEVICE_OPERATOR, slug, name, token, id, outcome);
+}
+
+enum admit_rc admit_device_revoke_as(struct admit_db *db, int admin_id, const char *slug,
+                                     const char *name, int device_id, int *id,
+                                     enum admit_device_outcome *outcome)
 {
     PGresult *res = NULL;
-    const char *params[2] = {slug, name};
+    char admin[16], device[16];
+    snprintf(device, sizeof device, "%d", device_id);
+    const char *params[4] = {admin_param(admin_id, admin, sizeof admin), slug, name,
+                             name == NULL ? device : NULL};
     *id = 0;
     *outcome = ADMIT_DEVICE_NOT_FOUND;
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_REVOKE, 2, params, &res);
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_DEVICE_REVOKE, 4, params, &res);
     if (rc != ADMIT_OK)
         return rc;
     *outcome = outcome_of(PQgetvalue(res, 0, 0));
@@ -106,15 +129,20 @@ enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const c
     return ADMIT_OK;
 }
 
+enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const char *name, int *id,
+                                  enum admit_device_outcome *outcome)
+{
+    return admit_device_revoke_as(db, ADMIT_DEVICE_OPERATOR, slug, name, 0, id, outcome);
+}
+
 /* Runs q with one parameter; its one value (JSON text) into *json, or ADMIT_ERR_NOT_FOUND for
  * no row or NULL. */
-static enum admit_rc query_json(struct admit_db *db, enum admit_query q, const char *param,
-                                char **json)
+static enum admit_rc query_json(struct admit_db *db, enum admit_query q, int n,
+                                const char *const *params, char **json)
 {
     PGresult *res = NULL;
-    const char *params[1] = {param};
     *json = NULL;
-    enum admit_rc rc = admit_db_query(db, q, 1, params, &res);
+    enum admit_rc rc = admit_db_query(db, q, n, params, &res);
     if (rc != ADMIT_OK)
         return rc;
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
@@ -127,10 +155,29 @@ static enum admit_rc query_json(struct admit_db *db, enum admit_query q, const c
 
 enum admit_rc admit_device_list(struct admit_db *db, const char *slug, char **json)
 {
-    return query_json(db, ADMIT_Q_DEVICE_LIST, slug, json);
+    const char *params[1] = {slug};
+    return query_json(db, ADMIT_Q_DEVICE_LIST, 1, params, json);
+}
+
+enum admit_rc admit_device_page(struct admit_db *db, int admin_id, const char *slug, json_t **out)
+{
+    char admin[16];
+    const char *params[2] = {admin_param(admin_id, admin, sizeof admin), slug};
+    return admit_db_query_json(db, ADMIT_Q_DEVICE_PAGE, 2, params, out);
 }
 
 enum admit_rc admit_device_whoami(struct admit_db *db, const char *token_hash, char **json)
 {
-    return query_json(db, ADMIT_Q_DEVICE_WHOAMI, token_hash, json);
+    const char *params[1] = {token_hash};
+    return query_json(db, ADMIT_Q_DEVICE_WHOAMI, 1, params, json);
+}
+
+enum admit_rc admit_device_token_qr_svg(const char *token, struct admit_buf *out)
+{
+    struct admit_qr *qr = NULL;
+    enum admit_rc rc = admit_qr_encode(token, &qr);
+    if (rc == ADMIT_OK)
+        rc = admit_qr_svg_labelled(qr, "Device token QR code", out);
+    admit_qr_free(qr);
+    return rc;
 }

@@ -53,14 +53,23 @@ static enum admit_rc put_uint(struct admit_buf *out, char prefix, unsigned v)
 
 enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out)
 {
+    return admit_qr_svg_labelled(qr, "Ticket QR code", out);
+}
+
+enum admit_rc admit_qr_svg_labelled(const struct admit_qr *qr, const char *label,
+                                    struct admit_buf *out)
+{
+    if (label[strcspn(label, "<>&\"'")] != '\0')
+        return ADMIT_ERR_INVALID;
     int side = qr->width + 2 * ADMIT_QR_QUIET_ZONE;
     enum admit_rc rc = admit_buf_printf(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
         "%d\" "
-        "shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"Ticket QR code\">"
+        "shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"%s\">"
         "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-        side * ADMIT_QR_SVG_MODULE_PX, side * ADMIT_QR_SVG_MODULE_PX, side, side, side, side);
+        side * ADMIT_QR_SVG_MODULE_PX, side * ADMIT_QR_SVG_MODULE_PX, side, side, label, side,
+        side);
     /* One subpath per horizontal run of dark modules keeps the path short. */
     for (int y = 0; y < qr->width && rc == ADMIT_OK; y++) {
         const unsigned char *row = qr->modules + (size_t)y * (size_t)qr->width;

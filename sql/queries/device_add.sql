@@ -1,2 +1,3 @@
--- Adds a scanner to an event. $1 event slug, $2 device name, $3 SHA-256 of its token (bytea).
-SELECT outcome, device_id FROM admit_device_add($1, $2, $3::bytea)
+-- Adds a scanner to an event. $1 acting admin id (NULL: the operator, every event), $2 event
+-- slug, $3 device name, $4 SHA-256 of its token (bytea).
+SELECT outcome, device_id FROM admit_device_add_as($1::integer, $2, $3, $4::bytea)

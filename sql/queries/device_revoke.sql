@@ -1,2 +1,3 @@
--- Revokes the working scanner of that name. $1 event slug, $2 device name.
-SELECT outcome, device_id FROM admit_device_revoke($1, $2)
+-- Revokes a working scanner. $1 acting admin id (NULL: the operator), $2 event slug, $3 device
+-- name or NULL, $4 device id or NULL (one of the two).
+SELECT outcome, device_id FROM admit_device_revoke_as($1::integer, $2, $3, $4::integer)

@@ -109,6 +109,53 @@ static void test_devices(void **state)
     admit_db_free(db);
 }
 
+/* An organiser limited to "conf" (the web's devices page): "other" does not exist for them,
+ * neither by its slug nor through conf's address with another event's device id. */
+static void test_devices_as_a_limited_organiser(void **state)
+{
+    struct admit_db *db = admit_db_new(pg.dsn);
+    char token[ADMIT_TOKEN_SIZE];
+    enum admit_device_outcome outcome;
+    int id = 0, other = 0, revoked = 0;
+    json_t *page = NULL;
+    (void)state;
+    int admin = atoi(pgtest_value(
+        pg.dsn, "WITH a AS (INSERT INTO admins (email, password_hash, all_events) VALUES "
+                "('lim@example.org', '$argon2id$x', false) RETURNING id), g AS (INSERT INTO "
+                "admin_events SELECT a.id, e.id FROM a, events e WHERE e.slug = 'conf') "
+                "SELECT id FROM a"));
+    assert_int_equal(admit_device_add(db, "other", "Far gate", token, &other, &outcome), ADMIT_OK);
+    assert_int_equal(outcome, ADMIT_DEVICE_DONE);
+    assert_int_equal(admit_device_add_as(db, admin, "other", "Mine", token, &id, &outcome),
+                     ADMIT_OK);
+    assert_int_equal(outcome, ADMIT_DEVICE_NO_EVENT);
+    assert_string_equal(token, "");
+    assert_int_equal(admit_device_add_as(db, admin, "conf", "Mine", token, &id, &outcome),
+                     ADMIT_OK);
+    assert_int_equal(outcome, ADMIT_DEVICE_DONE);
+    assert_int_equal(admit_device_page(db, admin, "other", &page), ADMIT_ERR_NOT_FOUND);
+    assert_int_equal(admit_device_page(db, admin, "conf", &page), ADMIT_OK);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(page, "event"), "slug")),
+                        "conf");
+    json_decref(page);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(admit_device_revoke_as(db, admin, i ? "conf" : "other", NULL, other,
+                                                &revoked, &outcome),
+                         ADMIT_OK);
+        assert_int_equal(outcome, ADMIT_DEVICE_NOT_FOUND);
+    }
+    assert_int_equal(admit_device_revoke_as(db, admin, "conf", NULL, id, &revoked, &outcome),
+                     ADMIT_OK);
+    assert_int_equal(outcome, ADMIT_DEVICE_DONE);
+    assert_int_equal(revoked, id);
+    /* The operator (admit device) has every event. */
+    assert_int_equal(
+        admit_device_revoke_as(db, ADMIT_DEVICE_OPERATOR, "other", NULL, other, &revoked, &outcome),
+        ADMIT_OK);
+    assert_int_equal(outcome, ADMIT_DEVICE_DONE);
+    admit_db_free(db);
+}
+
 static json_t *submit_text(struct admit_db *db, const char *hash, const char *body,
                            enum admit_rc want)
 {
@@ -418,6 +465,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_devices_as_a_limited_organiser),
         cmocka_unit_test(test_answers_in_order_and_unknown_devices),
         cmocka_unit_test(test_many_doors_one_valid_each),
         cmocka_unit_test(test_sync),

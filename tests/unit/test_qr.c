@@ -76,6 +76,30 @@ static void test_svg_single_path_quiet_zone(void **state)
     admit_qr_free(qr);
 }
 
+/* The label is the SVG's accessible name; one that could break out of the attribute is refused
+ * and nothing is appended. */
+static void test_svg_label(void **state)
+{
+    (void)state;
+    struct admit_qr *qr = NULL;
+    struct admit_buf svg;
+    admit_buf_init(&svg, 1 << 20);
+    assert_int_equal(admit_qr_encode("HELLO", &qr), ADMIT_OK);
+    assert_int_equal(admit_qr_svg(qr, &svg), ADMIT_OK);
+    assert_non_null(strstr(admit_buf_cstr(&svg), "aria-label=\"Ticket QR code\""));
+    admit_buf_reset(&svg);
+    assert_int_equal(admit_qr_svg_labelled(qr, "Device token QR code", &svg), ADMIT_OK);
+    assert_non_null(strstr(admit_buf_cstr(&svg), "aria-label=\"Device token QR code\">"));
+    admit_buf_reset(&svg);
+    const char *bad[] = {"a\"b", "<x>", "a&b", "it's"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(admit_qr_svg_labelled(qr, bad[i], &svg), ADMIT_ERR_INVALID);
+        assert_int_equal(svg.len, 0);
+    }
+    admit_buf_free(&svg);
+    admit_qr_free(qr);
+}
+
 static char *zbar_decode(const char *path)
 {
     char cmd[512];
@@ -156,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ticket_fits_version_7_level_m),
         cmocka_unit_test(test_svg_single_path_quiet_zone),
+        cmocka_unit_test(test_svg_label),
         cmocka_unit_test(test_png_decodes_with_zbar),
         cmocka_unit_test(test_png_module_size_bounds),
     };

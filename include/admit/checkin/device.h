@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "admit/core/db.h"
 #include "admit/core/rc.h"
 #include "admit/core/token.h"
@@ -36,16 +38,32 @@ enum admit_device_outcome {
     ADMIT_DEVICE_NOT_FOUND,  /* revoke: no working device of that name in that event */
 };
 
+/* Who acts on devices: ADMIT_DEVICE_OPERATOR, the operator at the shell (admit device ...),
+ * has every event; an organiser (an admin id, admit/register/admin.h) only the events
+ * admit_admin_may gives them: the others answer as an event that does not exist. */
+#define ADMIT_DEVICE_OPERATOR 0
+
 /* Adds a device called name to the event slug with a fresh token, written into token (show it
- * once; wipe it after). On ADMIT_OK, *outcome says what happened and *id is the new device's id
- * (0 unless added). ADMIT_ERR_INVALID for a bad name (nothing stored); database errors as
- * admit_db_query. */
+ * once; wipe it after), for admin_id (or ADMIT_DEVICE_OPERATOR). On ADMIT_OK, *outcome says
+ * what happened (ADMIT_DEVICE_NO_EVENT also when admin_id may not manage the event) and *id is
+ * the new device's id (0 unless added); token is wiped unless added. ADMIT_ERR_INVALID for a
+ * bad name (nothing stored); database errors as admit_db_query. */
+enum admit_rc admit_device_add_as(struct admit_db *db, int admin_id, const char *slug,
+                                  const char *name, char token[ADMIT_TOKEN_SIZE], int *id,
+                                  enum admit_device_outcome *outcome) ADMIT_MUST_CHECK;
+/* admit_device_add_as for the operator. */
 enum admit_rc admit_device_add(struct admit_db *db, const char *slug, const char *name,
                                char token[ADMIT_TOKEN_SIZE], int *id,
                                enum admit_device_outcome *outcome) ADMIT_MUST_CHECK;
 
-/* Revokes the working device called name of the event slug: its token is refused from now on.
- * *outcome is ADMIT_DEVICE_DONE or ADMIT_DEVICE_NOT_FOUND; *id the device's id (0 if none). */
+/* Revokes a working device of the event slug, for admin_id (or ADMIT_DEVICE_OPERATOR): the
+ * one called name, or when name is NULL the one whose id is device_id. Its token is refused
+ * from now on. *outcome is ADMIT_DEVICE_DONE or ADMIT_DEVICE_NOT_FOUND (no such working
+ * device, or an event admin_id may not manage); *id the device's id (0 if none). */
+enum admit_rc admit_device_revoke_as(struct admit_db *db, int admin_id, const char *slug,
+                                     const char *name, int device_id, int *id,
+                                     enum admit_device_outcome *outcome) ADMIT_MUST_CHECK;
+/* admit_device_revoke_as by name, for the operator. */
 enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const char *name, int *id,
                                   enum admit_device_outcome *outcome) ADMIT_MUST_CHECK;
 
@@ -54,6 +72,19 @@ enum admit_rc admit_device_revoke(struct admit_db *db, const char *slug, const c
  * when there is no such event. */
 enum admit_rc admit_device_list(struct admit_db *db, const char *slug,
                                 char **json) ADMIT_MUST_CHECK;
+
+/* Appends to out the QR code of token (its text, as a phone camera or zbarcam reads it) as an
+ * SVG document labelled "Device token QR code", for the page that shows the token once.
+ * ADMIT_ERR_QR when it cannot be encoded, ADMIT_ERR_TOO_LARGE when out is too small. */
+struct admit_buf;
+enum admit_rc admit_device_token_qr_svg(const char *token, struct admit_buf *out) ADMIT_MUST_CHECK;
+
+/* The organisers' devices page of the event slug for admin_id as JSON text ({event: {slug,
+ * name}, devices: [as admit_device_list, plus created, revoked and last_seen in the event's
+ * time zone and active]}) into *out (the caller owns it). ADMIT_ERR_NOT_FOUND when there is
+ * no such event or admin_id may not see it; errors as admit_db_query_json. */
+enum admit_rc admit_device_page(struct admit_db *db, int admin_id, const char *slug,
+                                json_t **out) ADMIT_MUST_CHECK;
 
 /* The device behind token_hash (admit_device_token_hash) as JSON text ({device, event, lists})
  * into *json (the caller frees it). ADMIT_ERR_NOT_FOUND when the token is unknown or revoked. */

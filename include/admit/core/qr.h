@@ -29,8 +29,13 @@ enum admit_rc admit_qr_encode(const char *text, struct admit_qr **out) ADMIT_MUS
 void admit_qr_free(struct admit_qr *qr);
 
 /* Appends a standalone SVG document to out: one module per unit of its viewBox, drawn at
- * ADMIT_QR_SVG_MODULE_PX pixels per module (its width and height). */
+ * ADMIT_QR_SVG_MODULE_PX pixels per module (its width and height), labelled "Ticket QR code"
+ * for screen readers. */
 enum admit_rc admit_qr_svg(const struct admit_qr *qr, struct admit_buf *out) ADMIT_MUST_CHECK;
+/* The same with another label (role="img" aria-label): plain text without the characters
+ * < > & " ' (ADMIT_ERR_INVALID otherwise, nothing appended). */
+enum admit_rc admit_qr_svg_labelled(const struct admit_qr *qr, const char *label,
+                                    struct admit_buf *out) ADMIT_MUST_CHECK;
 
 /* Appends a PNG file (module_px pixels per module, 1..ADMIT_QR_MODULE_PX_MAX) to out.
  * ADMIT_ERR_INVALID for a bad module size, ADMIT_ERR_QR if libpng fails. */
