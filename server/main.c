@@ -283,30 +283,9 @@ static void drain(const sigset_t *signals)
                  DRAIN_SECONDS);
 }
 
-static int serve(struct startup *s, const struct cli_args *args)
+/* The connection limits and deadlines of the options, fitted to what the database allows. */
+static struct conn_guard_limits guard_limits(const struct cli_args *args)
 {
-    sigset_t signals;
-    int sig = 0;
-    const char *listen = cli_get(args, "listen");
-    const struct sockaddr_storage addr = s->listen;
-    const char *host = s->listen_host;
-    /* Every thread libmicrohttpd starts inherits this mask: only main's sigwait sees them. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    /* poll(), not epoll: libmicrohttpd 0.9.75 (Debian 12) aborts the process at random when
-     * MHD_quiesce_daemon meets a worker awake with epoll. Both remove the listening socket from
-     * the worker's epoll set, unlocked; the loser's epoll_ctl fails with ENOENT and
-     * MHD_quiesce_daemon (daemon.c:5531) or MHD_epoll (daemon.c:4976) calls MHD_PANIC: a stop
-     * under traffic ended in SIGABRT. With poll() quiescing only sets a flag and wakes the
-     * workers. Each worker polls at most its share of --max-connections; the cost is measured
-     * in bench/README.md ("epoll or poll"). */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                     (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     unsigned threads = (unsigned)cli_get_uint(args, "threads");
     unsigned db_connections = threads + (unsigned)cli_get_uint(args, "checkin-workers");
     struct conn_guard_limits limits = {
@@ -319,17 +298,24 @@ static int serve(struct startup *s, const struct cli_args *args)
     };
     if (limits.max_connections < threads)
         limits.max_connections = threads;
-    struct admit_error err;
-    int fd = server_listen_open(&addr, listen, &err);
-    if (fd < 0) {
-        http_log("%s", err.message);
-        return EXIT_START_FAILED;
-    }
-    struct conn_guard *guard = conn_guard_new(&limits);
-    if (guard == NULL) {
-        close(fd);
-        return EXIT_START_FAILED;
-    }
+    return limits;
+}
+
+/* Starts libmicrohttpd on the listening socket fd; NULL (logged) when it cannot. */
+static struct MHD_Daemon *start_daemon(struct startup *s, const struct cli_args *args, int fd,
+                                       const struct conn_guard_limits *limits,
+                                       struct conn_guard *guard)
+{
+    /* poll(), not epoll: libmicrohttpd 0.9.75 (Debian 12) aborts the process at random when
+     * MHD_quiesce_daemon meets a worker awake with epoll. Both remove the listening socket from
+     * the worker's epoll set, unlocked; the loser's epoll_ctl fails with ENOENT and
+     * MHD_quiesce_daemon (daemon.c:5531) or MHD_epoll (daemon.c:4976) calls MHD_PANIC: a stop
+     * under traffic ended in SIGABRT. With poll() quiescing only sets a flag and wakes the
+     * workers. Each worker polls at most its share of --max-connections; the cost is measured
+     * in bench/README.md ("epoll or poll"). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (s->listen.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     /* The logger comes first, or libmicrohttpd prints the other options' messages itself.
      * One option and its value per line: */
     /* clang-format off */
@@ -337,8 +323,8 @@ static int serve(struct startup *s, const struct cli_args *args)
         flags, 0, NULL, NULL, http_on_request, &s->server,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, limits->threads,
+        MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cli_get_uint(args, "per-ip-connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cli_get_uint(args, "timeout"),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cli_get_uint(args, "connection-memory"),
@@ -350,23 +336,25 @@ static int serve(struct startup *s, const struct cli_args *args)
         MHD_OPTION_END);
     /* clang-format on */
     if (d == NULL) {
-        http_log("cannot serve on %s (see the line above)", listen);
-        conn_guard_free(guard);
-        close(fd);
-        return EXIT_START_FAILED;
+        http_log("cannot serve on %s (see the line above)", cli_get(args, "listen"));
+        return NULL;
     }
-    if (addr.ss_family == AF_INET6)
-        http_log("listening on http://[%s]:%d", host, server_listen_port(fd));
+    if (s->listen.ss_family == AF_INET6)
+        http_log("listening on http://[%s]:%d", s->listen_host, server_listen_port(fd));
     else
-        http_log("listening on http://%s:%d", host, server_listen_port(fd));
+        http_log("listening on http://%s:%d", s->listen_host, server_listen_port(fd));
     http_log("connections: at most %u (%u from one address), shed from %u a worker thread; "
              "headers within %u s, bodies within %u s, kept alive %u s idle",
-             limits.max_connections, (unsigned)cli_get_uint(args, "per-ip-connections"),
-             conn_guard_worker_threshold(guard), limits.header_seconds, limits.body_seconds,
-             limits.idle_seconds);
+             limits->max_connections, (unsigned)cli_get_uint(args, "per-ip-connections"),
+             conn_guard_worker_threshold(guard), limits->header_seconds, limits->body_seconds,
+             limits->idle_seconds);
+    return d;
+}
 
-    while (sigwait(&signals, &sig) != 0)
-        ;
+/* After SIGTERM or SIGINT: no new connections, the requests in flight finished (drain), the
+ * door scans waiting decided, then the daemon stopped. */
+static void stop_daemon(struct startup *s, struct MHD_Daemon *d, const sigset_t *signals, int sig)
+{
     http_log("%s: stopping; %d requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT",
              http_in_flight());
     http_drain_begin();
@@ -376,7 +364,7 @@ static int serve(struct startup *s, const struct cli_args *args)
      * the descriptor must stay valid until MHD_stop_daemon. */
     if (listener != MHD_INVALID_SOCKET)
         shutdown(listener, SHUT_RDWR);
-    drain(&signals);
+    drain(signals);
     /* Every check-in job decided and its connection resumed before the daemon goes; scans
      * arriving after this are decided on the HTTP threads (api.c). */
     struct admit_checkin_pool_stats groups;
@@ -386,9 +374,39 @@ static int serve(struct startup *s, const struct cli_args *args)
         http_log("door scans: %lu in %lu groups (%.2f a group, at most %lu)", groups.scans,
                  groups.groups, (double)groups.scans / (double)groups.groups, groups.largest);
     MHD_stop_daemon(d);
-    conn_guard_free(guard); /* after the daemon: every connection is closed */
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
+}
+
+static int serve(struct startup *s, const struct cli_args *args)
+{
+    sigset_t signals;
+    int sig = 0;
+    struct admit_error err;
+    /* Every thread libmicrohttpd starts inherits this mask: only main's sigwait sees them. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct conn_guard_limits limits = guard_limits(args);
+    int fd = server_listen_open(&s->listen, cli_get(args, "listen"), &err);
+    if (fd < 0) {
+        http_log("%s", err.message);
+        return EXIT_START_FAILED;
+    }
+    struct conn_guard *guard = conn_guard_new(&limits);
+    struct MHD_Daemon *d = guard != NULL ? start_daemon(s, args, fd, &limits, guard) : NULL;
+    if (d == NULL) {
+        conn_guard_free(guard);
+        close(fd);
+        return EXIT_START_FAILED;
+    }
+    while (sigwait(&signals, &sig) != 0)
+        ;
+    stop_daemon(s, d, &signals, sig);
+    conn_guard_free(guard); /* after the daemon: every connection is closed */
     http_log("stopped");
     return CLI_EXIT_OK;
 }
