@@ -160,23 +160,23 @@ static const struct cli_opt list_opts[] = {
     {0},
 };
 
+static void print_admin(void *ctx, const struct admit_admin_entry *e)
+{
+    (void)ctx;
+    printf("%s\tevents=%s\tsessions=%ld\n", e->email, e->events, e->sessions);
+}
+
 static int run_list(const struct cli_args *args)
 {
+    struct admit_error err;
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
-    PGresult *res = NULL;
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_ADMIN_LIST, 0, NULL, &res);
-    int status = CLI_EXIT_OK;
-    if (rc != ADMIT_OK) {
-        cli_error(args, "%s", admit_db_error(db));
-        status = CLI_EXIT_USAGE;
-    } else {
-        for (int i = 0; i < PQntuples(res); i++)
-            printf("%s\tevents=%s\tsessions=%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                   PQgetvalue(res, i, 2));
-    }
-    PQclear(res);
+    enum admit_rc rc = admit_admin_list(db, print_admin, NULL, &err);
     admit_db_free(db);
-    return status;
+    if (rc != ADMIT_OK) {
+        cli_error(args, "%s", err.message);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
 }
 
 const struct cli_cmd cli_admin_add_cmd = {

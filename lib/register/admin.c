@@ -273,3 +273,23 @@ enum admit_rc admit_admin_remove(struct admit_db *db, const char *email)
     PQclear(res);
     return rc;
 }
+
+enum admit_rc admit_admin_list(struct admit_db *db,
+                               void (*each)(void *ctx, const struct admit_admin_entry *entry),
+                               void *ctx, struct admit_error *err)
+{
+    PGresult *res = NULL;
+    admit_error_clear(err);
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_ADMIN_LIST, 0, NULL, &res);
+    if (rc != ADMIT_OK) {
+        admit_error_set(err, "%s", admit_db_error(db));
+        return rc;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct admit_admin_entry e = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                      atol(PQgetvalue(res, i, 2))};
+        each(ctx, &e);
+    }
+    PQclear(res);
+    return ADMIT_OK;
+}

@@ -108,4 +108,17 @@ enum admit_rc admit_admin_set_password(struct admit_db *db, const char *email, c
 /* Removes an admin with their sessions. ADMIT_ERR_NOT_FOUND for an unknown email. */
 enum admit_rc admit_admin_remove(struct admit_db *db, const char *email) ADMIT_MUST_CHECK;
 
+/* One organiser as admit admin list shows them: the events they may see ("*": every event; the
+ * slugs separated by spaces) and how many sessions they have open. */
+struct admit_admin_entry {
+    const char *email, *events;
+    long sessions;
+};
+
+/* Calls each(ctx, entry) for every organiser, by email; the strings live until each returns.
+ * Database errors as admit_db_query, with err holding PostgreSQL's message. */
+enum admit_rc admit_admin_list(struct admit_db *db,
+                               void (*each)(void *ctx, const struct admit_admin_entry *entry),
+                               void *ctx, struct admit_error *err) ADMIT_MUST_CHECK;
+
 #endif
