@@ -53,6 +53,15 @@ void admin_not_found(struct http_request *req)
                        "There is nothing here, or you do not have access to it.");
 }
 
+bool admin_loaded(struct http_request *req, enum admit_rc rc)
+{
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        admin_not_found(req);
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    return rc == ADMIT_OK;
+}
+
 const char *admin_slug(struct http_request *req)
 {
     const char *slug = http_param(req, "slug");

@@ -51,6 +51,10 @@ void admin_render(struct http_request *req, unsigned status, const char *templat
 /* 404 for an event or attendee this admin cannot see (or that does not exist). */
 void admin_not_found(struct http_request *req);
 
+/* Whether a page's data loaded (rc is ADMIT_OK); otherwise answers for it and returns false:
+ * 404 (admin_not_found) for ADMIT_ERR_NOT_FOUND, the "could not load" page for the rest. */
+bool admin_loaded(struct http_request *req, enum admit_rc rc);
+
 /* The view of the event slug (admit_admin_view_event) in *out. Returns false after answering:
  * 503/500, or 404 when the event does not exist or this admin may not see it. */
 bool admin_event_view(struct http_request *req, const struct admit_admin *admin,

@@ -57,14 +57,8 @@ void admin_attendees_page(struct http_request *req)
         http_respond_error(req, 400, "Bad request", err.message);
         return;
     }
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
+    if (!admin_loaded(req, rc))
         return;
-    }
-    if (rc != ADMIT_OK) {
-        pages_load_failed(req, rc);
-        return;
-    }
     json_t *data = found.data;
     long page = found.page, pages = found.pages;
     json_t *event = json_incref(json_object_get(data, "event"));

@@ -23,14 +23,8 @@ static void render_list(struct http_request *req, unsigned status, const struct 
 {
     json_t *page = NULL;
     enum admit_rc rc = admit_device_page(http_db(req), admin->id, slug, &page);
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
+    if (!admin_loaded(req, rc))
         return;
-    }
-    if (rc != ADMIT_OK) {
-        pages_load_failed(req, rc);
-        return;
-    }
     json_object_set_new(page, "title", json_string("Door devices"));
     json_object_set_new(page, "form",
                         json_pack("{s:s, s:s?}", "name", name ? name : "", "error", problem));
@@ -122,14 +116,8 @@ static void revoke_page(struct http_request *req)
     if (slug == NULL)
         return;
     enum admit_rc rc = admit_device_page(http_db(req), admin.id, slug, &page);
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
+    if (!admin_loaded(req, rc))
         return;
-    }
-    if (rc != ADMIT_OK) {
-        pages_load_failed(req, rc);
-        return;
-    }
     json_t *device = find_device(req, page);
     if (device == NULL) {
         json_decref(page);

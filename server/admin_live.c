@@ -69,14 +69,8 @@ void admin_report_page(struct http_request *req)
     if (slug == NULL)
         return;
     enum admit_rc rc = admit_admin_view_report(http_db(req), admin.id, slug, &event, &report);
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
+    if (!admin_loaded(req, rc))
         return;
-    }
-    if (rc != ADMIT_OK) {
-        pages_load_failed(req, rc);
-        return;
-    }
     json_t *context = json_pack("{s:s, s:o, s:o}", "title", "Attendance report", "event", event,
                                 "report", report);
     admin_render(req, 200, "admin/report.html", context, &admin, "report");

@@ -19,14 +19,8 @@ static void render_review(struct http_request *req, const struct admit_admin *ad
 {
     json_t *data = NULL;
     enum admit_rc rc = admit_admin_review_view(http_db(req), admin->id, slug, open_only, &data);
-    if (rc == ADMIT_ERR_NOT_FOUND) {
-        admin_not_found(req);
+    if (!admin_loaded(req, rc))
         return;
-    }
-    if (rc != ADMIT_OK) {
-        pages_load_failed(req, rc);
-        return;
-    }
     json_t *cases = json_incref(json_object_get(data, "cases"));
     bool shown = false;
     size_t i;
