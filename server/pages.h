@@ -16,4 +16,12 @@ json_t *pages_decorate_event(json_t *event);
  * http_respond_db_error. */
 void pages_load_failed(struct http_request *req, enum admit_rc rc);
 
+/* The form's choices, for the registration and edit forms: every country ({"code", "name",
+ * "selected"}), every organisation type ({"value", "label", "selected"}) and the event's lists
+ * (a copy of event's "lists", each with "checked" when its id is among the n chosen). selected
+ * may be NULL. Each returns a new array the caller owns. */
+json_t *pages_countries_json(const char *selected);
+json_t *pages_organisation_types_json(const char *selected);
+json_t *pages_lists_json(json_t *event, const int *chosen, size_t n);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/core/country.h"
 #include "admit/register/page.h"
 #include "admit/register/registration.h"
 #include "admit/register/resend.h"
@@ -61,48 +60,6 @@ static bool load_event(struct http_request *req, const char *slug, json_t **even
     return rc == ADMIT_OK;
 }
 
-static json_t *countries_json(const char *selected)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; i < admit_country_count(); i++) {
-        const struct admit_country *c = admit_country_at(i);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "code", c->code, "name", c->name,
-                                              "selected", selected && !strcmp(selected, c->code)));
-    }
-    return list;
-}
-
-static json_t *organisation_types_json(const char *selected)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; i < admit_organisation_type_count; i++) {
-        const struct admit_organisation_type *t = &admit_organisation_types[i];
-        json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:b}", "value", t->value, "label", t->label,
-                                        "selected", selected && !strcmp(selected, t->value)));
-    }
-    return list;
-}
-
-/* The event's lists, each marked checked when its id is among the chosen ones. */
-static json_t *lists_json(json_t *event, const int *chosen, size_t nchosen)
-{
-    json_t *lists = json_deep_copy(json_object_get(event, "lists"));
-    size_t i;
-    json_t *list;
-    if (lists == NULL)
-        return json_array();
-    json_array_foreach(lists, i, list)
-    {
-        json_int_t id = json_integer_value(json_object_get(list, "id"));
-        int checked = 0;
-        for (size_t j = 0; j < nchosen; j++)
-            checked |= chosen[j] == id;
-        json_object_set_new(list, "checked", json_boolean(checked));
-    }
-    return lists;
-}
-
 /* The template context of the event page with its form: empty (get NULL) or as submitted with
  * errors; csrf_token and nonce go in the form as they are. Takes no reference. */
 static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
@@ -134,9 +91,10 @@ static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
                   "has_errors", errs != NULL && errs->count > 0);
     return json_pack("{s:O, s:O, s:o, s:o, s:o, s:o}", "title", json_object_get(event, "name"),
                      "event", event, "form", form, "countries",
-                     countries_json(get ? get(ctx, "country") : NULL), "organisation_types",
-                     organisation_types_json(get ? get(ctx, "organisation_type") : NULL), "lists",
-                     lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
+                     pages_countries_json(get ? get(ctx, "country") : NULL), "organisation_types",
+                     pages_organisation_types_json(get ? get(ctx, "organisation_type") : NULL),
+                     "lists",
+                     pages_lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
 }
 
 /* Renders the event page with the form as submitted, and its errors. */

@@ -67,25 +67,12 @@ static int parse_id(const char *text, int *out)
     return 1;
 }
 
-size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *const *list_values,
-                                size_t nlist_values, int require_list,
-                                struct admit_registration *out, struct admit_form_errors *errs)
+size_t admit_registration_lists_check(const char *const *list_values, size_t nlist_values,
+                                      struct admit_registration *out,
+                                      struct admit_form_errors *errs)
 {
     size_t before = errs->count;
-    memset(out, 0, sizeof *out);
-    admit_form_validate(admit_registration_fields, admit_registration_field_count, get, ctx, errs);
-
-    out->given_name = or_empty(get(ctx, "given_name"));
-    out->family_name = or_empty(get(ctx, "family_name"));
-    out->email = or_empty(get(ctx, "email"));
-    out->organisation = or_empty(get(ctx, "organisation"));
-    out->organisation_type = or_empty(get(ctx, "organisation_type"));
-    out->country = or_empty(get(ctx, "country"));
-    out->dietary = or_empty(get(ctx, "dietary"));
-    out->accessibility = or_empty(get(ctx, "accessibility"));
-    out->form_nonce = or_empty(get(ctx, "form_nonce"));
-    out->source = "web";
-
+    out->nlists = 0;
     for (size_t i = 0; i < nlist_values; i++) {
         int id = 0;
         if (!parse_id(list_values[i], &id)) {
@@ -103,6 +90,37 @@ size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *co
         }
         out->list_ids[out->nlists++] = id;
     }
+    return errs->count - before;
+}
+
+/* The fields of admit_registration_fields and the lists: what the registration form and the
+ * edit form share. */
+static void check_details(admit_form_lookup get, void *ctx, const char *const *list_values,
+                          size_t nlist_values, struct admit_registration *out,
+                          struct admit_form_errors *errs)
+{
+    memset(out, 0, sizeof *out);
+    admit_form_validate(admit_registration_fields, admit_registration_field_count, get, ctx, errs);
+
+    out->given_name = or_empty(get(ctx, "given_name"));
+    out->family_name = or_empty(get(ctx, "family_name"));
+    out->email = or_empty(get(ctx, "email"));
+    out->organisation = or_empty(get(ctx, "organisation"));
+    out->organisation_type = or_empty(get(ctx, "organisation_type"));
+    out->country = or_empty(get(ctx, "country"));
+    out->dietary = or_empty(get(ctx, "dietary"));
+    out->accessibility = or_empty(get(ctx, "accessibility"));
+    out->form_nonce = or_empty(get(ctx, "form_nonce"));
+    out->source = "web";
+    admit_registration_lists_check(list_values, nlist_values, out, errs);
+}
+
+size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *const *list_values,
+                                size_t nlist_values, int require_list,
+                                struct admit_registration *out, struct admit_form_errors *errs)
+{
+    size_t before = errs->count;
+    check_details(get, ctx, list_values, nlist_values, out, errs);
     if (require_list && nlist_values == 0)
         admit_form_add_error(errs, "lists", "Choose at least one day or session");
 
@@ -118,19 +136,44 @@ size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *co
     return errs->count - before;
 }
 
+/* Reads the submitted lists ("lists", several values) of v; more than ADMIT_EVENT_MAX_LISTS is
+ * an error on "lists". Returns how many to check (at most ADMIT_EVENT_MAX_LISTS). */
+static size_t read_lists(struct admit_form_values *v, const char **lists,
+                         struct admit_form_errors *errs)
+{
+    size_t nlists = v->raw != NULL
+                        ? admit_formdata_get_all(v->raw, "lists", lists, ADMIT_EVENT_MAX_LISTS + 1)
+                        : 0;
+    if (nlists > ADMIT_EVENT_MAX_LISTS) {
+        admit_form_add_error(errs, "lists", "Choose days and sessions from the list");
+        nlists = ADMIT_EVENT_MAX_LISTS;
+    }
+    return nlists;
+}
+
 size_t admit_registration_read(struct admit_form_values *v, struct admit_registration *out,
                                struct admit_form_errors *errs)
 {
     const char *lists[ADMIT_EVENT_MAX_LISTS + 1] = {NULL};
+    struct admit_form_errors list_errs = {.count = 0};
     size_t before = errs->count;
-    size_t nlists = v->raw != NULL
-                        ? admit_formdata_get_all(v->raw, "lists", lists, ADMIT_EVENT_MAX_LISTS + 1)
-                        : 0;
-    bool too_many = nlists > ADMIT_EVENT_MAX_LISTS;
-    admit_registration_check(admit_form_values_get, v, lists,
-                             too_many ? ADMIT_EVENT_MAX_LISTS : nlists, 0, out, errs);
-    if (too_many)
-        admit_form_add_error(errs, "lists", "Choose days and sessions from the list");
+    size_t nlists = read_lists(v, lists, &list_errs);
+    admit_registration_check(admit_form_values_get, v, lists, nlists, 0, out, errs);
+    for (size_t i = 0; i < list_errs.count; i++)
+        admit_form_add_error(errs, list_errs.items[i].field, list_errs.items[i].message);
+    return errs->count - before;
+}
+
+size_t admit_registration_read_details(struct admit_form_values *v, struct admit_registration *out,
+                                       struct admit_form_errors *errs)
+{
+    const char *lists[ADMIT_EVENT_MAX_LISTS + 1] = {NULL};
+    struct admit_form_errors list_errs = {.count = 0};
+    size_t before = errs->count;
+    size_t nlists = read_lists(v, lists, &list_errs);
+    check_details(admit_form_values_get, v, lists, nlists, out, errs);
+    for (size_t i = 0; i < list_errs.count; i++)
+        admit_form_add_error(errs, list_errs.items[i].field, list_errs.items[i].message);
     return errs->count - before;
 }
 

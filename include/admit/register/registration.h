@@ -50,6 +50,20 @@ size_t admit_registration_check(admit_form_lookup get, void *ctx, const char *co
 size_t admit_registration_read(struct admit_form_values *v, struct admit_registration *out,
                                struct admit_form_errors *errs);
 
+/* The registration's details without consent and nonce, as the edit form sends them
+ * (admit/register/edit.h): admit_registration_fields and the lists, read and checked exactly as
+ * admit_registration_read does. Fills *out (pointing into v) and returns the number of errors
+ * added to errs (0: valid). */
+size_t admit_registration_read_details(struct admit_form_values *v, struct admit_registration *out,
+                                       struct admit_form_errors *errs);
+
+/* Parses the chosen lists (decimal ids, duplicates dropped) into out->list_ids and
+ * out->nlists; an id that is not one, or more than ADMIT_EVENT_MAX_LISTS distinct ones, adds
+ * one error on "lists". Returns the number of errors added. */
+size_t admit_registration_lists_check(const char *const *list_values, size_t nlist_values,
+                                      struct admit_registration *out,
+                                      struct admit_form_errors *errs);
+
 enum admit_registration_outcome {
     ADMIT_REG_CREATED,     /* new registration (confirmed or waitlisted: see status) */
     ADMIT_REG_DUPLICATE,   /* the same form was submitted before: that registration */
