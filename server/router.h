@@ -19,13 +19,15 @@
 extern const struct http_route *const http_route_tables[];
 
 /* One table per area. */
-extern const struct http_route health_routes[]; /* server/health.c */
-extern const struct http_route static_routes[]; /* server/static.c */
-extern const struct http_route public_routes[]; /* server/public.c */
-extern const struct http_route ticket_routes[]; /* server/tickets.c */
-extern const struct http_route admin_routes[];  /* server/admin.c: the organisers' area */
-extern const struct http_route api_routes[];    /* server/api.c: the check-in API */
-extern const struct http_route resend_routes[]; /* server/resend.c: send my ticket again */
+extern const struct http_route health_routes[];     /* server/health.c */
+extern const struct http_route static_routes[];     /* server/static.c */
+extern const struct http_route public_routes[];     /* server/public.c */
+extern const struct http_route ticket_routes[];     /* server/tickets.c */
+extern const struct http_route admin_routes[];      /* server/admin.c: the organisers' area */
+extern const struct http_route api_routes[];        /* server/api.c: the check-in API */
+extern const struct http_route resend_routes[];     /* server/resend.c: send my ticket again */
+extern const struct http_route edit_routes[];       /* server/edit.c: the attendee edits */
+extern const struct http_route admin_edit_routes[]; /* server/admin_edit.c: organisers edit */
 
 /* The organisers' area, continued: door devices, organisers, password links. */
 extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */

@@ -16,6 +16,8 @@ const struct http_route *const http_route_tables[] = {
     admin_organiser_routes,
     admin_password_routes,
     resend_routes,
+    edit_routes,
+    admin_edit_routes,
     NULL,
 };
 /* clang-format on */

@@ -65,10 +65,16 @@ static void ticket_page(struct http_request *req)
     json_object_set_new(ticket, "png_url", json_string(url));
     snprintf(url, sizeof url, "/tickets/%s/cancel", token);
     json_object_set_new(ticket, "cancel_url", json_string(url));
-    json_t *context = json_pack("{s:O, s:O, s:b, s:b}", "title",
+    snprintf(url, sizeof url, "/tickets/%s/edit", token);
+    json_object_set_new(ticket, "edit_url", json_string(url));
+    json_t *context = json_pack("{s:O, s:O, s:b, s:b, s:b, s:b, s:b, s:b}", "title",
                                 json_object_get(json_object_get(ticket, "event"), "name"), "ticket",
                                 ticket, "just_registered", http_query(req, "welcome") != NULL,
-                                "just_cancelled", http_query(req, "cancelled") != NULL);
+                                "just_cancelled", http_query(req, "cancelled") != NULL,
+                                "just_changed", http_query(req, "changed") != NULL,
+                                "just_unchanged", http_query(req, "unchanged") != NULL,
+                                "email_sent", http_query(req, "email_sent") != NULL,
+                                "email_confirmed", http_query(req, "email_confirmed") != NULL);
     http_render(req, 200, "ticket.html", context);
     admit_ticket_page_free(&page);
 }

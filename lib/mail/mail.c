@@ -12,17 +12,11 @@
 #define PART_MAX (1u << 20)
 
 const char *const admit_mail_templates[] = {
-    "email/subject.txt",
-    "email/ticket.txt",
-    "email/ticket.html",
-    "email/waitlisted.txt",
-    "email/waitlisted.html",
-    "email/cancelled.txt",
-    "email/cancelled.html",
-    "email/resend.txt",
-    "email/resend.html",
-    "email/event.ics",
-    NULL,
+    "email/subject.txt",        "email/ticket.txt",      "email/ticket.html",
+    "email/waitlisted.txt",     "email/waitlisted.html", "email/cancelled.txt",
+    "email/cancelled.html",     "email/resend.txt",      "email/resend.html",
+    "email/changed.txt",        "email/changed.html",    "email/email_confirm.txt",
+    "email/email_confirm.html", "email/event.ics",       NULL,
 };
 
 /* What each kind of message is made of. */
@@ -41,6 +35,8 @@ static const struct kind kinds[] = {
     {"waitlisted", "waitlisted", "waitlisted", 0, NULL},
     {"cancelled", "cancelled", "cancelled", 0, "CANCEL"},
     {"resend", NULL, "resend", 0, NULL},
+    {"changed", NULL, "changed", 0, NULL},
+    {"email_confirm", NULL, "email_confirm", 0, NULL},
 };
 
 /* The iCalendar METHOD a message's event.ics has, or NULL when it has none: a cancellation only
@@ -140,6 +136,14 @@ static json_t *context_for(const struct admit_mail_sender *s, const json_t *payl
         json_object_set_new(ctx, "ticket_url", json_string(url));
         snprintf(url, sizeof url, "%s/tickets/%s/cancel", s->public_url, token);
         json_object_set_new(ctx, "cancel_url", json_string(url));
+        snprintf(url, sizeof url, "%s/tickets/%s/edit", s->public_url, token);
+        json_object_set_new(ctx, "edit_url", json_string(url));
+    }
+    const char *confirm =
+        json_string_value(json_object_get(json_object_get(ctx, "details"), "confirm_token"));
+    if (confirm != NULL) {
+        snprintf(url, sizeof url, "%s/email/confirm/%s", s->public_url, confirm);
+        json_object_set_new(ctx, "confirm_url", json_string(url));
     }
     const char *slug = json_string_value(json_object_get(event, "slug"));
     if (slug != NULL) {
