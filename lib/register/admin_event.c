@@ -52,6 +52,7 @@ const struct admit_form_field admit_admin_event_fields[] = {
     {"ends", "Ends", "Enter when the event ends", 19, valid_time},
     {"opens", "Registration opens", NULL, 19, valid_time},
     {"closes", "Registration closes", NULL, 19, valid_time},
+    {"edits_close", "Attendees may change their registration until", NULL, 19, valid_time},
     {"capacity", "Capacity", "Enter the number of seats", 7, valid_capacity},
 };
 const size_t admit_admin_event_field_count =
@@ -141,6 +142,7 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     out->ends = or_empty(get(ctx, "ends"));
     out->opens = or_empty(get(ctx, "opens"));
     out->closes = or_empty(get(ctx, "closes"));
+    out->edits_close = or_empty(get(ctx, "edits_close"));
     out->capacity = or_empty(get(ctx, "capacity"));
     const char *waitlist = get(ctx, "waitlist");
     out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
@@ -187,7 +189,7 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
     if (rc != ADMIT_OK)
         goto done;
     snprintf(admin, sizeof admin, "%d", admin_id);
-    const char *params[19] = {admin,
+    const char *params[20] = {admin,
                               slug,
                               slug == NULL ? form->slug : NULL,
                               form->name,
@@ -205,8 +207,9 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                               form->waitlist ? "t" : "f",
                               admit_buf_cstr(&ids),
                               admit_buf_cstr(&names),
-                              admit_buf_cstr(&days)};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 19, params, &res);
+                              admit_buf_cstr(&days),
+                              empty_null(form->edits_close)};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 20, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     const char *outcome = PQgetvalue(res, 0, 0);

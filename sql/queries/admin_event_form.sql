@@ -10,6 +10,8 @@ SELECT json_build_object(
                               'YYYY-MM-DD"T"HH24:MI'), ''),
     'closes', coalesce(to_char(e.registration_closes_at AT TIME ZONE e.time_zone,
                                'YYYY-MM-DD"T"HH24:MI'), ''),
+    'edits_close', coalesce(to_char(e.edits_close_at AT TIME ZONE e.time_zone,
+                                    'YYYY-MM-DD"T"HH24:MI'), ''),
     'capacity', e.capacity::text, 'waitlist', e.waitlist,
     'lists', coalesce((SELECT json_agg(json_build_object(
                            'id', l.id::text, 'name', l.name,

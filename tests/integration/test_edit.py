@@ -468,6 +468,40 @@ class Organiser(EditCase):
         self.assertEqual(self.row(token, "email"), "ada@example.org")
         self.assertTrue(self.outbox("email_confirm")[0]["details"]["by_organiser"])
 
+    def test_the_deadline_is_set_in_the_event_form_and_shown_on_the_ticket(self):
+        from test_admin_pages import event_fields
+        _, token, _ = self.registered()
+        path = "/admin/events/%s/edit" % self.event.slug
+        page = parse_html(self.admin.get(path).text)
+        ids = [i.attrs["value"] for i in page.find_all("input", name="list_id")][:3]
+        names = [i.attrs["value"] for i in page.find_all("input", name="list_name")][:3]
+        days = [i.attrs["value"] for i in page.find_all("input", name="list_day")][:3]
+        starts = self.event.starts
+        base = event_fields(slug=None, name=self.event.name, list_id=ids, list_name=names,
+                            list_day=days, starts="%sT09:00" % starts.isoformat(),
+                            ends="%sT18:00" % starts.isoformat(), closes="")
+        for value, message in [("soon", "Enter a date and time like"),
+                               ("%sT20:00" % starts.isoformat(), "before the event ends"),
+                               ("2030-02-30T10:00", "This is not a real date and time")]:
+            r = admin_post(self.admin, path, path, dict(base, edits_close=value))
+            self.assertEqual(r.status, 422, value)
+            self.assertIn(message, parse_html(r.text).by_id("error-edits_close").text())
+            self.assertEqual(self.db.sql("SELECT edits_close_at IS NULL FROM events WHERE slug"
+                                         " = '%s'" % self.event.slug).strip(), "t")
+        r = admin_post(self.admin, path, path,
+                       dict(base, edits_close="%sT08:30" % starts.isoformat()))
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertIn('value="%sT08:30"' % starts.isoformat(), self.admin.get(path).text)
+        ticket = Browser(self.server).get("/tickets/%s" % token).text
+        self.assertIn("%d %s %d, 08:30" % (starts.day, starts.strftime("%B"), starts.year),
+                      ticket)
+        # Emptied again: the default (the start of the event, registration having no end).
+        r = admin_post(self.admin, path, path, dict(base, edits_close=""))
+        self.assertEqual(r.status, 303)
+        ticket = Browser(self.server).get("/tickets/%s" % token).text
+        self.assertIn("%d %s %d, 09:00" % (starts.day, starts.strftime("%B"), starts.year),
+                      ticket)
+
     def test_an_organiser_of_other_events_sees_nothing(self):
         other = create_event(self.db.dsn, name="Other Event")
         add_admin(self.db.dsn, "jo@example.org", events=[other.slug])
