@@ -16,7 +16,7 @@ void edit_form_context(json_t *context, json_t *doc, struct admit_form_values *v
                        const struct admit_edit *in, const struct admit_form_errors *errs,
                        const char *action, const char *back, const char *csrf_token);
 
-/* Adds the refusal of a save (EMAIL_TAKEN, BAD_LIST, NO_LIST: an error on its field) to errs.
+/* Adds the refusal of a save (BAD_LIST, NO_LIST: an error on its field) to errs.
  * Returns true when the outcome was one of those. */
 bool edit_outcome_error(const struct admit_edit_result *result, struct admit_form_errors *errs);
 

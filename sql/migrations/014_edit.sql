@@ -109,8 +109,7 @@ END $$;
 -- check belongs here); a removed list is deleted, which the door sync reports.
 -- outcome: 'saved' (changes: what changed, email_pending: a confirmation link was sent),
 -- 'unchanged', 'stale' (the registration changed since the form was shown: nothing saved),
--- 'closed' (past the deadline), 'cancelled', 'email_taken' (the new address holds another live
--- registration for this event), 'bad_list', 'no_list', 'not_found'.
+-- 'closed' (past the deadline), 'cancelled', 'bad_list', 'no_list', 'not_found'.
 CREATE FUNCTION admit_registration_edit(
     p_token text, p_admin_id integer, p_slug text, p_registration_id integer, p_version integer,
     p_given_name text, p_family_name text, p_email text, p_organisation text,
@@ -163,12 +162,9 @@ BEGIN
         outcome := 'no_list';
         RETURN;
     END IF;
-    IF p_email <> v_reg.email AND EXISTS (
-            SELECT 1 FROM registrations o WHERE o.event_id = v_event.id AND o.id <> v_reg.id
-            AND o.status <> 'cancelled' AND lower(o.email) = lower(p_email)) THEN
-        outcome := 'email_taken';
-        RETURN;
-    END IF;
+    -- An address that another registration of the event holds is not refused here: that would
+    -- tell whoever holds a ticket link which addresses are registered (the registration form
+    -- does not say it either). Its link goes out as any other, and confirming it is refused.
 
     v_old_lists := admit_registration_list_names(v_reg.id);
     DELETE FROM registration_lists rl

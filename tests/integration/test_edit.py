@@ -184,15 +184,23 @@ class Attendee(EditCase):
         self.assertEqual(self.changes_of(token), [])
         self.assertEqual(self.outbox("changed"), [])
 
-    def test_an_address_taken_by_another_registration_is_refused(self):
+    def test_an_address_taken_by_another_registration_is_refused_at_confirmation(self):
+        # The edit answers as for any new address (it does not tell a ticket holder which
+        # addresses are registered); the link then cannot confirm it.
         self.registered(email="first@example.org")
         browser, token, _ = self.registered(email="second@example.org")
         _, fields = edit_form(browser, token)
         r = browser.post("/tickets/%s/edit" % token, dict(fields, email="FIRST@example.org"))
-        self.assertEqual(r.status, 422)
-        self.assertIn("Another registration for this event already uses this address",
-                      parse_html(r.text).by_id("error-email").text())
-        self.assertEqual(self.db.sql("SELECT count(*) FROM email_changes").strip(), "0")
+        self.assertEqual(r.status, 303)
+        self.assertEqual(r.header("Location"), "/tickets/%s?changed=1&email_sent=1" % token)
+        link = self.outbox("email_confirm")[0]["details"]["confirm_token"]
+        other = Browser(self.server)
+        page = other.get("/email/confirm/%s" % link)
+        r = other.post("/email/confirm/%s" % link,
+                       {"csrf_token": hidden_field(page.text, "csrf_token")})
+        self.assertEqual(r.status, 409)
+        self.assertIn("Another registration for this event uses this address now", r.text)
+        self.assertEqual(self.row(token, "email"), "second@example.org")
 
     def test_the_same_values_change_nothing(self):
         browser, token, _ = self.registered()

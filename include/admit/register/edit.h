@@ -50,14 +50,13 @@ size_t admit_edit_read(struct admit_form_values *v, struct admit_edit *out,
                        struct admit_form_errors *errs);
 
 enum admit_edit_outcome {
-    ADMIT_EDIT_SAVED,       /* changed: see changes and email_pending */
-    ADMIT_EDIT_UNCHANGED,   /* the form held what is stored: nothing recorded */
-    ADMIT_EDIT_STALE,       /* changed by someone else since the form was shown: nothing saved */
-    ADMIT_EDIT_CLOSED,      /* the attendee's deadline has passed */
-    ADMIT_EDIT_CANCELLED,   /* a cancelled registration is not edited */
-    ADMIT_EDIT_EMAIL_TAKEN, /* the new address holds another live registration of the event */
-    ADMIT_EDIT_BAD_LIST,    /* a chosen list is not one of this event's */
-    ADMIT_EDIT_NO_LIST,     /* the event has lists and none was chosen */
+    ADMIT_EDIT_SAVED,     /* changed: see changes and email_pending */
+    ADMIT_EDIT_UNCHANGED, /* the form held what is stored: nothing recorded */
+    ADMIT_EDIT_STALE,     /* changed by someone else since the form was shown: nothing saved */
+    ADMIT_EDIT_CLOSED,    /* the attendee's deadline has passed */
+    ADMIT_EDIT_CANCELLED, /* a cancelled registration is not edited */
+    ADMIT_EDIT_BAD_LIST,  /* a chosen list is not one of this event's */
+    ADMIT_EDIT_NO_LIST,   /* the event has lists and none was chosen */
     ADMIT_EDIT_NOT_FOUND,
 };
 
@@ -67,11 +66,13 @@ struct admit_edit_result {
     char token[ADMIT_TOKEN_SIZE]; /* the access token (for the attendee's redirect) */
     int version;                  /* the version now */
     bool email_pending;           /* SAVED: a confirmation link went to the new address */
-    struct admit_error error;     /* EMAIL_TAKEN, BAD_LIST, NO_LIST: the field and its message */
+    struct admit_error error;     /* BAD_LIST, NO_LIST: the field and its message */
 };
 
-/* Saves in for who: one transaction (see the top of this file). ADMIT_OK with the outcome in
- * *out, or a database error as admit_db_query (nothing saved). */
+/* Saves in for who: one transaction (see the top of this file). A new address is never refused
+ * here, even one another registration of the event holds (that would tell a ticket holder which
+ * addresses are registered): its confirmation is (ADMIT_EMAIL_TAKEN). ADMIT_OK with the
+ * outcome in *out, or a database error as admit_db_query (nothing saved). */
 enum admit_rc admit_edit_save(struct admit_db *db, const struct admit_edit_who *who,
                               const struct admit_edit *in,
                               struct admit_edit_result *out) ADMIT_MUST_CHECK;
