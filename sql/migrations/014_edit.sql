@@ -99,6 +99,26 @@ BEGIN
             jsonb_build_object('changes', p_changes, 'by_organiser', p_admin_id IS NOT NULL));
 END $$;
 
+-- Whether registration r already holds these values: its fields, exactly these lists, and as
+-- its email either this address or, waiting for its confirmation, a request for it.
+CREATE FUNCTION admit_registration_holds(
+    r registrations, p_given_name text, p_family_name text, p_email text, p_organisation text,
+    p_organisation_type organisation_type, p_country text, p_dietary text, p_accessibility text,
+    p_list_ids integer[])
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT r.given_name = p_given_name AND r.family_name = p_family_name
+       AND r.organisation = p_organisation AND r.organisation_type = p_organisation_type
+       AND r.country = p_country AND r.dietary = p_dietary AND r.accessibility = p_accessibility
+       AND (r.email = p_email
+            OR EXISTS (SELECT 1 FROM email_changes c
+                       WHERE c.registration_id = r.id AND c.new_email = p_email
+                         AND c.confirmed_at IS NULL AND c.superseded_at IS NULL
+                         AND c.expires_at > now()))
+       AND ARRAY(SELECT rl.list_id FROM registration_lists rl
+                 WHERE rl.registration_id = r.id ORDER BY rl.list_id)
+           = ARRAY(SELECT DISTINCT l FROM unnest(p_list_ids) AS l ORDER BY l)
+$$;
+
 -- Saves an edit of a registration: by its attendee (p_token; refused after the deadline) or by
 -- an organiser (p_admin_id, p_slug, p_registration_id; within the events they may see). One
 -- transaction. The fields are those of the registration form, already validated by the server
@@ -108,7 +128,8 @@ END $$;
 -- not lists, so adding or removing a list needs no seat (issue 17 adds per-list capacity: its
 -- check belongs here); a removed list is deleted, which the door sync reports.
 -- outcome: 'saved' (changes: what changed, email_pending: a confirmation link was sent),
--- 'unchanged', 'stale' (the registration changed since the form was shown: nothing saved),
+-- 'unchanged', 'stale' (the registration changed since the form was shown, and not into what
+-- the form asks for, as it does when the same form comes twice: nothing saved),
 -- 'closed' (past the deadline), 'cancelled', 'bad_list', 'no_list', 'not_found'.
 CREATE FUNCTION admit_registration_edit(
     p_token text, p_admin_id integer, p_slug text, p_registration_id integer, p_version integer,
@@ -147,7 +168,17 @@ BEGIN
     ELSIF p_admin_id IS NULL AND now() >= admit_edit_deadline(v_event) THEN
         outcome := 'closed';
     ELSIF v_reg.version <> p_version THEN
-        outcome := 'stale';
+        -- The same form sent again (a double click, a retry after a lost answer) finds what it
+        -- asked for already there: answered as saved, recorded once.
+        IF admit_registration_holds(v_reg, p_given_name, p_family_name, p_email, p_organisation,
+                                    p_organisation_type, p_country, p_dietary, p_accessibility,
+                                    p_list_ids) THEN
+            outcome := 'saved';
+            email_pending := p_email <> v_reg.email;
+            changes := '[]'::jsonb;
+        ELSE
+            outcome := 'stale';
+        END IF;
     END IF;
     IF outcome IS NOT NULL THEN
         RETURN;

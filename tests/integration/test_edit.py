@@ -334,6 +334,20 @@ class Attendee(EditCase):
         self.assertEqual(self.lists_of(token), [self.day1])
         self.assertEqual(len(self.changes_of(token)), 1)
 
+    def test_the_same_form_sent_twice_is_one_change(self):
+        browser, token, _ = self.registered(lists=[self.day1])
+        _, fields = edit_form(browser, token)
+        fields.update(family_name="Twice", email="twice@example.org",
+                      lists=[str(self.day1), str(self.day2)])
+        answers = [browser.post("/tickets/%s/edit" % token, fields) for _ in range(2)]
+        for r in answers:
+            self.assertEqual(r.status, 303, r.text[:300])
+            self.assertEqual(r.header("Location"), "/tickets/%s?changed=1&email_sent=1" % token)
+        self.assertEqual(len(self.changes_of(token)), 1)
+        self.assertEqual(len(self.outbox("changed")), 1)
+        self.assertEqual(len(self.outbox("email_confirm")), 1)
+        self.assertTrue(self.row(token).endswith("|2"))
+
     def test_a_cancelled_registration_is_not_edited(self):
         browser, token, _ = self.registered()
         _, fields = edit_form(browser, token)
