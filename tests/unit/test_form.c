@@ -1,6 +1,6 @@
 /* Reading submitted forms in the library: the trimming rule (admit_form_normalise), the values
- * the validators see (admit_form_values), the registration form (admit_registration_read) and
- * the resend form (admit_resend_read). */
+ * the validators see (admit_form_values), the registration form (admit_registration_read), the
+ * edit form (admit_edit_read) and the resend form (admit_resend_read). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "admit/core/formdata.h"
 #include "admit/core/token.h"
+#include "admit/register/edit.h"
 #include "admit/register/form.h"
 #include "admit/register/registration.h"
 #include "admit/register/resend.h"
@@ -129,6 +130,62 @@ static void test_registration_read(void **state)
     admit_formdata_free(&raw);
 }
 
+/* The edit form: the registration's fields read as the registration form reads them, without
+ * consent or nonce, and the version it showed. */
+static void test_edit_read(void **state)
+{
+    (void)state;
+    char text[2048];
+    struct admit_formdata raw;
+    struct admit_form_values v;
+    struct admit_edit in;
+    struct admit_form_errors errs = {.count = 0};
+
+    snprintf(text, sizeof text,
+             "given_name=+Ann+&family_name=Smith&email=ann%%40example.org&organisation=ULB"
+             "&organisation_type=research&country=BE&dietary=no+nuts%%0D%%0Aplease"
+             "&version=+7+&lists=5&lists=3&lists=5");
+    parse(&raw, text);
+    admit_form_values_init(&v, &raw);
+    assert_int_equal(admit_edit_read(&v, &in, &errs), 0);
+    assert_string_equal(in.details.given_name, "Ann");
+    assert_string_equal(in.details.dietary, "no nuts\nplease");
+    assert_int_equal(in.version, 7);
+    assert_int_equal(in.details.nlists, 2); /* the same list twice is one */
+    assert_int_equal(in.details.list_ids[0], 5);
+    assert_int_equal(in.details.list_ids[1], 3);
+    admit_form_values_free(&v);
+    admit_formdata_free(&raw);
+
+    /* A version that is not one, a bad field, a list that is not an id: one error each. */
+    const char *bad[][2] = {
+        {"given_name=Ann&family_name=Smith&email=ann%40example.org&organisation=ULB"
+         "&organisation_type=research&country=BE&version=0",
+         "version"},
+        {"given_name=Ann&family_name=Smith&email=ann%40example.org&organisation=ULB"
+         "&organisation_type=research&country=BE&version=two",
+         "version"},
+        {"given_name=Ann&family_name=Smith&email=ann%40example.org&organisation=ULB"
+         "&organisation_type=research&country=BE",
+         "version"},
+        {"given_name=Ann&family_name=Smith&email=ann&organisation=ULB"
+         "&organisation_type=research&country=BE&version=1",
+         "email"},
+        {"given_name=Ann&family_name=Smith&email=ann%40example.org&organisation=ULB"
+         "&organisation_type=research&country=BE&version=1&lists=-1",
+         "lists"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errs.count = 0;
+        parse(&raw, bad[i][0]);
+        admit_form_values_init(&v, &raw);
+        assert_int_equal(admit_edit_read(&v, &in, &errs), 1);
+        assert_string_equal(errs.items[0].field, bad[i][1]);
+        admit_form_values_free(&v);
+        admit_formdata_free(&raw);
+    }
+}
+
 static void test_resend_read(void **state)
 {
     (void)state;
@@ -171,9 +228,8 @@ static void test_resend_read(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalise),
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_registration_read),
+        cmocka_unit_test(test_normalise),         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_registration_read), cmocka_unit_test(test_edit_read),
         cmocka_unit_test(test_resend_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
