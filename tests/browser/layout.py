@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import harness  # noqa: E402
 from harness import create_event, register  # noqa: E402
 from test_admin import PASSWORD, add_admin, admin_act, logged_in, registration_id  # noqa: E402
+from test_edit import edit_form  # noqa: E402
 
 NODE_TIMEOUT = 600
 PEOPLE = [("Grace", "Hopper", "Harvard University"),
@@ -57,6 +58,12 @@ class BrowserLayout(harness.ServerTestCase):
         r = admin_act(browser, "%s/%d/cancel" % (base, registration_id(self.db, "p1@example.org")))
         self.assertEqual(r.status, 303, r.text[:300])
         self.assertEqual(harness.seat_counts(self.db, event.id)[:3], (2, 1, 1))
+        # p2's registration changed by the organiser: its change history holds long values.
+        edit = "%s/%d/edit" % (base, registration_id(self.db, "p2@example.org"))
+        _, fields = edit_form(browser, None, edit)
+        r = browser.post(edit, dict(fields, organisation=PEOPLE[1][2],
+                                    accessibility="Step-free access to every room, " * 8))
+        self.assertEqual(r.status, 303, r.text[:300])
 
         env = dict(os.environ)
         env.setdefault("ADMIT_BROWSER_MODULES", HERE)
@@ -72,7 +79,7 @@ class BrowserLayout(harness.ServerTestCase):
         for expected in ["/admin", "/admin/events/%s" % event.slug, base,
                          "%s/%d" % (base, hopper), "/admin/events/%s/live" % event.slug,
                          "/admin/events/%s/report" % event.slug,
-                         "/admin/events/%s/edit" % event.slug]:
+                         "/admin/events/%s/edit" % event.slug, edit]:
             self.assertIn(expected, pages)
         self.assertEqual(result.get("problems"), [], "pages that need sideways scrolling "
                          "(screenshots in %s)" % artifacts)

@@ -17,9 +17,10 @@ from harness import (Browser, ServerTestCase, SmtpSink, add_device, api_call, cr
 from test_admin import add_admin, admin_post, logged_in
 
 
-def edit_form(browser, token):
-    """GETs the attendee's edit page; returns (response, the fields of its form as they are)."""
-    page = browser.get("/tickets/%s/edit" % token)
+def edit_form(browser, token, path=None):
+    """GETs the attendee's edit page (or the organisers' one at path); returns (response, the
+    fields of its form as they are)."""
+    page = browser.get(path or "/tickets/%s/edit" % token)
     html = page.text
     fields = {"csrf_token": hidden_field(html, "csrf_token"),
               "version": hidden_field(html, "version")}
