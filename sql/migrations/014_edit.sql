@@ -354,3 +354,24 @@ BEGIN
         slug := NULL;
     END;
 END $$;
+
+-- For erasure and the end of retention (the privacy rules of DESIGN.md): what editing kept of
+-- a registration's personal data goes, what the organisers' history needs without it stays.
+-- The change log keeps when, who and which fields, without the old and new values; address
+-- requests are deleted; queued edit messages lose their details (a message not sent yet is
+-- superseded: it would tell what is no longer held). Call it wherever a registration is
+-- anonymised in place.
+CREATE FUNCTION admit_edit_forget(p_registration_id integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE registration_changes c
+    SET changes = (SELECT coalesce(jsonb_agg(item - 'old' - 'new'), '[]'::jsonb)
+                   FROM jsonb_array_elements(c.changes) AS item)
+    WHERE c.registration_id = p_registration_id;
+    DELETE FROM email_changes WHERE registration_id = p_registration_id;
+    UPDATE mail_outbox
+    SET state = CASE WHEN state = 'pending' THEN 'superseded'::mail_state ELSE state END,
+        finished_at = CASE WHEN state = 'pending' THEN now() ELSE finished_at END,
+        details = NULL
+    WHERE registration_id = p_registration_id AND details IS NOT NULL;
+END $$;

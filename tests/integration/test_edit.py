@@ -349,6 +349,24 @@ class Attendee(EditCase):
         self.assertEqual(len(self.outbox("email_confirm")), 1)
         self.assertTrue(self.row(token).endswith("|2"))
 
+    def test_erasure_forgets_the_values_of_the_change_log(self):
+        browser, token, _ = self.registered(given_name="Ada", email="ada@example.org")
+        _, fields = edit_form(browser, token)
+        browser.post("/tickets/%s/edit" % token,
+                     dict(fields, given_name="Augusta", email="ada@new.example"))
+        reg = int(self.row(token, "id"))
+        self.db.sql("SELECT admit_edit_forget(%d)" % reg)
+        log = self.changes_of(token)
+        self.assertEqual([sorted(c) for c in log[0]["changes"]], [["field", "label"]] * 2)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM email_changes").strip(), "0")
+        self.assertEqual(self.db.sql("SELECT count(*) FROM mail_outbox WHERE details IS NOT NULL"
+                                     " OR (kind IN ('changed', 'email_confirm')"
+                                     " AND state = 'pending')").strip(), "0")
+        for value in ("Augusta", "ada@new.example"):
+            self.assertEqual(self.db.sql(
+                "SELECT count(*) FROM registration_changes WHERE changes::text LIKE '%%%s%%'"
+                % value).strip(), "0")
+
     def test_a_cancelled_registration_is_not_edited(self):
         browser, token, _ = self.registered()
         _, fields = edit_form(browser, token)
