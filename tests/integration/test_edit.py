@@ -335,6 +335,23 @@ class Attendee(EditCase):
         self.assertEqual(self.lists_of(token), [self.day1])
         self.assertEqual(len(self.changes_of(token)), 1)
 
+    def test_two_different_edits_at_once_one_wins_the_other_is_stale(self):
+        browser, token, _ = self.registered(given_name="Ada")
+        _, fields = edit_form(browser, token)
+        names = ["Name %d" % i for i in range(6)]
+        answers = harness.run_threads(
+            lambda name: browser.post("/tickets/%s/edit" % token, dict(fields, given_name=name)),
+            names, len(names))
+        statuses = sorted(r.status for r in answers)
+        self.assertEqual(statuses, [303] + [409] * (len(names) - 1))
+        log = self.changes_of(token)
+        self.assertEqual(len(log), 1)
+        winner = log[0]["changes"][0]["new"]
+        self.assertEqual(self.row(token, "given_name, version"), "%s|2" % winner)
+        for r in answers:
+            if r.status == 409:
+                self.assertEqual(hidden_field(r.text, "given_name"), winner)
+
     def test_the_same_form_sent_twice_is_one_change(self):
         browser, token, _ = self.registered(lists=[self.day1])
         _, fields = edit_form(browser, token)
