@@ -7,7 +7,6 @@
 
 #include "admin.h"
 #include "edit.h"
-#include "pages.h"
 #include "router.h"
 
 /* Renders the edit page of doc; notice_title (may be NULL) with notice_message and problem. */
@@ -57,12 +56,7 @@ static bool begin(struct http_request *req, struct admit_admin *admin, struct ad
         admin_not_found(req);
         return false;
     }
-    enum admit_rc rc = admit_edit_form_load(http_db(req), who, doc);
-    if (rc == ADMIT_ERR_NOT_FOUND)
-        admin_not_found(req);
-    else if (rc != ADMIT_OK)
-        pages_load_failed(req, rc);
-    return rc == ADMIT_OK;
+    return admin_loaded(req, admit_edit_form_load(http_db(req), who, doc));
 }
 
 static void edit_page(struct http_request *req)
