@@ -1,7 +1,7 @@
 /* Editing a registration: by its attendee from the ticket page (until the event's edit
  * deadline) and by its organisers from the admin area (at any time), with the registration
  * form's fields and validators (admit_registration_fields). Each action is one SQL function,
- * one round trip, one transaction (sql/migrations/014_edit.sql): the edit with its change-log
+ * one round trip, one transaction (sql/migrations/013_edit.sql): the edit with its change-log
  * entry, its summary email and, for a new address, the confirmation link sent to that address;
  * following the link applies the address. A form carries the registration's version: an edit
  * of a registration changed since the form was shown is refused whole (ADMIT_EDIT_STALE). */

@@ -1,4 +1,4 @@
--- Migration 14: editing a registration (issue 16), by its attendee until the event's edit
+-- Migration 13: editing a registration (issue 16), by its attendee until the event's edit
 -- deadline and by its organisers at any time, every change recorded.
 --
 -- Additive only (live-safe): a nullable column on events, a version column with a default on
@@ -309,9 +309,9 @@ $$;
 
 -- The mail payload of migration 4, plus the message's details (the change summary, the
 -- confirmation link's token).
-ALTER FUNCTION admit_mail_payload(mail_outbox) RENAME TO admit_mail_payload_before_014;
+ALTER FUNCTION admit_mail_payload(mail_outbox) RENAME TO admit_mail_payload_before_013;
 CREATE FUNCTION admit_mail_payload(o mail_outbox) RETURNS json LANGUAGE sql AS $$
-    SELECT (admit_mail_payload_before_014(o)::jsonb
+    SELECT (admit_mail_payload_before_013(o)::jsonb
             || jsonb_build_object('details', o.details))::json
 $$;
 
