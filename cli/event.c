@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admit/register/event.h"
+#include "admit/register/privacy.h"
 #include "cli.h"
 
 static const struct cli_opt create_opts[] = {
@@ -28,6 +29,9 @@ static const struct cli_opt create_opts[] = {
     {"description", 0, CLI_STRING, "TEXT", NULL, NULL, 0, 0, 0, "a paragraph about the event"},
     {"organiser", 0, CLI_STRING, "TEXT", NULL, NULL, 0, 0, 0, "who organises it"},
     {"contact", 0, CLI_STRING, "EMAIL", NULL, NULL, 0, 0, 0, "contact address for attendees"},
+    {"retention-days", 0, CLI_UINT, "N", NULL, NULL, 0, ADMIT_RETENTION_DAYS_MAX, 0,
+     "days after the event ends that registrations are kept before admit purge anonymises "
+     "them (default 90)"},
     {0},
 };
 
@@ -74,6 +78,16 @@ static int run_create(const struct cli_args *args)
 
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
     enum admit_rc rc = admit_event_create(db, &spec, &id, &err);
+    if (rc == ADMIT_OK && cli_given(args, "retention-days") &&
+        admit_privacy_set_retention(db, spec.slug, (int)cli_get_uint(args, "retention-days")) !=
+            ADMIT_OK) {
+        admit_db_free(db);
+        cli_error(args,
+                  "event %d created, but its retention could not be set (database error): its "
+                  "registrations are kept the default 90 days after it ends",
+                  id);
+        return CLI_EXIT_USAGE;
+    }
     admit_db_free(db);
     if (rc != ADMIT_OK) {
         cli_error(args, "%s", err.message);

@@ -26,6 +26,8 @@ static const struct cli_cmd *const commands[] = {
     &cli_scan_cmd,
     &cli_sync_cmd,
     &cli_mailer_cmd,
+    &cli_purge_cmd,
+    &cli_erase_cmd,
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

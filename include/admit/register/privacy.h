@@ -1,0 +1,46 @@
+/* Personal data's life cycle (issue 18): retention and purge, erasure on request. The rules
+ * live in SQL (sql/migrations/015_privacy.sql); these are their doors for the CLI and admitd. */
+#ifndef ADMIT_REGISTER_PRIVACY_H
+#define ADMIT_REGISTER_PRIVACY_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "admit/core/db.h"
+#include "admit/core/rc.h"
+
+/* Longest retention an event may have, in days (ten years). */
+#define ADMIT_RETENTION_DAYS_MAX 3650
+
+/* The retention work due now (admit purge): anonymises the registrations of events past their
+ * retention and deletes what has its own schedule. dry_run: counts only, changes nothing.
+ * On ADMIT_OK *counts is a JSON object of counts (see admit_purge_now), owned by the caller. */
+enum admit_rc admit_privacy_purge(struct admit_db *db, bool dry_run,
+                                  json_t **counts) ADMIT_MUST_CHECK;
+
+enum admit_erase_outcome {
+    ADMIT_ERASE_DONE,      /* anonymised now */
+    ADMIT_ERASE_ALREADY,   /* anonymised before: nothing to do */
+    ADMIT_ERASE_NOT_FOUND, /* no such registration in an event the admin may see */
+};
+
+/* Erases (anonymises at once) registration id of event slug on request. admin_id 0: the
+ * operator's shell (every event). client: the requester's address for the audit log, "" from
+ * the shell. */
+enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id,
+                                               const char *slug, int id, const char *client,
+                                               enum admit_erase_outcome *out) ADMIT_MUST_CHECK;
+
+/* Erases every registration of email in the events admin_id may see (0: every event). On
+ * ADMIT_OK *erased is a JSON array of {"event": slug, "registration_id": id}, empty when there
+ * was nobody, owned by the caller. */
+enum admit_rc admit_privacy_erase_email(struct admit_db *db, int admin_id, const char *email,
+                                        const char *client, json_t **erased) ADMIT_MUST_CHECK;
+
+/* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX). ADMIT_ERR_INVALID for
+ * days out of range, ADMIT_ERR_NOT_FOUND for no such event. */
+enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug,
+                                          int days) ADMIT_MUST_CHECK;
+
+#endif

@@ -1,0 +1,253 @@
+-- Migration 15: personal data has a life cycle (issue 18). README.md, "Personal data", is the
+-- account of it for organisers and their data-protection officers; this file is its machinery.
+--
+-- - Retention per event: events.retention_days (default 90) after the event ends, its
+--   registrations are anonymised in place by admit_purge (admit purge, from cron or the
+--   admit-purge.timer unit in deploy/systemd). Dietary and accessibility notes go as soon as
+--   the event has ended.
+-- - Anonymisation (admit_anonymise) erases names, email, organisation name, free-text answers,
+--   the access token, the cached ticket images and the registration's messages in the outbox;
+--   it keeps what the funding body's report needs (organisation type, country, status, lists,
+--   scans, admissions and their times), so that the attendance report and the per-list counts
+--   are the same before and after.
+-- - Erasure on request (admit_erase_registration, admit_erase_email): the same anonymisation at
+--   once; a registration whose event has not ended is cancelled first (its seat goes to the
+--   waiting list), so that its QR code is refused at the door at once ('revoked',
+--   'cancelled') and by offline scanners at their next sync (the status and name changes mark
+--   the row changed: migration 2's registrations_change trigger), which also replaces the name
+--   the scanner holds.
+-- - Other schedules (admit_purge): finished outbox messages (recipient addresses) after
+--   admit_mail_retention(); the devices of events past their retention; login throttling rows
+--   past their window; admin sessions past their end; "send my ticket again" requests after an
+--   hour; the audit log after admit_audit_retention().
+-- - The audit log (audit_log): organisers' reads of exports and changes and erasures of
+--   personal data: who, when, what, from which address, and ids only (no names, no emails).
+--
+-- Additive: new columns with constant defaults, a new table, new functions, and
+-- admit_event_json replaced by a version with two more keys.
+
+ALTER TABLE events ADD COLUMN retention_days integer NOT NULL DEFAULT 90
+    CHECK (retention_days BETWEEN 0 AND 3650);
+-- When the registration was anonymised (by retention or by erasure); NULL: it holds its data.
+ALTER TABLE registrations ADD COLUMN anonymised_at timestamptz;
+
+CREATE FUNCTION admit_mail_retention() RETURNS interval LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '30 days' $$;
+CREATE FUNCTION admit_audit_retention() RETURNS interval LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '2 years' $$;
+
+CREATE TABLE audit_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    admin_id integer REFERENCES admins ON DELETE SET NULL, -- NULL: the operator's shell
+    actor text NOT NULL CHECK (length(actor) BETWEEN 1 AND 254), -- admin's email, or 'shell'
+    action text NOT NULL CHECK (action ~ '^[a-z_.]{1,64}$'),
+    event_id integer,           -- no foreign key: the log outlives what it names
+    registration_id integer,
+    detail text NOT NULL DEFAULT '' CHECK (length(detail) <= 200), -- counts, never names
+    client text NOT NULL DEFAULT '' CHECK (length(client) <= 64)   -- address, or '' (shell)
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+
+-- One audit row. p_admin_id NULL: the operator's shell.
+CREATE FUNCTION admit_audit(p_admin_id integer, p_action text, p_event_id integer,
+                            p_registration_id integer, p_detail text, p_client text)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO audit_log (admin_id, actor, action, event_id, registration_id, detail, client)
+    VALUES (p_admin_id,
+            coalesce((SELECT email FROM admins WHERE id = p_admin_id), 'shell'),
+            p_action, p_event_id, p_registration_id, coalesce(p_detail, ''),
+            coalesce(p_client, ''))
+$$;
+
+-- Anonymises registrations in place; returns how many were anonymised now (those anonymised
+-- already are left alone). The attendee's messages in the outbox go (they hold the address;
+-- a mailer sending one meanwhile finds it gone when it finishes), and so do the cached ticket
+-- images. Marking the attendee as told of the row's state keeps the mail trigger of migration 4
+-- from queueing a message to the erased address.
+CREATE FUNCTION admit_anonymise(p_ids integer[]) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    WITH done AS (
+        UPDATE registrations r
+        SET given_name = 'Anonymised', family_name = '#' || r.id,
+            email = 'anonymised-' || r.id || '@invalid', organisation = '', dietary = '',
+            accessibility = '', token = 'anonymised-' || replace(gen_random_uuid()::text, '-', ''),
+            anonymised_at = now()
+        WHERE r.id = ANY (p_ids) AND r.anonymised_at IS NULL
+        RETURNING r.id, r.status, r.reissue)
+    INSERT INTO mail_notified AS n (registration_id, status, reissue)
+    SELECT id, status, reissue FROM done
+    ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,
+                                                reissue = EXCLUDED.reissue;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    DELETE FROM mail_outbox WHERE registration_id = ANY (p_ids);
+    DELETE FROM ticket_images WHERE registration_id = ANY (p_ids);
+    RETURN v_count;
+END $$;
+
+-- Erasure on request of registrations: those of events not yet ended are cancelled first (the
+-- seat goes to the waiting list, the QR code is refused at once), then all are anonymised.
+-- Returns how many were anonymised now.
+CREATE FUNCTION admit_erase_ids(p_ids integer[]) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_token text;
+BEGIN
+    FOR v_token IN
+        SELECT r.token FROM registrations r JOIN events e ON e.id = r.event_id
+        WHERE r.id = ANY (p_ids) AND r.status <> 'cancelled' AND e.ends_at > now()
+        ORDER BY r.id
+    LOOP
+        PERFORM admit_cancel(v_token);
+    END LOOP;
+    RETURN admit_anonymise(p_ids);
+END $$;
+
+-- Erases one registration of an event the admin may see (p_admin_id NULL: the shell, every
+-- event). outcome 'erased', 'already' (anonymised before) or 'not_found'.
+CREATE FUNCTION admit_erase_registration(p_admin_id integer, p_slug text,
+                                         p_registration_id integer, p_client text,
+                                         OUT outcome text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_event integer;
+    v_done timestamptz;
+BEGIN
+    SELECT e.id, r.anonymised_at INTO v_event, v_done
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE r.id = p_registration_id AND e.slug = p_slug
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    IF v_done IS NOT NULL THEN
+        outcome := 'already';
+        RETURN;
+    END IF;
+    PERFORM admit_erase_ids(ARRAY[p_registration_id]);
+    PERFORM admit_audit(p_admin_id, 'erase.registration', v_event, p_registration_id, '',
+                        p_client);
+    outcome := 'erased';
+END $$;
+
+-- Erases every registration with this email address in the events the admin may see (NULL:
+-- all), and the "send my ticket again" messages to it. Returns the erased registrations as a
+-- JSON array of {"event": slug, "registration_id": id} (empty: nobody).
+CREATE FUNCTION admit_erase_email(p_admin_id integer, p_email text, p_client text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids integer[];
+    v_out json;
+BEGIN
+    SELECT coalesce(array_agg(r.id ORDER BY r.id), '{}'),
+           coalesce(json_agg(json_build_object('event', e.slug, 'registration_id', r.id)
+                             ORDER BY r.id), '[]'::json)
+    INTO v_ids, v_out
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE lower(r.email) = lower(p_email) AND r.anonymised_at IS NULL
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
+    PERFORM admit_erase_ids(v_ids);
+    DELETE FROM mail_outbox WHERE kind = 'resend' AND lower(recipient) = lower(p_email);
+    PERFORM admit_audit(p_admin_id, 'erase.email', r.event_id, r.id, '', p_client)
+    FROM registrations r WHERE r.id = ANY (v_ids);
+    RETURN v_out;
+END $$;
+
+-- The retention work due now, each on its own schedule; returns what was (p_dry_run: what
+-- would be) done, as counts in a JSON object. Idempotent: a second run finds nothing to do.
+-- A dry run does the same work in a subtransaction and rolls it back.
+CREATE FUNCTION admit_purge(p_dry_run boolean) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v json;
+BEGIN
+    BEGIN
+        v := admit_purge_now();
+        IF p_dry_run THEN
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'P0004';
+        END IF;
+    EXCEPTION WHEN assert_failure THEN
+        NULL; -- the variables keep their values; the work is rolled back
+    END;
+    RETURN v;
+END $$;
+
+CREATE FUNCTION admit_purge_now() RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v_notes integer;
+    v_anonymised integer;
+    v_mail integer;
+    v_devices integer;
+    v_throttle integer;
+    v_sessions integer;
+    v_resend integer;
+    v_audit integer;
+BEGIN
+    UPDATE registrations r SET dietary = '', accessibility = ''
+    FROM events e
+    WHERE e.id = r.event_id AND e.ends_at < now() AND (r.dietary <> '' OR r.accessibility <> '');
+    GET DIAGNOSTICS v_notes = ROW_COUNT;
+    v_anonymised := admit_anonymise(ARRAY(
+        SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
+        WHERE r.anonymised_at IS NULL
+          AND e.ends_at + make_interval(days => e.retention_days) < now()));
+    DELETE FROM mail_outbox
+    WHERE state IN ('sent', 'failed', 'superseded')
+      AND coalesce(finished_at, created_at) < now() - admit_mail_retention();
+    GET DIAGNOSTICS v_mail = ROW_COUNT;
+    DELETE FROM devices d USING events e
+    WHERE e.id = d.event_id AND e.ends_at + make_interval(days => e.retention_days) < now();
+    GET DIAGNOSTICS v_devices = ROW_COUNT;
+    DELETE FROM admin_login_throttle t
+    WHERE t.last_failure_at < now() - (admit_login_rule(t.kind)).window_;
+    GET DIAGNOSTICS v_throttle = ROW_COUNT;
+    DELETE FROM admin_sessions
+    WHERE expires_at < now() OR last_seen_at < now() - admit_admin_session_idle();
+    GET DIAGNOSTICS v_sessions = ROW_COUNT;
+    DELETE FROM resend_requests WHERE requested_at < now() - interval '1 hour';
+    GET DIAGNOSTICS v_resend = ROW_COUNT;
+    DELETE FROM audit_log WHERE at < now() - admit_audit_retention();
+    GET DIAGNOSTICS v_audit = ROW_COUNT;
+    RETURN json_build_object(
+        'notes_cleared', v_notes, 'registrations_anonymised', v_anonymised,
+        'messages_deleted', v_mail, 'devices_deleted', v_devices,
+        'login_throttle_deleted', v_throttle, 'sessions_deleted', v_sessions,
+        'resend_requests_deleted', v_resend, 'audit_entries_deleted', v_audit);
+END $$;
+
+-- Sets an event's retention (admit event create --retention-days). outcome 'set' or
+-- 'not_found'.
+CREATE FUNCTION admit_event_retention(p_slug text, p_days integer) RETURNS text
+LANGUAGE sql AS $$
+    WITH e AS (UPDATE events SET retention_days = p_days WHERE slug = p_slug RETURNING id)
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM e) THEN 'set' ELSE 'not_found' END
+$$;
+
+-- admit_event_json of migration 1, with the retention for the privacy notice: retention_days
+-- and retention_until (the local date the registrations are anonymised).
+CREATE OR REPLACE FUNCTION admit_event_json(e events) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', e.id, 'slug', e.slug, 'name', e.name, 'description', e.description,
+        'venue', e.venue, 'venue_address', e.venue_address, 'organiser', e.organiser,
+        'contact_email', e.contact_email, 'time_zone', e.time_zone,
+        'dates', admit_date_range(e.starts_at, e.ends_at, e.time_zone),
+        'starts', to_char(e.starts_at AT TIME ZONE e.time_zone, 'FMDay FMDD FMMonth YYYY, HH24:MI'),
+        'ends', to_char(e.ends_at AT TIME ZONE e.time_zone, 'FMDay FMDD FMMonth YYYY, HH24:MI'),
+        'starts_iso', to_char(e.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'opens', to_char(e.registration_opens_at AT TIME ZONE e.time_zone,
+                         'FMDay FMDD FMMonth YYYY, HH24:MI'),
+        'closes', to_char(coalesce(e.registration_closes_at, e.starts_at) AT TIME ZONE e.time_zone,
+                          'FMDay FMDD FMMonth YYYY, HH24:MI'),
+        'state', admit_registration_state(e),
+        'capacity', e.capacity,
+        'free_seats', (SELECT coalesce(sum(free), 0) FROM event_seats s WHERE s.event_id = e.id),
+        'waitlist', e.waitlist,
+        'lists', coalesce((SELECT json_agg(json_build_object(
+                               'id', l.id, 'name', l.name,
+                               'day', to_char(l.day, 'FMDay FMDD FMMonth')) ORDER BY l.position)
+                           FROM checkin_lists l WHERE l.event_id = e.id), '[]'::json),
+        'retention_days', e.retention_days,
+        'retention_until', to_char((e.ends_at + make_interval(days => e.retention_days))
+                                   AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY'))
+$$;
