@@ -62,6 +62,8 @@ class DebianPackage(ServerTestCase):
                      "usr/share/admit/templates/static/style.css",
                      "usr/share/man/man8/admitd.8.gz", "usr/share/man/man1/admit.1.gz",
                      "lib/systemd/system/admitd.service", "lib/systemd/system/admit-mailer.service",
+                     "lib/systemd/system/admit-purge.service",
+                     "lib/systemd/system/admit-purge.timer",
                      "usr/lib/sysusers.d/admit.conf", "usr/lib/tmpfiles.d/admit.conf",
                      "etc/admit/admit.env", "usr/share/doc/admit/copyright",
                      "usr/share/doc/admit/examples/nginx-admit.conf"]:

@@ -84,7 +84,8 @@ class InstallTree(ServerTestCase):
                      "share/doc/admit/examples/nginx-admit.conf", "share/doc/admit/copyright",
                      "share/doc/admit/changelog.gz"]:
             self.assertTrue(os.path.isfile(staged(path)), path)
-        for name in ["admitd.service", "admit-mailer.service"]:
+        for name in ["admitd.service", "admit-mailer.service", "admit-purge.service",
+                     "admit-purge.timer"]:
             self.assertTrue(os.path.isfile(self.unit(name)), name)
         for folder in ["sysusers.d", "tmpfiles.d"]:
             self.assertTrue(os.path.isfile(staged("lib", folder, "admit.conf")), folder)
@@ -99,6 +100,8 @@ class InstallTree(ServerTestCase):
             "share/doc/admit/changelog.gz"]}
         expected |= {os.path.join(self.unit_dir(), "admitd.service"),
                      os.path.join(self.unit_dir(), "admit-mailer.service"),
+                     os.path.join(self.unit_dir(), "admit-purge.service"),
+                     os.path.join(self.unit_dir(), "admit-purge.timer"),
                      os.path.join(cache_value(BUILD, "ADMIT_SYSUSERS_DIR"), "admit.conf"),
                      os.path.join(cache_value(BUILD, "ADMIT_TMPFILES_DIR"), "admit.conf"),
                      os.path.join(etc(), "admit", "admit.env")}
@@ -143,8 +146,9 @@ class InstallTree(ServerTestCase):
 
     def test_systemd_units(self):
         units = [self.unit("admitd.service"), self.unit("admit-mailer.service")]
-        text = {u: installed_read(u).decode() for u in units}
-        for unit in units:
+        purge = [self.unit("admit-purge.service"), self.unit("admit-purge.timer")]
+        text = {u: installed_read(u).decode() for u in units + purge}
+        for unit in units + purge[:1]:
             for line in ["User=admit", "ProtectSystem=strict", "ProtectHome=yes",
                          "PrivateTmp=yes", "NoNewPrivileges=yes", "StateDirectory=admit",
                          "CapabilityBoundingSet=",
@@ -154,6 +158,8 @@ class InstallTree(ServerTestCase):
             self.assertNotIn("--", exec_start)  # every setting from the environment file
         self.assertIn("ExecStart=%s/sbin/admitd\n" % PREFIX, text[units[0]])
         self.assertIn("ExecStart=%s/bin/admit mailer\n" % PREFIX, text[units[1]])
+        self.assertIn("ExecStart=%s/bin/admit purge\n" % PREFIX, text[purge[0]])
+        self.assertIn("\nPersistent=true\n", text[purge[1]])
         if shutil.which("systemd-analyze") is None:
             self.skipTest("systemd-analyze is missing (Debian package systemd): the units were "
                           "not verified")
@@ -168,7 +174,7 @@ class InstallTree(ServerTestCase):
                                   capture_output=True, text=True, env=env, timeout=120)
             self.assertEqual((done.returncode, done.stderr.strip()), (0, ""),
                              "systemd-analyze verify %s" % " ".join(names))
-        verify(*units)
+        verify(*units, *purge)
         # The credential drop-ins the units' comments document, as an operator would write them.
         for unit in units:
             block = re.search(r"^#   \[Service\]\n((?:#   .*\n)+)", text[unit], re.M)
@@ -181,7 +187,7 @@ class InstallTree(ServerTestCase):
             with open(os.path.join(folder, "credentials.conf"), "w") as f:
                 f.write(dropin)
         verify(*units)
-        for unit in units:
+        for unit in units + purge[:1]:
             done = subprocess.run(["systemd-analyze", "security", "--offline=true",
                                    "--root=" + STAGE, unit], capture_output=True, text=True,
                                   timeout=120)

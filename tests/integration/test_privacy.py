@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Personal data over real HTTP, PostgreSQL and the admit CLI (issue 18): the registration form's
+privacy notice gives the event's retention; `admit purge` anonymises an event past its
+retention (--dry-run first, then for real, then idempotent) and the report and attendance
+exports are the same before and after but for the erased columns; `admit erase` erases a
+person at once (their ticket link dies, the door refuses their QR); and after it all, no log
+or table of the run holds the erased people's names or emails.
+"""
+
+import csv
+import io
+import os
+import re
+
+import harness
+from harness import ServerTestCase, create_event, register, run_admit, ticket_token
+from test_admin import add_admin, logged_in
+
+ADMIN = "organiser@example.org"
+
+
+class Privacy(ServerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.start_admitd()
+        self.event = create_event(self.db.dsn, extra=["--retention-days", "7"], days_ahead=30)
+        add_admin(self.db.dsn, ADMIN)
+        self.people = []
+        for i in range(4):
+            fields = {"given_name": "Zelda%d" % i, "family_name": "Quuxley%d" % i,
+                      "email": "zq%d.privacy@example.org" % i, "organisation": "Secret Org %d" % i,
+                      "country": ["BE", "FR"][i % 2], "dietary": "no nuts %d" % i}
+            _, _, response = register(self.server, self.event.slug,
+                                      lists=self.event.list_ids[: 1 + i % 2], **fields)
+            fields["token"] = ticket_token(response)
+            fields["id"] = int(self.db.sql("SELECT id FROM registrations WHERE email = '%s'"
+                                           % fields["email"]).strip())
+            self.people.append(fields)
+
+    def check_in(self, person, list_id):
+        self.db.sql("SELECT outcome FROM admit_admin_checkin((SELECT min(id) FROM admins), "
+                    "'%s', %d, %d, false, 'privacy-%d-%d')"
+                    % (self.event.slug, person["id"], list_id, person["id"], list_id))
+
+    def move_into_the_past(self, days_ago):
+        self.db.sql("UPDATE events SET registration_opens_at = NULL, registration_closes_at = "
+                    "NULL, starts_at = now() - interval '%d days', ends_at = now() - "
+                    "interval '%d days' WHERE id = %d" % (days_ago + 1, days_ago, self.event.id))
+
+    def exports(self, browser):
+        """The report CSV and the attendance CSV without its personal columns."""
+        base = "/admin/events/%s/" % self.event.slug
+        report = browser.get(base + "report.csv")
+        self.assertEqual(report.status, 200)
+        attendance = browser.get(base + "attendance.csv")
+        self.assertEqual(attendance.status, 200)
+        rows = list(csv.reader(io.StringIO(attendance.text)))
+        header = rows[0]
+        personal = {i for i, name in enumerate(header)
+                    if re.search(r"name|email|^organisation$", name, re.I)}
+        self.assertEqual(len(personal), 4, header)
+        kept = [[c for i, c in enumerate(row) if i not in personal] for row in rows]
+        self.assertIn("yes", [c for row in kept for c in row])  # someone attended
+        return report.text, kept
+
+    def assert_nothing_held(self, people):
+        """No table row, no admitd log line and no ticket page holds these people's data."""
+        dump = self.db.sql("SELECT string_agg(t::text, E'\\n') FROM (SELECT r::text AS t FROM "
+                           "registrations r UNION ALL SELECT o::text FROM mail_outbox o UNION ALL "
+                           "SELECT s::text FROM scans s UNION ALL SELECT a::text FROM audit_log a"
+                           ") x")
+        log = self.server.log_text()
+        for p in people:
+            for secret in [p["given_name"], p["family_name"], p["email"], p["organisation"],
+                           p["token"]]:
+                self.assertNotIn(secret, dump)
+                self.assertNotIn(secret, log)
+            self.assertEqual(self.server.get("/tickets/" + p["token"]).status, 404)
+
+    def test_notice_gives_the_retention(self):
+        page = self.server.get("/events/" + self.event.slug)
+        self.assertIn("kept 7 days after the event", page.text)
+
+    def test_purge_after_retention_keeps_the_reports(self):
+        self.check_in(self.people[0], self.event.list_ids[0])
+        self.check_in(self.people[1], self.event.list_ids[1])
+        self.move_into_the_past(10)
+        browser = logged_in(self.server, ADMIN)
+        before = self.exports(browser)
+
+        dry = run_admit("purge", "--db", self.db.dsn, "--dry-run").stdout
+        self.assertIn("nothing was changed", dry)
+        self.assertRegex(dry, r"\n\s+4 registrations anonymised")
+        self.assertEqual(self.server.get("/tickets/" + self.people[0]["token"]).status, 200)
+
+        done = run_admit("purge", "--db", self.db.dsn).stdout
+        self.assertRegex(done, r"\n\s+4 registrations anonymised")
+        self.assertEqual(before, self.exports(browser))
+        self.assert_nothing_held(self.people)
+        again = run_admit("purge", "--db", self.db.dsn).stdout
+        self.assertRegex(again, r"\n\s+0 registrations anonymised")
+
+    def test_purge_waits_for_the_retention(self):
+        self.move_into_the_past(3)
+        done = run_admit("purge", "--db", self.db.dsn).stdout
+        self.assertRegex(done, r"\n\s+0 registrations anonymised")
+        self.assertRegex(done, r"\n\s+4 registrations' dietary")
+        self.assertEqual(self.server.get("/tickets/" + self.people[0]["token"]).status, 200)
+
+    def test_erase_by_email_and_by_registration(self):
+        zelda, other = self.people[0], self.people[1]
+        done = run_admit("erase", "--db", self.db.dsn, "--email", zelda["email"].upper())
+        self.assertEqual(done.stdout, "registration %d of %s erased\n"
+                         % (zelda["id"], self.event.slug))
+        again = run_admit("erase", "--db", self.db.dsn, "--email", zelda["email"], check=False)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("no registration", again.stderr)
+        done = run_admit("erase", "--db", self.db.dsn, "--event", self.event.slug,
+                         "--registration", str(other["id"]))
+        self.assertIn("erased", done.stdout)
+        # Cancelled before the event: the seat is free again, the door refuses the ticket.
+        self.assertEqual(self.db.sql("SELECT string_agg(status::text, ',' ORDER BY id) FROM "
+                                     "registrations WHERE id IN (%d, %d)"
+                                     % (zelda["id"], other["id"])).strip(),
+                         "cancelled,cancelled")
+        self.assert_nothing_held([zelda, other])
+        self.assertIn("Zelda2", self.db.sql("SELECT string_agg(given_name, ',') FROM "
+                                            "registrations"))
+        self.assertEqual(self.db.sql("SELECT string_agg(action, ',' ORDER BY id) FROM "
+                                     "audit_log").strip(), "erase.email,erase.registration")
+
+    def test_erase_refuses_bad_requests(self):
+        for args, status, words in [
+                ([], 2, "either"),
+                (["--email", "a@example.org", "--event", self.event.slug], 2, "either"),
+                (["--event", self.event.slug], 2, "either"),
+                (["--email", "not an address"], 2, "--email"),
+                (["--event", "Bad Slug", "--registration", "1"], 2, "slug"),
+                (["--event", self.event.slug, "--registration", "999999"], 1,
+                 "no registration 999999")]:
+            done = run_admit("erase", "--db", self.db.dsn, *args, check=False)
+            self.assertEqual(done.returncode, status, (args, done.stderr))
+            self.assertIn(words, done.stderr)
+            self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registrations WHERE anonymised_at "
+                                     "IS NOT NULL").strip(), "0")
+
+
+if __name__ == "__main__":
+    harness.main()
