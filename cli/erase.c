@@ -14,8 +14,7 @@
 
 static const struct cli_opt erase_opts[] = {
     CLI_OPT_DB,
-    {"event", 0, CLI_STRING, "SLUG", NULL, NULL, 0, 0, 0,
-     "the event of --registration (its slug)"},
+    {"event", 0, CLI_STRING, "SLUG", NULL, NULL, 0, 0, 0, "the event of --registration (its slug)"},
     {"registration", 0, CLI_UINT, "ID", NULL, NULL, 1, 2147483647, 0,
      "the registration to erase (its number, as on the organisers' pages)"},
     {"email", 0, CLI_STRING, "EMAIL", NULL, NULL, 0, 0, 0,
@@ -59,7 +58,7 @@ static int erase_email(const struct cli_args *args, struct admit_db *db)
         cli_error(args, "database error: %s", admit_db_error(db));
         return CLI_EXIT_USAGE;
     }
-    json_array_foreach (erased, i, one)
+    json_array_foreach(erased, i, one)
         printf("registration %lld of %s erased\n",
                (long long)json_integer_value(json_object_get(one, "registration_id")),
                json_string_value(json_object_get(one, "event")));
@@ -74,8 +73,8 @@ static int run_erase(const struct cli_args *args)
 {
     int by_email = cli_given(args, "email");
     int by_id = cli_given(args, "event") || cli_given(args, "registration");
-    if (by_email == by_id || (by_id && !(cli_given(args, "event") &&
-                                         cli_given(args, "registration")))) {
+    if (by_email == by_id ||
+        (by_id && !(cli_given(args, "event") && cli_given(args, "registration")))) {
         cli_error(args, "give either --event and --registration, or --email");
         return CLI_EXIT_USAGE;
     }

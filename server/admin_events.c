@@ -96,8 +96,9 @@ void admin_event_new_page(struct http_request *req)
         admin_not_found(req); /* limited admins run the events they were given */
         return;
     }
-    json_t *values = json_pack("{s:s, s:s, s:s, s:b, s:[]}", "time_zone", "Europe/Brussels",
-                               "capacity", "100", "slug", "", "waitlist", 1, "lists");
+    json_t *values =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:[]}", "time_zone", "Europe/Brussels", "capacity",
+                  "100", "retention_days", "90", "slug", "", "waitlist", 1, "lists");
     render_form(req, 200, &admin, NULL, values, NULL, NULL);
 }
 

@@ -39,6 +39,15 @@ static const char *valid_capacity(const char *value, size_t max_chars)
     return NULL;
 }
 
+static const char *valid_retention(const char *value, size_t max_chars)
+{
+    size_t n = strlen(value);
+    (void)max_chars;
+    if (n > 4 || strspn(value, "0123456789") != n || atol(value) > 3650)
+        return "Enter a whole number of days from 0 to 3650";
+    return NULL;
+}
+
 const struct admit_form_field admit_admin_event_fields[] = {
     {"slug", "Address", "Enter the short name used in the event's address", 64, valid_slug},
     {"name", "Name", "Enter the event's name", 200, admit_form_valid_line},
@@ -54,6 +63,7 @@ const struct admit_form_field admit_admin_event_fields[] = {
     {"closes", "Registration closes", NULL, 19, valid_time},
     {"edits_close", "Attendees may change their registration until", NULL, 19, valid_time},
     {"capacity", "Capacity", "Enter the number of seats", 7, valid_capacity},
+    {"retention_days", "Personal data kept", NULL, 4, valid_retention},
 };
 const size_t admit_admin_event_field_count =
     sizeof admit_admin_event_fields / sizeof admit_admin_event_fields[0];
@@ -144,6 +154,7 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     out->closes = or_empty(get(ctx, "closes"));
     out->edits_close = or_empty(get(ctx, "edits_close"));
     out->capacity = or_empty(get(ctx, "capacity"));
+    out->retention_days = or_empty(get(ctx, "retention_days"));
     const char *waitlist = get(ctx, "waitlist");
     out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
     check_lists(ids, names, days, nrows, out, errs);
@@ -189,7 +200,7 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
     if (rc != ADMIT_OK)
         goto done;
     snprintf(admin, sizeof admin, "%d", admin_id);
-    const char *params[20] = {admin,
+    const char *params[21] = {admin,
                               slug,
                               slug == NULL ? form->slug : NULL,
                               form->name,
@@ -208,8 +219,9 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                               admit_buf_cstr(&ids),
                               admit_buf_cstr(&names),
                               admit_buf_cstr(&days),
-                              empty_null(form->edits_close)};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 20, params, &res);
+                              empty_null(form->edits_close),
+                              empty_null(form->retention_days)};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 21, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     const char *outcome = PQgetvalue(res, 0, 0);

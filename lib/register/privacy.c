@@ -24,8 +24,8 @@ static const char *admin_param(int admin_id, char text[16])
     return text;
 }
 
-enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id,
-                                               const char *slug, int id, const char *client,
+enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id, const char *slug,
+                                               int id, const char *client,
                                                enum admit_erase_outcome *out)
 {
     char admin[16], id_text[16];

@@ -251,3 +251,33 @@ CREATE OR REPLACE FUNCTION admit_event_json(e events) RETURNS json LANGUAGE sql 
         'retention_until', to_char((e.ends_at + make_interval(days => e.retention_days))
                                    AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY'))
 $$;
+
+-- admit_admin_event_save_edits of migration 13 with the event's retention (the organisers'
+-- form): p_retention_days NULL leaves it as it is (90 for a new event). The functions before
+-- stay, for the release before this one.
+CREATE FUNCTION admit_admin_event_save_privacy(
+    p_admin_id integer, p_slug text, p_new_slug text, p_name text, p_description text,
+    p_venue text, p_venue_address text, p_organiser text, p_contact_email text,
+    p_time_zone text, p_starts text, p_ends text, p_opens text, p_closes text,
+    p_capacity integer, p_waitlist boolean, p_list_ids integer[], p_list_names text[],
+    p_list_days date[], p_edits_close text, p_retention_days integer, OUT outcome text,
+    OUT slug text, OUT field text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_retention_days NOT BETWEEN 0 AND 3650 THEN
+        outcome := 'invalid';
+        field := 'retention_days';
+        message := 'Enter a whole number of days from 0 to 3650';
+        RETURN;
+    END IF;
+    SELECT s.outcome, s.slug, s.field, s.message INTO outcome, slug, field, message
+    FROM admit_admin_event_save_edits(p_admin_id, p_slug, p_new_slug, p_name, p_description,
+                                      p_venue, p_venue_address, p_organiser, p_contact_email,
+                                      p_time_zone, p_starts, p_ends, p_opens, p_closes,
+                                      p_capacity, p_waitlist, p_list_ids, p_list_names,
+                                      p_list_days, p_edits_close) s;
+    IF outcome IN ('created', 'updated') AND p_retention_days IS NOT NULL THEN
+        UPDATE events e SET retention_days = p_retention_days
+        WHERE e.slug = admit_admin_event_save_privacy.slug;
+    END IF;
+END $$;

@@ -82,6 +82,40 @@ class Privacy(ServerTestCase):
         page = self.server.get("/events/" + self.event.slug)
         self.assertIn("kept 7 days after the event", page.text)
 
+    def test_event_form_sets_the_retention(self):
+        from test_admin import admin_post
+        from test_admin_pages import event_fields
+        browser = logged_in(self.server, ADMIN)
+        page = browser.get("/admin/events/new")
+        self.assertIn('name="retention_days" value="90"', page.text)
+        r = admin_post(browser, "/admin/events/new", "/admin/events/new",
+                       event_fields(retention_days="30"))
+        self.assertEqual(r.status, 303, r.text[:500])
+        kept = "SELECT retention_days FROM events WHERE slug = 'summit-2030'"
+        self.assertEqual(self.db.sql(kept).strip(), "30")
+        edit = "/admin/events/summit-2030/edit"
+        ids = self.db.sql("SELECT string_agg(l.id::text, ',' ORDER BY l.position) FROM "
+                          "checkin_lists l JOIN events e ON e.id = l.event_id "
+                          "WHERE e.slug = 'summit-2030'").strip().split(",")
+
+        def edited(days):
+            return event_fields(slug=None, retention_days=days, list_id=ids)
+        self.assertIn('name="retention_days" value="30"', browser.get(edit).text)
+        for bad in ["3651", "-1", "ten"]:
+            r = admin_post(browser, edit, edit, edited(bad))
+            self.assertEqual(r.status, 422, bad)
+            self.assertIn("Enter a whole number of days from 0 to 3650", r.text)
+            self.assertIn('value="%s"' % bad, r.text)
+        self.assertEqual(self.db.sql(kept).strip(), "30")
+        r = admin_post(browser, edit, edit, edited(""))
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(self.db.sql(kept).strip(), "30")  # empty: unchanged
+        r = admin_post(browser, edit, edit, edited("0"))
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(self.db.sql(kept).strip(), "0")
+        self.assertTrue(harness.wait_until(
+            lambda: "kept 0 days after" in self.server.get("/events/summit-2030").text, 5))
+
     def test_purge_after_retention_keeps_the_reports(self):
         self.check_in(self.people[0], self.event.list_ids[0])
         self.check_in(self.people[1], self.event.list_ids[1])

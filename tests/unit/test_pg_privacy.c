@@ -99,13 +99,13 @@ static const char *checkin(int r, const char *list, int n)
 /* How many rows of every table of the database hold needle in any column. */
 static int held(const char *needle)
 {
-    return atoi(value(
-        "SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml(format("
-        "'SELECT count(*) AS c FROM %%I.%%I t WHERE t::text ILIKE %%L', table_schema, "
-        "table_name, '%%%s%%'), false, true, '')))[1]::text::integer), 0) "
-        "FROM information_schema.tables WHERE table_schema = 'public' "
-        "AND table_type = 'BASE TABLE'",
-        needle));
+    return atoi(
+        value("SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml(format("
+              "'SELECT count(*) AS c FROM %%I.%%I t WHERE t::text ILIKE %%L', table_schema, "
+              "table_name, '%%%s%%'), false, true, '')))[1]::text::integer), 0) "
+              "FROM information_schema.tables WHERE table_schema = 'public' "
+              "AND table_type = 'BASE TABLE'",
+              needle));
 }
 
 /* The attendance report (as admit export report and /admin render it) and the per-list counts
@@ -122,9 +122,9 @@ static char *report(int event)
     json_decref(sections);
     struct admit_buf out;
     admit_buf_init(&out, 1 << 20);
-    assert_int_equal(admit_buf_printf(&out, "%s\n%s\n", text,
-                                      value("SELECT admit_admin_list_stats(%d)", event)),
-                     ADMIT_OK);
+    assert_int_equal(
+        admit_buf_printf(&out, "%s\n%s\n", text, value("SELECT admit_admin_list_stats(%d)", event)),
+        ADMIT_OK);
     free(text);
     return admit_buf_steal(&out, NULL);
 }
@@ -211,9 +211,10 @@ static void test_retention_not_yet(void **state)
     value("INSERT INTO admin_login_throttle VALUES ('ip', '192.0.2.1', 3, now() - "
           "interval '2 hours'), ('ip', '192.0.2.2', 3, now()) RETURNING 1");
     value("SELECT admit_admin_add('org@example.org', '$argon2id$x', '{}')");
-    value("INSERT INTO admin_sessions (id_hash, admin_id, expires_at) SELECT sha256(g::text::bytea), "
-          "(SELECT min(id) FROM admins), now() + g * interval '1 hour' FROM "
-          "generate_series(-1, 1, 2) g RETURNING 1");
+    value(
+        "INSERT INTO admin_sessions (id_hash, admin_id, expires_at) SELECT sha256(g::text::bytea), "
+        "(SELECT min(id) FROM admins), now() + g * interval '1 hour' FROM "
+        "generate_series(-1, 1, 2) g RETURNING 1");
     json_t *done = purge(false);
     assert_int_equal(count_of(done, "registrations_anonymised"), 0);
     assert_int_equal(count_of(done, "notes_cleared"), 1);
@@ -286,9 +287,8 @@ static void test_erasure_by_email(void **state)
     assert_int_equal(admit_privacy_erase_email(db, admin, "ZQ1@example.org", "192.0.2.7", &erased),
                      ADMIT_OK);
     assert_int_equal(json_array_size(erased), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(erased, 0),
-                                                        "registration_id")),
-                     b);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(erased, 0), "registration_id")), b);
     json_decref(erased);
     assert_string_equal(value("SELECT actor || ' ' || client FROM audit_log"),
                         "one@example.org 192.0.2.7");

@@ -28,8 +28,8 @@ enum admit_erase_outcome {
 /* Erases (anonymises at once) registration id of event slug on request. admin_id 0: the
  * operator's shell (every event). client: the requester's address for the audit log, "" from
  * the shell. */
-enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id,
-                                               const char *slug, int id, const char *client,
+enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id, const char *slug,
+                                               int id, const char *client,
                                                enum admit_erase_outcome *out) ADMIT_MUST_CHECK;
 
 /* Erases every registration of email in the events admin_id may see (0: every event). On
