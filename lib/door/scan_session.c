@@ -47,6 +47,16 @@ const char *scan_session_str(const json_t *obj, const char *key)
     return v != NULL ? v : "";
 }
 
+json_t *scan_session_journal_answer(const json_t *answer)
+{
+    json_t *kept = json_copy((json_t *)answer);
+    if (kept == NULL)
+        abort();
+    json_object_del(kept, "name");
+    json_object_del(kept, "organisation");
+    return kept;
+}
+
 enum admit_rc scan_session_journal(struct admit_scan_session *s, json_t *const *records, size_t n)
 {
     enum admit_rc rc = admit_scan_state_append(s->st, records, n);
@@ -337,8 +347,9 @@ static enum admit_rc decide_offline(struct admit_scan_session *s, struct entry *
                                     size_t n, struct admit_scan_answer *answer)
 {
     json_t *local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
-    json_t *record = json_pack("{s:s, s:O, s:O}", "t", "local", "nonce",
-                               json_object_get(e->scan, "nonce"), "answer", local);
+    json_t *record =
+        json_pack("{s:s, s:O, s:o}", "t", "local", "nonce", json_object_get(e->scan, "nonce"),
+                  "answer", scan_session_journal_answer(local));
     enum admit_rc rc = scan_session_journal(s, &record, 1);
     if (rc == ADMIT_OK) {
         entry_local(e, local);
@@ -361,8 +372,9 @@ static enum admit_rc decide_online(struct admit_scan_session *s, struct entry *e
     enum admit_rc rc;
     enum admit_client_status status = ask_server(s, e, deadline_ms, &server, &why);
     if (status == ADMIT_CLIENT_OK) {
-        record = json_pack("{s:s, s:O, s:O}", "t", "server", "nonce",
-                           json_object_get(e->scan, "nonce"), "answer", server);
+        record =
+            json_pack("{s:s, s:O, s:o}", "t", "server", "nonce", json_object_get(e->scan, "nonce"),
+                      "answer", scan_session_journal_answer(server));
         rc = scan_session_journal(s, &record, 1);
         if (rc == ADMIT_OK) {
             scan_session_entry_answered(s, e, server);
@@ -407,7 +419,7 @@ enum admit_rc admit_scan_session_scan(struct admit_scan_session *s, const char *
     json_t *local = NULL;
     if (!online) {
         local = admit_scan_offline_decide(s->k, text, n, s->list, s->exit);
-        json_object_set(scan, "local", local);
+        json_object_set_new(scan, "local", scan_session_journal_answer(local));
     }
     enum admit_rc rc = scan_session_journal(s, &scan, 1);
     if (rc == ADMIT_OK) {

@@ -111,6 +111,10 @@ void scan_session_notify(struct admit_scan_session *s, enum admit_scan_event eve
                          ...) __attribute__((format(printf, 3, 4)));
 /* obj's string member key, or "". */
 const char *scan_session_str(const json_t *obj, const char *key);
+/* What the journal keeps of an answer (a new reference): all of it but the person's name and
+ * organisation. The journal stays on the door's disk after the event; the names the door shows
+ * offline come from the snapshot, which each sync renews (README.md, "Personal data"). */
+json_t *scan_session_journal_answer(const json_t *answer);
 /* Appends records to the journal (fsynced); a failure marks the session io_failed. */
 enum admit_rc scan_session_journal(struct admit_scan_session *s, json_t *const *records,
                                    size_t n) ADMIT_MUST_CHECK;

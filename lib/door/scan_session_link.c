@@ -266,7 +266,8 @@ static enum admit_scan_link save_upload(struct admit_scan_session *s, const json
             admit_error_set(why, "the server's answer for scan %s is malformed", nonce);
             goto done;
         }
-        records[i] = json_pack("{s:s, s:s, s:O}", "t", "server", "nonce", nonce, "answer", result);
+        records[i] = json_pack("{s:s, s:s, s:o}", "t", "server", "nonce", nonce, "answer",
+                               scan_session_journal_answer(result));
     }
     if (scan_session_journal(s, records, n) != ADMIT_OK) {
         admit_error_set(why, "cannot write the journal: %s", strerror(errno));

@@ -85,6 +85,10 @@ static json_t *answer_scan(json_t *scan)
     json_t *a = json_pack("{s:s, s:s, s:s, s:i}", "nonce", nonce, "verdict",
                           first ? "already_checked_in" : "valid", "reason", "", "registration_id",
                           (int)t.attendee_id);
+    if (t.attendee_id == 1) { /* as admitd answers: the name the door shows */
+        json_object_set_new(a, "name", json_string("Ada Lovelace"));
+        json_object_set_new(a, "organisation", json_string("Engines"));
+    }
     if (first != NULL) {
         json_object_set(a, "first_at", json_object_get(first, "first_at"));
         json_object_set(a, "first_gate", json_object_get(first, "first_gate"));
@@ -430,6 +434,44 @@ static void test_offline_and_back(void **state)
     admit_scan_session_close(s);
 }
 
+/* The journal keeps no name nor organisation, online or offline: the door shows them, from the
+ * server's answer or the snapshot, and forgets them (README.md, "Personal data"). */
+static void test_journal_holds_no_names(void **state)
+{
+    struct admit_scan_session *s = NULL;
+    struct admit_error err;
+    char path[600];
+    (void)state;
+    struct admit_scan_config cfg = config(NULL);
+    set_mode(UP);
+    assert_int_equal(admit_scan_session_open(&cfg, true, &s, &err), ADMIT_OK);
+    json_t *a = scan(s, ticket_a); /* online: the server's answer names Ada */
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "Ada Lovelace");
+    json_decref(a);
+    set_mode(DOWN);
+    a = scan(s, ticket_a); /* offline: the snapshot names her */
+    assert_true(json_is_true(json_object_get(a, "offline")));
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "Ada Lovelace");
+    json_decref(a);
+    set_mode(UP);
+    struct admit_error why;
+    assert_int_equal(admit_scan_session_upload(s, NULL, NULL, 5000, &why), ADMIT_SCAN_LINK_OK);
+    snprintf(path, sizeof path, "%s/journal.jsonl", admit_scan_session_dir(s));
+    admit_scan_session_close(s);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int lines = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lines++;
+        if (strstr(line, "Lovelace") != NULL)
+            fail_msg("%s", line);
+        assert_null(strstr(line, "Engines"));
+    }
+    fclose(f);
+    assert_true(lines >= 4);
+}
+
 static void test_restart_forgets_nothing(void **state)
 {
     struct admit_scan_session *s = NULL;
@@ -651,6 +693,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_up_online),
         cmocka_unit_test(test_offline_and_back),
+        cmocka_unit_test(test_journal_holds_no_names),
         cmocka_unit_test(test_restart_forgets_nothing),
         cmocka_unit_test(test_configuration_errors),
         cmocka_unit_test(test_hung_server),
