@@ -33,6 +33,7 @@ extern const struct http_route admin_edit_routes[]; /* server/admin_edit.c: orga
 extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */
 extern const struct http_route admin_organiser_routes[]; /* server/admin_organisers.c */
 extern const struct http_route admin_password_routes[];  /* server/admin_password.c */
+extern const struct http_route privacy_routes[]; /* server/admin_privacy.c: personal data */
 
 /* Parameters one pattern may have. */
 #define ROUTER_MAX_PARAMS 8

@@ -18,6 +18,7 @@ const struct http_route *const http_route_tables[] = {
     resend_routes,
     edit_routes,
     admin_edit_routes,
+    privacy_routes,
     NULL,
 };
 /* clang-format on */

@@ -52,6 +52,16 @@ enum admit_rc admit_privacy_erase_email(struct admit_db *db, int admin_id, const
     return admit_db_query_json(db, ADMIT_Q_ERASE_EMAIL, 3, params, erased);
 }
 
+enum admit_rc admit_privacy_erase_preview(struct admit_db *db, int admin_id, const char *slug,
+                                          int id, const char *email, json_t **found)
+{
+    char admin[16], id_text[16];
+    snprintf(id_text, sizeof id_text, "%d", id);
+    const char *params[4] = {admin_param(admin_id, admin), id > 0 ? slug : NULL,
+                             id > 0 ? id_text : NULL, id > 0 ? NULL : email};
+    return admit_db_query_json(db, ADMIT_Q_ERASE_PREVIEW, 4, params, found);
+}
+
 enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug, int days)
 {
     char days_text[16];

@@ -281,3 +281,22 @@ BEGIN
         WHERE e.slug = admit_admin_event_save_privacy.slug;
     END IF;
 END $$;
+
+-- What an erasure would erase, for its confirmation page: the registrations not yet anonymised
+-- of registration p_registration_id of event p_slug, or else of address p_email, in the events
+-- the admin may see. A JSON array of {event, event_name, registration_id, name, email, status},
+-- empty when there is nothing to erase.
+CREATE FUNCTION admit_erase_preview(p_admin_id integer, p_slug text, p_registration_id integer,
+                                    p_email text)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'event', e.slug, 'event_name', e.name, 'registration_id', r.id,
+               'name', r.given_name || ' ' || r.family_name, 'email', r.email,
+               'status', r.status) ORDER BY e.starts_at, r.id), '[]'::json)
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE r.anonymised_at IS NULL
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id))
+      AND CASE WHEN p_registration_id IS NOT NULL
+               THEN r.id = p_registration_id AND e.slug = p_slug
+               ELSE lower(r.email) = lower(p_email) END
+$$;

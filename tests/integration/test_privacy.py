@@ -164,6 +164,66 @@ class Privacy(ServerTestCase):
         self.assertEqual(self.db.sql("SELECT string_agg(action, ',' ORDER BY id) FROM "
                                      "audit_log").strip(), "erase.email,erase.registration")
 
+    def test_admin_erases_one_registration(self):
+        from test_admin import admin_post, csrf_of
+        zelda = self.people[0]
+        browser = logged_in(self.server, ADMIN)
+        base = "/admin/events/%s/attendees/%d" % (self.event.slug, zelda["id"])
+        self.assertIn('href="%s/erase"' % base, browser.get(base).text)
+        page = browser.get(base + "/erase")
+        self.assertEqual(page.status, 200)
+        self.assertIn("Zelda0 Quuxley0", page.text)
+        self.assertIn("cannot be undone", page.text)
+        # Without the CSRF token, or without confirming: nothing is erased.
+        r = browser.post(base + "/erase", {"confirm": "yes"})
+        self.assertEqual(r.status, 403)
+        r = admin_post(browser, base, base + "/erase", {})
+        self.assertEqual(r.status, 200)
+        self.assertIn("Erase for good", r.text)
+        self.assertIn("Zelda0", self.db.sql("SELECT given_name FROM registrations WHERE id = %d"
+                                            % zelda["id"]))
+        r = browser.post(base + "/erase", {"csrf_token": csrf_of(page), "confirm": "yes"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(r.header("Location"), "/admin/privacy?erased=1")
+        self.assertIn("Erased: 1 registration.", browser.get("/admin/privacy?erased=1").text)
+        self.assertEqual(browser.get(base + "/erase").status, 404)
+        self.assert_nothing_held([zelda])
+        self.assertEqual(self.db.sql("SELECT actor || ' ' || action || ' ' || client FROM "
+                                     "audit_log").strip(),
+                         "%s erase.registration 127.0.0.1" % ADMIN)
+
+    def test_admin_erases_by_email_in_their_events_only(self):
+        from test_admin import admin_post
+        zelda = self.people[0]
+        other = create_event(self.db.dsn)
+        _, _, response = register(self.server, other.slug, **{
+            k: zelda[k] for k in ["given_name", "family_name", "email", "organisation"]})
+        zelda_again = dict(zelda, token=ticket_token(response))
+        add_admin(self.db.dsn, "limited@example.org", events=[other.slug])
+        limited = logged_in(self.server, "limited@example.org")
+        r = admin_post(limited, "/admin/privacy", "/admin/privacy/erase",
+                       {"email": "not an address"})
+        self.assertEqual(r.status, 422)
+        self.assertIn('value="not an address"', r.text)
+        r = admin_post(limited, "/admin/privacy", "/admin/privacy/erase",
+                       {"email": self.people[1]["email"]})
+        self.assertEqual(r.status, 404)  # in an event they may not see
+        self.assertIn("nothing was erased", r.text)
+        r = admin_post(limited, "/admin/privacy", "/admin/privacy/erase",
+                       {"email": zelda["email"]})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.text.count("Zelda0 Quuxley0"), 1)  # only their event's
+        r = admin_post(limited, "/admin/privacy", "/admin/privacy/erase",
+                       {"email": zelda["email"], "confirm": "yes"})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.server.get("/tickets/" + zelda_again["token"]).status, 404)
+        self.assertEqual(self.server.get("/tickets/" + zelda["token"]).status, 200)
+        everything = logged_in(self.server, ADMIN)
+        r = admin_post(everything, "/admin/privacy", "/admin/privacy/erase",
+                       {"email": zelda["email"], "confirm": "yes"})
+        self.assertEqual(r.header("Location"), "/admin/privacy?erased=1")
+        self.assert_nothing_held([zelda, zelda_again])
+
     def test_erase_refuses_bad_requests(self):
         for args, status, words in [
                 ([], 2, "either"),

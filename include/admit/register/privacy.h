@@ -38,6 +38,14 @@ enum admit_rc admit_privacy_erase_registration(struct admit_db *db, int admin_id
 enum admit_rc admit_privacy_erase_email(struct admit_db *db, int admin_id, const char *email,
                                         const char *client, json_t **erased) ADMIT_MUST_CHECK;
 
+/* What an erasure would erase, for its confirmation step: registration id of event slug (id >
+ * 0), or else every registration of email, in the events admin_id may see. On ADMIT_OK
+ * *found is a JSON array of {event, event_name, registration_id, name, email, status}, empty
+ * when nothing is left to erase, owned by the caller. */
+enum admit_rc admit_privacy_erase_preview(struct admit_db *db, int admin_id, const char *slug,
+                                          int id, const char *email,
+                                          json_t **found) ADMIT_MUST_CHECK;
+
 /* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX). ADMIT_ERR_INVALID for
  * days out of range, ADMIT_ERR_NOT_FOUND for no such event. */
 enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug,

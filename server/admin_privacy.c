@@ -1,0 +1,168 @@
+/* Personal data in /admin (issue 18): erasure on request, of one registration (from the
+ * attendee's page) or of a person by email in every event the organiser may see. Each erasure
+ * has a confirmation step that lists what will be erased, then a POST with the CSRF token and
+ * confirm=yes; it is done at once and recorded in the audit log with the organiser's address.
+ * The rules are SQL's (admit/register/privacy.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "admit/register/form.h"
+#include "admit/register/privacy.h"
+#include "pages.h"
+#include "router.h"
+
+#define EMAIL_MAX 254
+
+/* The privacy page: the erase-by-email form, with a notice or a field error. */
+static void render_privacy(struct http_request *req, const struct admit_admin *admin,
+                           unsigned status, const char *email, const char *error,
+                           const char *notice)
+{
+    json_t *context = json_pack("{s:s, s:s, s:o, s:o}", "title", "Personal data", "email",
+                                email != NULL ? email : "", "error",
+                                error != NULL ? json_string(error) : json_null(), "notice",
+                                notice != NULL ? json_string(notice) : json_null());
+    admin_render(req, status, "admin/privacy.html", context, admin, NULL);
+}
+
+/* The confirmation page of an erasure: what will be erased, and the form that does it. */
+static void render_confirm(struct http_request *req, const struct admit_admin *admin,
+                           json_t *found, const char *action, const char *email)
+{
+    json_t *context = json_pack("{s:s, s:o, s:s, s:s, s:i}", "title", "Erase personal data",
+                                "registrations", found, "action", action, "email",
+                                email != NULL ? email : "", "count", (int)json_array_size(found));
+    admin_render(req, 200, "admin/privacy_erase.html", context, admin, NULL);
+}
+
+static bool confirmed(struct http_request *req)
+{
+    const char *confirm = http_form(req, "confirm");
+    return confirm != NULL && strcmp(confirm, "yes") == 0;
+}
+
+static void privacy_page(struct http_request *req)
+{
+    struct admit_admin admin;
+    if (!admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *erased = http_query(req, "erased");
+    char notice[160] = "";
+    if (erased != NULL && admit_admin_parse_id(erased) > 0)
+        snprintf(notice, sizeof notice,
+                 "Erased: %d registration%s. The names, addresses and notes are gone for good; "
+                 "the attendance figures stay.",
+                 admit_admin_parse_id(erased), admit_admin_parse_id(erased) == 1 ? "" : "s");
+    render_privacy(req, &admin, 200, "", NULL, notice[0] != '\0' ? notice : NULL);
+}
+
+/* POST /admin/privacy/erase: email; without confirm=yes, the confirmation page. */
+static void erase_by_email(struct http_request *req)
+{
+    struct admit_admin admin;
+    json_t *found = NULL;
+    if (!http_csrf_check(req, ADMIN_CSRF_FORM) || !admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *email = http_form(req, "email");
+    const char *problem = email == NULL || email[0] == '\0'
+                              ? "Enter the email address of the person to erase"
+                              : admit_form_valid_email(email, EMAIL_MAX);
+    if (problem != NULL) {
+        render_privacy(req, &admin, 422, email, problem, NULL);
+        return;
+    }
+    enum admit_rc rc =
+        confirmed(req)
+            ? admit_privacy_erase_email(http_db(req), admin.id, email, http_client(req), &found)
+            : admit_privacy_erase_preview(http_db(req), admin.id, NULL, 0, email, &found);
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    size_t n = json_array_size(found);
+    if (n == 0) {
+        json_decref(found);
+        render_privacy(req, &admin, 404, email,
+                       "No registration in your events has this address (or it was erased "
+                       "already): nothing was erased",
+                       NULL);
+        return;
+    }
+    if (!confirmed(req)) {
+        render_confirm(req, &admin, found, "/admin/privacy/erase", email);
+        return;
+    }
+    json_decref(found);
+    char location[64];
+    snprintf(location, sizeof location, "/admin/privacy?erased=%zu", n);
+    http_log_note(req, "erased");
+    http_redirect(req, location);
+}
+
+/* GET and POST /admin/events/:slug/attendees/:id/erase: the confirmation page, then the
+ * erasure (POST with confirm=yes). */
+static void erase_registration(struct http_request *req, bool post)
+{
+    struct admit_admin admin;
+    json_t *found = NULL;
+    char action[200];
+    if (post && !http_csrf_check(req, ADMIN_CSRF_FORM))
+        return;
+    const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
+    if (slug == NULL)
+        return;
+    int id = admit_admin_parse_id(http_param(req, "id"));
+    enum admit_rc rc = id > 0 ? admit_privacy_erase_preview(http_db(req), admin.id, slug, id,
+                                                             NULL, &found)
+                              : ADMIT_ERR_NOT_FOUND;
+    if (rc == ADMIT_ERR_NOT_FOUND || (rc == ADMIT_OK && json_array_size(found) == 0)) {
+        json_decref(found);
+        admin_not_found(req);
+        return;
+    }
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    snprintf(action, sizeof action, "/admin/events/%s/attendees/%d/erase", slug, id);
+    if (!post || !confirmed(req)) {
+        render_confirm(req, &admin, found, action, NULL);
+        return;
+    }
+    json_decref(found);
+    enum admit_erase_outcome out;
+    rc = admit_privacy_erase_registration(http_db(req), admin.id, slug, id, http_client(req),
+                                          &out);
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    if (out == ADMIT_ERASE_NOT_FOUND) {
+        admin_not_found(req);
+        return;
+    }
+    http_log_note(req, "erased");
+    http_redirect(req, "/admin/privacy?erased=1");
+}
+
+static void erase_registration_page(struct http_request *req)
+{
+    erase_registration(req, false);
+}
+
+static void erase_registration_post(struct http_request *req)
+{
+    erase_registration(req, true);
+}
+
+/* One entry a line: a table to read down (clang-format would fill the lines). */
+/* clang-format off */
+const struct http_route privacy_routes[] = {
+    {HTTP_GET, "/admin/privacy", privacy_page, HTTP_ROUTE_DB},
+    {HTTP_POST, "/admin/privacy/erase", erase_by_email, HTTP_ROUTE_DB},
+    {HTTP_GET, "/admin/events/:slug/attendees/:id/erase", erase_registration_page, HTTP_ROUTE_DB},
+    {HTTP_POST, "/admin/events/:slug/attendees/:id/erase", erase_registration_post, HTTP_ROUTE_DB},
+    {0},
+};
+/* clang-format on */
