@@ -31,6 +31,7 @@ extern const struct cli_cmd cli_mailer_cmd;
 /* Personal data: retention and erasure on request (cli/purge.c, cli/erase.c). */
 extern const struct cli_cmd cli_purge_cmd;
 extern const struct cli_cmd cli_erase_cmd;
+extern const struct cli_cmd cli_access_cmd; /* cli/access.c */
 
 /* clang-format 14 breaks a braced initialiser inside a macro onto lines of its own: these
  * option rows stay in the layout of the tables they join. */

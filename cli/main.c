@@ -28,6 +28,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_mailer_cmd,
     &cli_purge_cmd,
     &cli_erase_cmd,
+    &cli_access_cmd,
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

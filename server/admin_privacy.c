@@ -27,8 +27,8 @@ static void render_privacy(struct http_request *req, const struct admit_admin *a
 }
 
 /* The confirmation page of an erasure: what will be erased, and the form that does it. */
-static void render_confirm(struct http_request *req, const struct admit_admin *admin,
-                           json_t *found, const char *action, const char *email)
+static void render_confirm(struct http_request *req, const struct admit_admin *admin, json_t *found,
+                           const char *action, const char *email)
 {
     json_t *context = json_pack("{s:s, s:o, s:s, s:s, s:i}", "title", "Erase personal data",
                                 "registrations", found, "action", action, "email",
@@ -113,9 +113,9 @@ static void erase_registration(struct http_request *req, bool post)
     if (slug == NULL)
         return;
     int id = admit_admin_parse_id(http_param(req, "id"));
-    enum admit_rc rc = id > 0 ? admit_privacy_erase_preview(http_db(req), admin.id, slug, id,
-                                                             NULL, &found)
-                              : ADMIT_ERR_NOT_FOUND;
+    enum admit_rc rc =
+        id > 0 ? admit_privacy_erase_preview(http_db(req), admin.id, slug, id, NULL, &found)
+               : ADMIT_ERR_NOT_FOUND;
     if (rc == ADMIT_ERR_NOT_FOUND || (rc == ADMIT_OK && json_array_size(found) == 0)) {
         json_decref(found);
         admin_not_found(req);
@@ -132,8 +132,7 @@ static void erase_registration(struct http_request *req, bool post)
     }
     json_decref(found);
     enum admit_erase_outcome out;
-    rc = admit_privacy_erase_registration(http_db(req), admin.id, slug, id, http_client(req),
-                                          &out);
+    rc = admit_privacy_erase_registration(http_db(req), admin.id, slug, id, http_client(req), &out);
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         return;

@@ -19,6 +19,7 @@ const struct http_route *const http_route_tables[] = {
     edit_routes,
     admin_edit_routes,
     privacy_routes,
+    ticket_data_routes,
     NULL,
 };
 /* clang-format on */

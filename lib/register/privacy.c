@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "admit/core/token.h"
 #include "admit/sql.h"
 
 enum admit_rc admit_privacy_purge(struct admit_db *db, bool dry_run, json_t **counts)
@@ -60,6 +61,23 @@ enum admit_rc admit_privacy_erase_preview(struct admit_db *db, int admin_id, con
     const char *params[4] = {admin_param(admin_id, admin), id > 0 ? slug : NULL,
                              id > 0 ? id_text : NULL, id > 0 ? NULL : email};
     return admit_db_query_json(db, ADMIT_Q_ERASE_PREVIEW, 4, params, found);
+}
+
+enum admit_rc admit_privacy_access_token(struct admit_db *db, const char *token, json_t **out)
+{
+    *out = NULL;
+    if (token == NULL || !admit_token_valid(token))
+        return ADMIT_ERR_NOT_FOUND;
+    const char *params[1] = {token};
+    return admit_db_query_json(db, ADMIT_Q_ACCESS_TOKEN, 1, params, out);
+}
+
+enum admit_rc admit_privacy_access_email(struct admit_db *db, int admin_id, const char *email,
+                                         const char *client, json_t **out)
+{
+    char admin[16];
+    const char *params[3] = {admin_param(admin_id, admin), email, client};
+    return admit_db_query_json(db, ADMIT_Q_ACCESS_EMAIL, 3, params, out);
 }
 
 enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug, int days)

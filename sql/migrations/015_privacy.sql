@@ -300,3 +300,74 @@ RETURNS json LANGUAGE sql STABLE AS $$
                THEN r.id = p_registration_id AND e.slug = p_slug
                ELSE lower(r.email) = lower(p_email) END
 $$;
+
+-- Everything held about the people of registrations p_ids (GDPR Art. 15 and 20), as the JSON
+-- an attendee downloads from their ticket page and an organiser produces by email (admit
+-- access): per registration its event, the registration as stored, its lists, its check-ins
+-- and scans, and the messages sent about it. Times in UTC (admit_api_time). NULL when p_ids
+-- names no registration.
+CREATE FUNCTION admit_access_json(p_ids integer[]) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN count(*) > 0 THEN json_build_object(
+        'about', 'Everything this registration system holds about you, per registration. '
+                 || 'Ask the organisers (event.contact_email) to correct or erase it.',
+        'generated_at', admit_api_time(now()),
+        'registrations', json_agg(json_build_object(
+            'event', json_build_object(
+                'name', e.name, 'slug', e.slug, 'starts_at', admit_api_time(e.starts_at),
+                'ends_at', admit_api_time(e.ends_at), 'organiser', e.organiser,
+                'contact_email', e.contact_email, 'retention_days', e.retention_days,
+                'anonymised_after', admit_api_time(e.ends_at
+                                                   + make_interval(days => e.retention_days))),
+            'registration', json_build_object(
+                'id', r.id, 'status', r.status, 'given_name', r.given_name,
+                'family_name', r.family_name, 'email', r.email, 'organisation', r.organisation,
+                'organisation_type', r.organisation_type, 'country', r.country,
+                'dietary', r.dietary, 'accessibility', r.accessibility,
+                'consent_at', admit_api_time(r.consent_at), 'source', r.source,
+                'ticket_version', r.reissue, 'created_at', admit_api_time(r.created_at),
+                'confirmed_at', admit_api_time(r.confirmed_at),
+                'cancelled_at', admit_api_time(r.cancelled_at)),
+            'lists', coalesce((SELECT json_agg(l.name ORDER BY l.position)
+                               FROM registration_lists rl JOIN checkin_lists l ON l.id = rl.list_id
+                               WHERE rl.registration_id = r.id), '[]'::json),
+            'check_ins', coalesce((SELECT json_agg(json_build_object(
+                                       'list', l.name, 'first_at', admit_api_time(a.first_at),
+                                       'gate', a.first_gate, 'inside', a.inside)
+                                       ORDER BY a.first_at)
+                                   FROM admissions a JOIN checkin_lists l ON l.id = a.list_id
+                                   WHERE a.registration_id = r.id), '[]'::json),
+            'scans', coalesce((SELECT json_agg(json_build_object(
+                                   'scanned_at', admit_api_time(s.scanned_at), 'list', l.name,
+                                   'direction', s.direction, 'verdict', s.verdict,
+                                   'gate', s.gate) ORDER BY s.scanned_at, s.id)
+                               FROM scans s LEFT JOIN checkin_lists l ON l.id = s.list_id
+                               WHERE s.registration_id = r.id), '[]'::json),
+            'emails', coalesce((SELECT json_agg(json_build_object(
+                                    'kind', o.kind, 'to', o.recipient, 'state', o.state,
+                                    'queued_at', admit_api_time(o.created_at),
+                                    'finished_at', admit_api_time(o.finished_at))
+                                    ORDER BY o.id)
+                                FROM mail_outbox o WHERE o.registration_id = r.id), '[]'::json))
+            ORDER BY e.starts_at, r.id)) END
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE r.id = ANY (p_ids)
+$$;
+
+-- What an organiser (p_admin_id; NULL: the shell) may produce for a person by email: their
+-- registrations in the events the organiser may see. Recorded in the audit log. NULL: none.
+CREATE FUNCTION admit_access_email(p_admin_id integer, p_email text, p_client text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids integer[];
+BEGIN
+    SELECT array_agg(r.id) INTO v_ids
+    FROM registrations r
+    WHERE lower(r.email) = lower(p_email) AND r.anonymised_at IS NULL
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, r.event_id));
+    IF v_ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM admit_audit(p_admin_id, 'access.email', r.event_id, r.id, '', p_client)
+    FROM registrations r WHERE r.id = ANY (v_ids);
+    RETURN admit_access_json(v_ids);
+END $$;

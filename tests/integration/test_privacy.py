@@ -224,6 +224,43 @@ class Privacy(ServerTestCase):
         self.assertEqual(r.header("Location"), "/admin/privacy?erased=1")
         self.assert_nothing_held([zelda, zelda_again])
 
+    def test_attendee_downloads_their_data(self):
+        import json
+        zelda = self.people[1]
+        self.check_in(zelda, self.event.list_ids[1])
+        ticket = self.server.get("/tickets/" + zelda["token"])
+        self.assertIn('href="/tickets/%s/data"' % zelda["token"], ticket.text)
+        r = self.server.get("/tickets/%s/data.json" % zelda["token"])
+        self.assertEqual(r.status, 200)
+        self.assertIn("attachment", r.header("Content-Disposition"))
+        self.assertIn("no-store", r.header("Cache-Control"))
+        data = json.loads(r.text)
+        self.assertEqual(len(data["registrations"]), 1)
+        one = data["registrations"][0]
+        self.assertEqual(one["registration"]["email"], zelda["email"])
+        self.assertEqual(one["registration"]["dietary"], "no nuts 1")
+        self.assertEqual(one["event"]["retention_days"], 7)
+        self.assertEqual([c["list"] for c in one["check_ins"]], [self.event.lists[1][1]])
+        self.assertEqual(len(one["scans"]), 1)
+        self.assertEqual([m["kind"] for m in one["emails"]], ["confirmation"])
+        page = self.server.get("/tickets/%s/data" % zelda["token"])
+        self.assertEqual(page.status, 200)
+        for text in ["Zelda1 Quuxley1", zelda["email"], "no nuts 1", self.event.lists[1][1]]:
+            self.assertIn(text, page.text)
+        self.assertEqual(self.server.get("/tickets/%s/data.json" % ("x" * 22)).status, 404)
+        self.assertEqual(self.server.get("/tickets/short/data").status, 404)
+        # The organiser's copy, by email, from the shell: the same document, in the audit log.
+        done = run_admit("access", "--db", self.db.dsn, "--email", zelda["email"].upper())
+        self.assertEqual(json.loads(done.stdout)["registrations"], data["registrations"])
+        self.assertEqual(self.db.sql("SELECT actor || ' ' || action FROM audit_log").strip(),
+                         "shell access.email")
+        missing = run_admit("access", "--db", self.db.dsn, "--email", "nobody@example.org",
+                            check=False)
+        self.assertEqual(missing.returncode, 1)
+        self.assertEqual(missing.stdout, "")
+        run_admit("erase", "--db", self.db.dsn, "--email", zelda["email"])
+        self.assertEqual(self.server.get("/tickets/%s/data.json" % zelda["token"]).status, 404)
+
     def test_erase_refuses_bad_requests(self):
         for args, status, words in [
                 ([], 2, "either"),

@@ -46,6 +46,17 @@ enum admit_rc admit_privacy_erase_preview(struct admit_db *db, int admin_id, con
                                           int id, const char *email,
                                           json_t **found) ADMIT_MUST_CHECK;
 
+/* Everything held about the attendee behind a ticket's access token (GDPR Art. 15 and 20), as
+ * JSON (see admit_access_json in sql/migrations/015_privacy.sql), owned by the caller.
+ * ADMIT_ERR_NOT_FOUND for a malformed or unknown token. */
+enum admit_rc admit_privacy_access_token(struct admit_db *db, const char *token,
+                                         json_t **out) ADMIT_MUST_CHECK;
+
+/* The same for a person by email, over the events admin_id may see (0: every event, from the
+ * shell); recorded in the audit log with client. ADMIT_ERR_NOT_FOUND when nobody has it. */
+enum admit_rc admit_privacy_access_email(struct admit_db *db, int admin_id, const char *email,
+                                         const char *client, json_t **out) ADMIT_MUST_CHECK;
+
 /* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX). ADMIT_ERR_INVALID for
  * days out of range, ADMIT_ERR_NOT_FOUND for no such event. */
 enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug,
