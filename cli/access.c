@@ -47,5 +47,5 @@ static int run_access(const struct cli_args *args)
 
 const struct cli_cmd cli_access_cmd = {
     "access", NULL,
-    "print everything held about a person, by email, as JSON (their right of access)",
-    access_opts, run_access};
+    "print everything held about a person, by email, as JSON (their right of access)", access_opts,
+    run_access};

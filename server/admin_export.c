@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "admit/register/export.h"
+#include "admit/register/privacy.h"
 
 static long read_export(void *ctx, char *buf, size_t max)
 {
@@ -45,6 +46,14 @@ static void export(struct http_request *req, enum admit_export_kind kind)
             admin_not_found(req);
         return;
     }
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    /* Every export of personal data is in the audit log, or is not served (issue 18). */
+    char action[48];
+    snprintf(action, sizeof action, "export.%s", admit_export_file_name(kind));
+    rc = admit_privacy_audit(http_db(req), admin.id, action, event_id, http_client(req));
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         return;

@@ -155,10 +155,69 @@ static void erase_registration_post(struct http_request *req)
     erase_registration(req, true);
 }
 
+/* Entries the audit page shows; the CSV has them all. */
+#define AUDIT_PAGE_ENTRIES 500
+/* The largest audit CSV served (about 100 bytes an entry). */
+#define AUDIT_CSV_MAX (256u << 20)
+
+/* GET /admin/audit: the newest entries of the audit log, for all-events organisers (404 for
+ * the others, as for anything they may not see). */
+static void audit_page(struct http_request *req)
+{
+    struct admit_admin admin;
+    json_t *entries = NULL;
+    if (!admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    enum admit_rc rc =
+        admit_privacy_audit_list(http_db(req), admin.id, AUDIT_PAGE_ENTRIES, &entries);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
+        admin_not_found(req);
+        return;
+    }
+    if (rc != ADMIT_OK) {
+        pages_load_failed(req, rc);
+        return;
+    }
+    json_t *context =
+        json_pack("{s:s, s:b, s:o, s:i}", "title", "Audit log", "has_entries",
+                  json_array_size(entries) > 0, "entries", entries, "shown", AUDIT_PAGE_ENTRIES);
+    admin_render(req, 200, "admin/audit.html", context, &admin, NULL);
+}
+
+/* GET /admin/audit.csv: the whole audit log (?excel: the spreadsheet flavour). */
+static void audit_csv(struct http_request *req)
+{
+    struct admit_admin admin;
+    struct admit_buf csv;
+    if (!admin_session(req, &admin, ADMIN_DATA))
+        return;
+    admit_buf_init(&csv, AUDIT_CSV_MAX);
+    enum admit_rc rc = admit_privacy_audit_csv(
+        http_db(req), admin.id, http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180,
+        &csv);
+    if (rc != ADMIT_OK) {
+        if (rc == ADMIT_ERR_NOT_FOUND)
+            admin_not_found(req);
+        else if (rc == ADMIT_ERR_DB || rc == ADMIT_ERR_DB_UNAVAILABLE)
+            http_respond_db_error(req, rc);
+        else
+            http_respond_error(req, 500, "Internal error", "The audit log could not be written.");
+        admit_buf_free(&csv);
+        return;
+    }
+    size_t len = 0;
+    char *data = admit_buf_steal(&csv, &len);
+    http_no_store(req);
+    http_respond_bytes(req, 200, "text/csv; charset=utf-8", data, len, HTTP_TAKE);
+    http_set_header(req, "Content-Disposition", "attachment; filename=\"audit-log.csv\"");
+}
+
 /* One entry a line: a table to read down (clang-format would fill the lines). */
 /* clang-format off */
 const struct http_route privacy_routes[] = {
     {HTTP_GET, "/admin/privacy", privacy_page, HTTP_ROUTE_DB},
+    {HTTP_GET, "/admin/audit", audit_page, HTTP_ROUTE_DB},
+    {HTTP_GET, "/admin/audit.csv", audit_csv, HTTP_ROUTE_DB},
     {HTTP_POST, "/admin/privacy/erase", erase_by_email, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/attendees/:id/erase", erase_registration_page, HTTP_ROUTE_DB},
     {HTTP_POST, "/admin/events/:slug/attendees/:id/erase", erase_registration_post, HTTP_ROUTE_DB},

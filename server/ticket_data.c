@@ -37,8 +37,8 @@ static void data_page(struct http_request *req)
     if (!load(req, &data))
         return;
     snprintf(url, sizeof url, "/tickets/%s", http_param(req, "token"));
-    json_t *context = json_pack("{s:s, s:o, s:s}", "title", "Your data", "data", data,
-                                "ticket_url", url);
+    json_t *context =
+        json_pack("{s:s, s:o, s:s}", "title", "Your data", "data", data, "ticket_url", url);
     http_render(req, 200, "ticket_data.html", context);
 }
 

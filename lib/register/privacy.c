@@ -80,6 +80,65 @@ enum admit_rc admit_privacy_access_email(struct admit_db *db, int admin_id, cons
     return admit_db_query_json(db, ADMIT_Q_ACCESS_EMAIL, 3, params, out);
 }
 
+enum admit_rc admit_privacy_audit(struct admit_db *db, int admin_id, const char *action,
+                                  int event_id, const char *client)
+{
+    char admin[16], event[16];
+    PGresult *res = NULL;
+    snprintf(event, sizeof event, "%d", event_id);
+    const char *params[6] = {
+        admin_param(admin_id, admin), action, event_id > 0 ? event : NULL, NULL, "", client};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_AUDIT_ADD, 6, params, &res);
+    PQclear(res);
+    return rc;
+}
+
+enum admit_rc admit_privacy_audit_list(struct admit_db *db, int admin_id, int limit, json_t **out)
+{
+    char admin[16], limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    const char *params[2] = {admin_param(admin_id, admin), limit > 0 ? limit_text : NULL};
+    return admit_db_query_json(db, ADMIT_Q_AUDIT_LIST, 2, params, out);
+}
+
+/* One entry's field as CSV text: strings as they are, numbers in decimal, null empty. */
+static const char *field_text(const json_t *v, char number[32])
+{
+    if (json_is_integer(v)) {
+        snprintf(number, 32, "%lld", (long long)json_integer_value(v));
+        return number;
+    }
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+enum admit_rc admit_privacy_audit_csv(struct admit_db *db, int admin_id,
+                                      enum admit_csv_flavour flavour, struct admit_buf *csv)
+{
+    static const char *const columns[8] = {
+        "id", "at", "actor", "action", "event", "registration_id", "detail", "client"};
+    struct admit_csv_writer writer;
+    json_t *entries = NULL, *entry;
+    size_t i;
+    enum admit_rc rc = admit_privacy_audit_list(db, admin_id, 0, &entries);
+    if (rc != ADMIT_OK)
+        return rc;
+    admit_csv_writer_init(&writer, flavour, admit_csv_sink_buf, csv);
+    rc = admit_csv_write_row(&writer, columns, 8);
+    json_array_foreach(entries, i, entry)
+    {
+        char numbers[8][32];
+        const char *fields[8];
+        for (size_t c = 0; c < 8; c++)
+            fields[c] = field_text(json_object_get(entry, columns[c]), numbers[c]);
+        if (rc == ADMIT_OK)
+            rc = admit_csv_write_row(&writer, fields, 8);
+    }
+    if (rc == ADMIT_OK)
+        rc = admit_csv_flush(&writer);
+    json_decref(entries);
+    return rc;
+}
+
 enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug, int days)
 {
     char days_text[16];

@@ -371,3 +371,18 @@ BEGIN
     FROM registrations r WHERE r.id = ANY (v_ids);
     RETURN admit_access_json(v_ids);
 END $$;
+
+-- The audit log as all-events organisers see it (others: NULL), newest first, at most p_limit
+-- entries (NULL: all). A JSON array of {id, at, actor, action, event, registration_id, detail,
+-- client}; times in UTC.
+CREATE FUNCTION admit_audit_list(p_admin_id integer, p_limit integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM admins WHERE id = p_admin_id AND all_events) THEN
+        coalesce((SELECT json_agg(json_build_object(
+                      'id', a.id, 'at', admit_api_time(a.at), 'actor', a.actor,
+                      'action', a.action, 'event', coalesce(e.slug, ''),
+                      'registration_id', a.registration_id, 'detail', a.detail,
+                      'client', a.client) ORDER BY a.id DESC)
+                  FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT p_limit) a
+                  LEFT JOIN events e ON e.id = a.event_id), '[]'::json) END
+$$;

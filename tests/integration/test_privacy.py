@@ -261,6 +261,41 @@ class Privacy(ServerTestCase):
         run_admit("erase", "--db", self.db.dsn, "--email", zelda["email"])
         self.assertEqual(self.server.get("/tickets/%s/data.json" % zelda["token"]).status, 404)
 
+    def test_audit_log(self):
+        from test_admin import admin_post
+        add_admin(self.db.dsn, "limited@example.org", events=[self.event.slug])
+        limited = logged_in(self.server, "limited@example.org")
+        base = "/admin/events/%s/" % self.event.slug
+        self.assertEqual(limited.get(base + "scans.csv").status, 200)
+        self.assertEqual(limited.get(base + "registrations.csv?excel=1").status, 200)
+        admin_post(limited, "/admin/privacy", "/admin/privacy/erase",
+                   {"email": self.people[0]["email"], "confirm": "yes"})
+        # Only organisers of every event see it.
+        self.assertEqual(limited.get("/admin/audit").status, 404)
+        self.assertEqual(limited.get("/admin/audit.csv").status, 404)
+        self.assertNotIn('href="/admin/audit"', limited.get("/admin/privacy").text)
+        boss = logged_in(self.server, ADMIN)
+        self.assertIn('href="/admin/audit"', boss.get("/admin/privacy").text)
+        page = boss.get("/admin/audit")
+        self.assertEqual(page.status, 200)
+        for text in ["export.scans.csv", "export.registrations.csv", "erase.email",
+                     "limited@example.org", "127.0.0.1"]:
+            self.assertIn(text, page.text)
+        r = boss.get("/admin/audit.csv")
+        self.assertEqual(r.status, 200)
+        rows = list(csv.reader(io.StringIO(r.text)))
+        self.assertEqual(rows[0], ["id", "at", "actor", "action", "event", "registration_id",
+                                   "detail", "client"])
+        self.assertEqual([row[3] for row in rows[1:]],
+                         ["erase.email", "export.registrations.csv", "export.scans.csv"])
+        self.assertEqual(rows[1][4:6], [self.event.slug, str(self.people[0]["id"])])
+        # Nothing personal in it: the erased person and the others alike.
+        for p in self.people:
+            for secret in [p["given_name"], p["family_name"], p["email"]]:
+                self.assertNotIn(secret, r.text)
+                self.assertNotIn(secret, page.text)
+        self.assertEqual(self.server.get("/admin/audit.csv").status, 401)
+
     def test_erase_refuses_bad_requests(self):
         for args, status, words in [
                 ([], 2, "either"),

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "admit/core/buf.h"
+#include "admit/core/csv.h"
 #include "admit/core/db.h"
 #include "admit/core/rc.h"
 
@@ -56,6 +58,23 @@ enum admit_rc admit_privacy_access_token(struct admit_db *db, const char *token,
  * shell); recorded in the audit log with client. ADMIT_ERR_NOT_FOUND when nobody has it. */
 enum admit_rc admit_privacy_access_email(struct admit_db *db, int admin_id, const char *email,
                                          const char *client, json_t **out) ADMIT_MUST_CHECK;
+
+/* Records an organiser's action in the audit log: who (admin_id; 0: the shell), what (action,
+ * lower-case letters, dots and underscores, e.g. "export.scans"), on which event (event_id, 0:
+ * none), from which address (client). Never personal data. */
+enum admit_rc admit_privacy_audit(struct admit_db *db, int admin_id, const char *action,
+                                  int event_id, const char *client) ADMIT_MUST_CHECK;
+
+/* The audit log, newest first, at most limit entries (0: all), as JSON (see admit_audit_list),
+ * owned by the caller. ADMIT_ERR_NOT_FOUND unless admin_id sees every event. */
+enum admit_rc admit_privacy_audit_list(struct admit_db *db, int admin_id, int limit,
+                                       json_t **out) ADMIT_MUST_CHECK;
+
+/* The whole audit log as CSV (a header row, then one row per entry, newest first) into csv.
+ * ADMIT_ERR_NOT_FOUND unless admin_id sees every event. */
+enum admit_rc admit_privacy_audit_csv(struct admit_db *db, int admin_id,
+                                      enum admit_csv_flavour flavour,
+                                      struct admit_buf *csv) ADMIT_MUST_CHECK;
 
 /* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX). ADMIT_ERR_INVALID for
  * days out of range, ADMIT_ERR_NOT_FOUND for no such event. */
