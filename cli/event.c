@@ -32,6 +32,10 @@ static const struct cli_opt create_opts[] = {
     {"retention-days", 0, CLI_UINT, "N", NULL, NULL, 0, ADMIT_RETENTION_DAYS_MAX, 0,
      "days after the event ends that registrations are kept before admit purge anonymises "
      "them (default 90)"},
+    {"privacy-notice", 0, CLI_STRING, "URL", NULL, NULL, 0, 0, 0,
+     "the organisers' full privacy notice (https://...), linked from the registration form"},
+    {"controller", 0, CLI_STRING, "TEXT", NULL, NULL, 0, 0, 0,
+     "the data controller's name and contact, shown on the registration form"},
     {0},
 };
 
@@ -78,13 +82,18 @@ static int run_create(const struct cli_args *args)
 
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
     enum admit_rc rc = admit_event_create(db, &spec, &id, &err);
-    if (rc == ADMIT_OK && cli_given(args, "retention-days") &&
-        admit_privacy_set_retention(db, spec.slug, (int)cli_get_uint(args, "retention-days")) !=
-            ADMIT_OK) {
+    if (rc == ADMIT_OK &&
+        (cli_given(args, "retention-days") || cli_given(args, "privacy-notice") ||
+         cli_given(args, "controller")) &&
+        admit_privacy_set_event(
+            db, spec.slug,
+            cli_given(args, "retention-days") ? (int)cli_get_uint(args, "retention-days") : -1,
+            cli_get(args, "privacy-notice"), cli_get(args, "controller")) != ADMIT_OK) {
         admit_db_free(db);
         cli_error(args,
-                  "event %d created, but its retention could not be set (database error): its "
-                  "registrations are kept the default 90 days after it ends",
+                  "event %d created, but its privacy settings were refused (--privacy-notice "
+                  "must start with https://, --controller has at most 300 characters): set them "
+                  "on the event's form in /admin",
                   id);
         return CLI_EXIT_USAGE;
     }

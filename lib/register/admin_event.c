@@ -48,6 +48,14 @@ static const char *valid_retention(const char *value, size_t max_chars)
     return NULL;
 }
 
+static const char *valid_notice_url(const char *value, size_t max_chars)
+{
+    if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) ||
+        strlen(value) > max_chars || strcspn(value, " \t\r\n") != strlen(value))
+        return "Enter the whole address of the privacy notice, starting with https://";
+    return NULL;
+}
+
 const struct admit_form_field admit_admin_event_fields[] = {
     {"slug", "Address", "Enter the short name used in the event's address", 64, valid_slug},
     {"name", "Name", "Enter the event's name", 200, admit_form_valid_line},
@@ -64,6 +72,8 @@ const struct admit_form_field admit_admin_event_fields[] = {
     {"edits_close", "Attendees may change their registration until", NULL, 19, valid_time},
     {"capacity", "Capacity", "Enter the number of seats", 7, valid_capacity},
     {"retention_days", "Personal data kept", NULL, 4, valid_retention},
+    {"privacy_notice_url", "Privacy notice", NULL, 500, valid_notice_url},
+    {"controller", "Data controller", NULL, 300, admit_form_valid_line},
 };
 const size_t admit_admin_event_field_count =
     sizeof admit_admin_event_fields / sizeof admit_admin_event_fields[0];
@@ -155,6 +165,8 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     out->edits_close = or_empty(get(ctx, "edits_close"));
     out->capacity = or_empty(get(ctx, "capacity"));
     out->retention_days = or_empty(get(ctx, "retention_days"));
+    out->privacy_notice_url = get(ctx, "privacy_notice_url");
+    out->controller = get(ctx, "controller");
     const char *waitlist = get(ctx, "waitlist");
     out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
     check_lists(ids, names, days, nrows, out, errs);
@@ -200,7 +212,7 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
     if (rc != ADMIT_OK)
         goto done;
     snprintf(admin, sizeof admin, "%d", admin_id);
-    const char *params[21] = {admin,
+    const char *params[23] = {admin,
                               slug,
                               slug == NULL ? form->slug : NULL,
                               form->name,
@@ -220,8 +232,10 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                               admit_buf_cstr(&names),
                               admit_buf_cstr(&days),
                               empty_null(form->edits_close),
-                              empty_null(form->retention_days)};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 21, params, &res);
+                              empty_null(form->retention_days),
+                              form->privacy_notice_url,
+                              form->controller};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 23, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     const char *outcome = PQgetvalue(res, 0, 0);

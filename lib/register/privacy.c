@@ -139,15 +139,19 @@ enum admit_rc admit_privacy_audit_csv(struct admit_db *db, int admin_id,
     return rc;
 }
 
-enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug, int days)
+enum admit_rc admit_privacy_set_event(struct admit_db *db, const char *slug, int days,
+                                      const char *notice_url, const char *controller)
 {
     char days_text[16];
     PGresult *res = NULL;
-    if (days < 0 || days > ADMIT_RETENTION_DAYS_MAX)
+    if (days < -1 || days > ADMIT_RETENTION_DAYS_MAX ||
+        (notice_url != NULL && notice_url[0] != '\0' && strncmp(notice_url, "https://", 8) != 0 &&
+         strncmp(notice_url, "http://", 7) != 0) ||
+        (controller != NULL && strlen(controller) > 300))
         return ADMIT_ERR_INVALID;
     snprintf(days_text, sizeof days_text, "%d", days);
-    const char *params[2] = {slug, days_text};
-    enum admit_rc rc = admit_db_query(db, ADMIT_Q_EVENT_RETENTION, 2, params, &res);
+    const char *params[4] = {slug, days >= 0 ? days_text : NULL, notice_url, controller};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_EVENT_PRIVACY, 4, params, &res);
     if (rc != ADMIT_OK)
         return rc;
     rc = strcmp(PQgetvalue(res, 0, 0), "set") == 0 ? ADMIT_OK : ADMIT_ERR_NOT_FOUND;

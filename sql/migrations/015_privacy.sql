@@ -31,6 +31,41 @@ ALTER TABLE events ADD COLUMN retention_days integer NOT NULL DEFAULT 90
 -- When the registration was anonymised (by retention or by erasure); NULL: it holds its data.
 ALTER TABLE registrations ADD COLUMN anonymised_at timestamptz;
 
+-- The privacy notice: the organisers' full notice (a link) and the data controller's name and
+-- contact, both shown on the registration form; privacy_notice_version counts the notice's
+-- versions (it goes up when the link, the controller or the retention changes), and each
+-- registration records the version in force when it was made (consent_at says when). Before
+-- anyone has registered, changes make no new version: nobody accepted the earlier one.
+ALTER TABLE events
+    ADD COLUMN privacy_notice_url text NOT NULL DEFAULT ''
+        CHECK (privacy_notice_url = '' OR (privacy_notice_url ~ '^https?://[^[:space:]]+$'
+                                           AND length(privacy_notice_url) <= 500)),
+    ADD COLUMN controller text NOT NULL DEFAULT '' CHECK (length(controller) <= 300),
+    ADD COLUMN privacy_notice_version integer NOT NULL DEFAULT 1;
+ALTER TABLE registrations ADD COLUMN notice_version integer;
+
+CREATE FUNCTION admit_notice_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM registrations WHERE event_id = OLD.id) THEN
+        NEW.privacy_notice_version := OLD.privacy_notice_version + 1;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER events_notice_version BEFORE UPDATE ON events
+    FOR EACH ROW WHEN (OLD.privacy_notice_url IS DISTINCT FROM NEW.privacy_notice_url
+                       OR OLD.controller IS DISTINCT FROM NEW.controller
+                       OR OLD.retention_days IS DISTINCT FROM NEW.retention_days)
+    EXECUTE FUNCTION admit_notice_version_bump();
+
+-- Every way in (the form, the import, the organisers) records the notice version in force.
+CREATE FUNCTION admit_notice_version_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT privacy_notice_version INTO NEW.notice_version FROM events WHERE id = NEW.event_id;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER registrations_notice_version BEFORE INSERT ON registrations
+    FOR EACH ROW EXECUTE FUNCTION admit_notice_version_record();
+
 CREATE FUNCTION admit_mail_retention() RETURNS interval LANGUAGE sql IMMUTABLE
     AS $$ SELECT interval '30 days' $$;
 CREATE FUNCTION admit_audit_retention() RETURNS interval LANGUAGE sql IMMUTABLE
@@ -216,11 +251,15 @@ BEGIN
         'resend_requests_deleted', v_resend, 'audit_entries_deleted', v_audit);
 END $$;
 
--- Sets an event's retention (admit event create --retention-days). outcome 'set' or
+-- Sets an event's retention and privacy notice (admit event create --retention-days,
+-- --privacy-notice, --controller); NULL leaves a setting as it is. outcome 'set' or
 -- 'not_found'.
-CREATE FUNCTION admit_event_retention(p_slug text, p_days integer) RETURNS text
-LANGUAGE sql AS $$
-    WITH e AS (UPDATE events SET retention_days = p_days WHERE slug = p_slug RETURNING id)
+CREATE FUNCTION admit_event_privacy(p_slug text, p_days integer, p_url text, p_controller text)
+RETURNS text LANGUAGE sql AS $$
+    WITH e AS (UPDATE events SET retention_days = coalesce(p_days, retention_days),
+                                 privacy_notice_url = coalesce(p_url, privacy_notice_url),
+                                 controller = coalesce(p_controller, controller)
+               WHERE slug = p_slug RETURNING id)
     SELECT CASE WHEN EXISTS (SELECT 1 FROM e) THEN 'set' ELSE 'not_found' END
 $$;
 
@@ -248,20 +287,23 @@ CREATE OR REPLACE FUNCTION admit_event_json(e events) RETURNS json LANGUAGE sql 
                                'day', to_char(l.day, 'FMDay FMDD FMMonth')) ORDER BY l.position)
                            FROM checkin_lists l WHERE l.event_id = e.id), '[]'::json),
         'retention_days', e.retention_days,
+        'privacy_notice_url', e.privacy_notice_url, 'controller', e.controller,
+        'privacy_notice_version', e.privacy_notice_version,
         'retention_until', to_char((e.ends_at + make_interval(days => e.retention_days))
                                    AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY'))
 $$;
 
--- admit_admin_event_save_edits of migration 13 with the event's retention (the organisers'
--- form): p_retention_days NULL leaves it as it is (90 for a new event). The functions before
--- stay, for the release before this one.
+-- admit_admin_event_save_edits of migration 13 with the event's retention and privacy notice
+-- (the organisers' form): NULL leaves a setting as it is (for a new event: 90 days, no link, no
+-- controller). The functions before stay, for the release before this one.
 CREATE FUNCTION admit_admin_event_save_privacy(
     p_admin_id integer, p_slug text, p_new_slug text, p_name text, p_description text,
     p_venue text, p_venue_address text, p_organiser text, p_contact_email text,
     p_time_zone text, p_starts text, p_ends text, p_opens text, p_closes text,
     p_capacity integer, p_waitlist boolean, p_list_ids integer[], p_list_names text[],
-    p_list_days date[], p_edits_close text, p_retention_days integer, OUT outcome text,
-    OUT slug text, OUT field text, OUT message text)
+    p_list_days date[], p_edits_close text, p_retention_days integer,
+    p_privacy_notice_url text, p_controller text, OUT outcome text, OUT slug text,
+    OUT field text, OUT message text)
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_retention_days NOT BETWEEN 0 AND 3650 THEN
@@ -270,15 +312,22 @@ BEGIN
         message := 'Enter a whole number of days from 0 to 3650';
         RETURN;
     END IF;
+    IF p_privacy_notice_url <> '' AND (p_privacy_notice_url !~ '^https?://[^[:space:]]+$'
+                                       OR length(p_privacy_notice_url) > 500) THEN
+        outcome := 'invalid';
+        field := 'privacy_notice_url';
+        message := 'Enter the whole address of the privacy notice, starting with https://';
+        RETURN;
+    END IF;
     SELECT s.outcome, s.slug, s.field, s.message INTO outcome, slug, field, message
     FROM admit_admin_event_save_edits(p_admin_id, p_slug, p_new_slug, p_name, p_description,
                                       p_venue, p_venue_address, p_organiser, p_contact_email,
                                       p_time_zone, p_starts, p_ends, p_opens, p_closes,
                                       p_capacity, p_waitlist, p_list_ids, p_list_names,
                                       p_list_days, p_edits_close) s;
-    IF outcome IN ('created', 'updated') AND p_retention_days IS NOT NULL THEN
-        UPDATE events e SET retention_days = p_retention_days
-        WHERE e.slug = admit_admin_event_save_privacy.slug;
+    IF outcome IN ('created', 'updated') THEN
+        PERFORM admit_event_privacy(admit_admin_event_save_privacy.slug, p_retention_days,
+                                    p_privacy_notice_url, p_controller);
     END IF;
 END $$;
 
@@ -315,7 +364,8 @@ CREATE FUNCTION admit_access_json(p_ids integer[]) RETURNS json LANGUAGE sql STA
             'event', json_build_object(
                 'name', e.name, 'slug', e.slug, 'starts_at', admit_api_time(e.starts_at),
                 'ends_at', admit_api_time(e.ends_at), 'organiser', e.organiser,
-                'contact_email', e.contact_email, 'retention_days', e.retention_days,
+                'contact_email', e.contact_email, 'controller', e.controller,
+                'privacy_notice_url', e.privacy_notice_url, 'retention_days', e.retention_days,
                 'anonymised_after', admit_api_time(e.ends_at
                                                    + make_interval(days => e.retention_days))),
             'registration', json_build_object(
@@ -323,7 +373,8 @@ CREATE FUNCTION admit_access_json(p_ids integer[]) RETURNS json LANGUAGE sql STA
                 'family_name', r.family_name, 'email', r.email, 'organisation', r.organisation,
                 'organisation_type', r.organisation_type, 'country', r.country,
                 'dietary', r.dietary, 'accessibility', r.accessibility,
-                'consent_at', admit_api_time(r.consent_at), 'source', r.source,
+                'consent_at', admit_api_time(r.consent_at), 'notice_version', r.notice_version,
+                'source', r.source,
                 'ticket_version', r.reissue, 'created_at', admit_api_time(r.created_at),
                 'confirmed_at', admit_api_time(r.confirmed_at),
                 'cancelled_at', admit_api_time(r.cancelled_at)),

@@ -13,7 +13,8 @@ SELECT json_build_object(
     'edits_close', coalesce(to_char(e.edits_close_at AT TIME ZONE e.time_zone,
                                     'YYYY-MM-DD"T"HH24:MI'), ''),
     'capacity', e.capacity::text, 'waitlist', e.waitlist,
-    'retention_days', e.retention_days::text,
+    'retention_days', e.retention_days::text, 'privacy_notice_url', e.privacy_notice_url,
+    'controller', e.controller,
     'lists', coalesce((SELECT json_agg(json_build_object(
                            'id', l.id::text, 'name', l.name,
                            'day', coalesce(to_char(l.day, 'YYYY-MM-DD'), ''))

@@ -5,8 +5,9 @@
 -- $12 ends, $13 registration opens, $14 closes (local "YYYY-MM-DD HH:MM" or NULL),
 -- $15 capacity, $16 waiting list, $17 list ids ('{1,NULL}'), $18 list names, $19 list days, $20 until when
 -- attendees may edit their registration (local, or NULL: when registration closes), $21 retention
--- in days (NULL: the default for a new event, unchanged for an edit).
+-- in days, $22 privacy notice URL, $23 data controller (NULL: the default for a new event,
+-- unchanged for an edit).
 SELECT outcome, slug, field, message
 FROM admit_admin_event_save_privacy($1::integer, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                                     $13, $14, $15::integer, $16::boolean, $17::integer[],
-                                    $18::text[], $19::date[], $20, $21::integer)
+                                    $18::text[], $19::date[], $20, $21::integer, $22, $23)

@@ -24,7 +24,9 @@ class Privacy(ServerTestCase):
     def setUp(self):
         super().setUp()
         self.server = self.start_admitd()
-        self.event = create_event(self.db.dsn, extra=["--retention-days", "7"], days_ahead=30)
+        self.event = create_event(self.db.dsn, days_ahead=30, extra=[
+            "--retention-days", "7", "--privacy-notice", "https://example.org/notice",
+            "--controller", "Research Consortium, dpo@example.org"])
         add_admin(self.db.dsn, ADMIN)
         self.people = []
         for i in range(4):
@@ -81,6 +83,18 @@ class Privacy(ServerTestCase):
     def test_notice_gives_the_retention(self):
         page = self.server.get("/events/" + self.event.slug)
         self.assertIn("kept 7 days after the event", page.text)
+        self.assertIn('href="https://example.org/notice"', page.text)
+        self.assertIn("Research Consortium, dpo@example.org", page.text)
+        # A version was recorded with each registration, with the time of consent.
+        self.assertEqual(self.db.sql("SELECT DISTINCT notice_version::text || ' ' || "
+                                     "(consent_at IS NOT NULL) FROM registrations").strip(),
+                         "1 true")
+        bad = run_admit("event", "create", "--db", self.db.dsn, "--slug", "bad-notice",
+                        "--name", "X", "--starts", "2030-01-01 09:00", "--ends",
+                        "2030-01-01 17:00", "--capacity", "5", "--privacy-notice",
+                        "ftp://example.org", check=False)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("https://", bad.stderr)
 
     def test_event_form_sets_the_retention(self):
         from test_admin import admin_post
@@ -115,6 +129,30 @@ class Privacy(ServerTestCase):
         self.assertEqual(self.db.sql(kept).strip(), "0")
         self.assertTrue(harness.wait_until(
             lambda: "kept 0 days after" in self.server.get("/events/summit-2030").text, 5))
+        # The notice's link and the controller; a new version of the notice each time.
+        version = "SELECT privacy_notice_version FROM events WHERE slug = 'summit-2030'"
+        before = int(self.db.sql(version))
+        _, _, response = register(self.server, "summit-2030")
+        first = ticket_token(response)
+        r = admin_post(browser, edit, edit, dict(edited(""), privacy_notice_url="javascript:x"))
+        self.assertEqual(r.status, 422)
+        self.assertIn("starting with https://", r.text)
+        r = admin_post(browser, edit, edit, dict(
+            edited(""), privacy_notice_url="https://example.org/privacy?a=1&b=2",
+            controller="Project X <dpo@example.org>"))
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(int(self.db.sql(version)), before + 1)
+        self.assertTrue(harness.wait_until(
+            lambda: "dpo@example.org" in self.server.get("/events/summit-2030").text, 5))
+        page = self.server.get("/events/summit-2030").text
+        self.assertIn('<a href="https://example.org/privacy?a=1&amp;b=2">', page)
+        self.assertIn("Project X &lt;dpo@example.org&gt;", page)
+        self.assertIn("version %d" % (before + 1), page)
+        _, _, response = register(self.server, "summit-2030")
+        token = ticket_token(response)
+        recorded = "SELECT notice_version FROM registrations WHERE token = '%s'"
+        self.assertEqual(self.db.sql(recorded % token).strip(), str(before + 1))
+        self.assertEqual(self.db.sql(recorded % first).strip(), str(before))
 
     def test_purge_after_retention_keeps_the_reports(self):
         self.check_in(self.people[0], self.event.list_ids[0])

@@ -165,7 +165,7 @@ static void test_retention_keeps_the_report(void **state)
     assert_string_equal(checkin(r[1], "Day 1", 2), "valid");
     assert_string_equal(checkin(r[2], "Day 2", 3), "valid");
     ended_days_ago("conf", 10);
-    value("SELECT admit_event_retention('conf', 5)");
+    value("SELECT admit_event_privacy('conf', 5, NULL, NULL)");
     char *before = report(conf_id);
 
     json_t *dry = purge(true);

@@ -30,6 +30,8 @@ struct admit_admin_event_form {
     const char *time_zone, *starts, *ends, *opens, *closes, *capacity; /* opens/closes: "" */
     const char *edits_close; /* until when attendees may edit their registration; "": default */
     const char *retention_days; /* "": the default (90) for a new event, unchanged for an edit */
+    /* NULL when the form did not send them (unchanged); "" for none. */
+    const char *privacy_notice_url, *controller;
     bool waitlist;
     struct admit_admin_event_list lists[ADMIT_EVENT_MAX_LISTS];
     size_t nlists;

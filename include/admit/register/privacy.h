@@ -76,9 +76,12 @@ enum admit_rc admit_privacy_audit_csv(struct admit_db *db, int admin_id,
                                       enum admit_csv_flavour flavour,
                                       struct admit_buf *csv) ADMIT_MUST_CHECK;
 
-/* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX). ADMIT_ERR_INVALID for
- * days out of range, ADMIT_ERR_NOT_FOUND for no such event. */
-enum admit_rc admit_privacy_set_retention(struct admit_db *db, const char *slug,
-                                          int days) ADMIT_MUST_CHECK;
+/* Sets event slug's retention to days (0 to ADMIT_RETENTION_DAYS_MAX; -1: unchanged), its
+ * privacy notice's address (http(s)://..., "" for none; NULL: unchanged) and its data
+ * controller (name and contact, one line; NULL: unchanged). ADMIT_ERR_INVALID for a value out
+ * of range (the database checks the address too), ADMIT_ERR_NOT_FOUND for no such event. */
+enum admit_rc admit_privacy_set_event(struct admit_db *db, const char *slug, int days,
+                                      const char *notice_url,
+                                      const char *controller) ADMIT_MUST_CHECK;
 
 #endif
