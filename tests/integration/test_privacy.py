@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Personal data over real HTTP, PostgreSQL and the admit CLI (issue 18): the registration form's
 privacy notice gives the event's retention; `admit purge` anonymises an event past its
 retention (--dry-run first, then for real, then idempotent) and the report and attendance
@@ -13,7 +13,8 @@ import os
 import re
 
 import harness
-from harness import ServerTestCase, create_event, register, run_admit, ticket_token
+from harness import (ServerTestCase, SmtpSink, add_device, create_event, register, run_admit,
+                     run_scan, scan_answers, start_mailer, ticket_token, wait_until)
 from test_admin import add_admin, logged_in
 
 ADMIN = "organiser@example.org"
@@ -349,6 +350,71 @@ class Privacy(ServerTestCase):
             self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
         self.assertEqual(self.db.sql("SELECT count(*) FROM registrations WHERE anonymised_at "
                                      "IS NOT NULL").strip(), "0")
+
+
+class FullRun(ServerTestCase):
+    """Registration over HTTP, confirmation emails through the mailer, the door scanning online
+    and syncing for offline use; then the person is erased, the door syncs, everything is
+    purged: no file of the run (admitd's, the mailer's and the scanner's logs, the scanner's
+    journal, snapshot and other state) and no row of the database (a pg_dump) holds their name,
+    email address, organisation or ticket link. The terminal lines the door printed before the
+    erasure are the one place left (README.md, "Personal data")."""
+
+    def test_nothing_left_after_erasure(self):
+        import subprocess
+        server = self.start_admitd()
+        event = create_event(self.db.dsn, days_ahead=1, days=2)
+        sink = SmtpSink()
+        self.addCleanup(sink.stop)
+        start_mailer(self, sink.url, server.url)
+        people = []
+        for given, family in [("Quintessa", "Zwirbelhuber"), ("Kept", "Person")]:
+            email = "%s.%s@example.org" % (given.lower(), family.lower())
+            _, _, r = register(server, event.slug, given_name=given, family_name=family,
+                               email=email, organisation="%s Institute" % family,
+                               dietary="%s diet" % family)
+            people.append({"given_name": given, "family_name": family, "email": email,
+                           "organisation": "%s Institute" % family, "token": ticket_token(r)})
+        sink.wait_for(2)
+        erased, kept = people
+        # The door: her QR code (as the ticket page serves it) scanned online, then a sync.
+        qr = server.get("/tickets/%s/qr.png" % erased["token"])
+        self.assertEqual(qr.status, 200)
+        payload = harness.decode_qr_png(qr.body, self.work)
+        token = add_device(self.db.dsn, event.slug, "Gate A")
+        state = os.path.join(self.work, "state")
+        args = ["--server", server.url, "--list", event.lists[0][1], "--color", "never",
+                "--timeout", "20000"]
+        done = run_scan(args + ["--token", token], [payload], state=state)
+        self.assertIn("VALID  Quintessa Zwirbelhuber", done.stdout)
+        run_admit("sync", "--server", server.url, env=dict(os.environ, XDG_STATE_HOME=state))
+
+        run_admit("erase", "--db", self.db.dsn, "--email", erased["email"])
+        sync = run_admit("sync", "--server", server.url,
+                         env=dict(os.environ, XDG_STATE_HOME=state))
+        done = run_scan(args + ["--json"], [payload], state=state)
+        answer = scan_answers(done.stdout)[0]
+        self.assertEqual(answer["verdict"], "revoked")
+        run_admit("purge", "--db", self.db.dsn)
+
+        dump = subprocess.run(["pg_dump", "--data-only", "-d", self.db.dsn],
+                              capture_output=True, text=True, check=True).stdout
+        texts = {"pg_dump": dump, "sync output": sync.stdout + sync.stderr,
+                 "scan after erasure": done.stdout + done.stderr}
+        for folder, _, files in os.walk(self.work):
+            for name in files:
+                with open(os.path.join(folder, name), "rb") as f:
+                    texts[os.path.join(folder, name)] = f.read().decode("utf-8", "replace")
+        self.assertTrue(any(name.endswith("journal.jsonl") for name in texts))
+        self.assertTrue(any(name.endswith("snapshot.json") for name in texts))
+        self.assertTrue(any("mailer-" in name for name in texts))
+        for name, text in texts.items():
+            for secret in erased.values():
+                self.assertFalse(secret.lower() in text.lower(), "%s holds %r" % (name, secret))
+        # The others are untouched: the search would have found them.
+        self.assertIn(kept["email"], dump)
+        self.assertTrue(any("Kept Person" in t for n, t in texts.items()
+                            if n.endswith("snapshot.json")))
 
 
 if __name__ == "__main__":
