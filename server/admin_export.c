@@ -52,7 +52,7 @@ static void export(struct http_request *req, enum admit_export_kind kind)
     }
     /* Every export of personal data is in the audit log, or is not served (issue 18). */
     char action[48];
-    snprintf(action, sizeof action, "export.%s", admit_export_file_name(kind));
+    snprintf(action, sizeof action, "export.%s", admit_export_kind_name(kind));
     rc = admit_privacy_audit(http_db(req), admin.id, action, event_id, http_client(req));
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);

@@ -33,8 +33,8 @@ extern const struct http_route admin_edit_routes[]; /* server/admin_edit.c: orga
 extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */
 extern const struct http_route admin_organiser_routes[]; /* server/admin_organisers.c */
 extern const struct http_route admin_password_routes[];  /* server/admin_password.c */
-extern const struct http_route privacy_routes[]; /* server/admin_privacy.c: personal data */
-extern const struct http_route ticket_data_routes[]; /* server/ticket_data.c: "your data" */
+extern const struct http_route privacy_routes[];         /* server/admin_privacy.c: personal data */
+extern const struct http_route ticket_data_routes[];     /* server/ticket_data.c: "your data" */
 
 /* Parameters one pattern may have. */
 #define ROUTER_MAX_PARAMS 8

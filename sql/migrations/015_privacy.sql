@@ -98,7 +98,8 @@ $$;
 -- Anonymises registrations in place; returns how many were anonymised now (those anonymised
 -- already are left alone). The attendee's messages in the outbox go (they hold the address;
 -- a mailer sending one meanwhile finds it gone when it finishes), and so do the cached ticket
--- images. Marking the attendee as told of the row's state keeps the mail trigger of migration 4
+-- images; what editing kept (migration 13's change log values, address changes) goes through
+-- admit_edit_forget. Marking the attendee as told of the row's state keeps the mail trigger of migration 4
 -- from queueing a message to the erased address.
 CREATE FUNCTION admit_anonymise(p_ids integer[]) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -117,6 +118,7 @@ BEGIN
     ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,
                                                 reissue = EXCLUDED.reissue;
     GET DIAGNOSTICS v_count = ROW_COUNT;
+    PERFORM admit_edit_forget(id) FROM unnest(p_ids) AS id;
     DELETE FROM mail_outbox WHERE registration_id = ANY (p_ids);
     DELETE FROM ticket_images WHERE registration_id = ANY (p_ids);
     RETURN v_count;

@@ -280,6 +280,18 @@ static void test_erasure_by_email(void **state)
 {
     (void)state;
     int a = reg("conf", 1, false), b = reg("other", 1, false), c = reg("conf", 2, false);
+    /* An edit first (migration 13): its change log holds the old and new values, and a new
+     * address waits for its confirmation. */
+    assert_string_equal(value("SELECT outcome FROM admit_registration_edit("
+                              "'tok-privacy-conf-1-aaaaaaaaaaaa', NULL, NULL, NULL, 1, 'Zelda1', "
+                              "'Quux1', 'zq1.new@example.org', 'Renamed Org', 'research', 'BE', "
+                              "'no nuts 1', 'wheelchair 1', (SELECT array_agg(list_id) FROM "
+                              "registration_lists WHERE registration_id = %d), "
+                              "'confirm-privacy-aaaaaaaaaaaa')",
+                              a),
+                        "saved");
+    assert_true(held("zq1.new@") > 0); /* the pending change and its message */
+    assert_true(held("Renamed Org") > 0);
     value("SELECT admit_admin_add('one@example.org', '$argon2id$x', '{other}')");
     int admin = atoi(value("SELECT id FROM admins WHERE email = 'one@example.org'"));
     struct admit_db *db = admit_db_new(pg.dsn);
@@ -302,6 +314,9 @@ static void test_erasure_by_email(void **state)
     admit_db_free(db);
     assert_int_equal(held("Zelda1"), 0);
     assert_int_equal(held("zq1@"), 0);
+    assert_int_equal(held("zq1.new@"), 0);
+    assert_int_equal(held("Renamed Org"), 0);
+    assert_int_equal(held("Secret Org 1"), 0);
     assert_int_equal(held("Zelda2"), 1);
     (void)a;
     (void)c;

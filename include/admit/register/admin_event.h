@@ -28,7 +28,7 @@ struct admit_admin_event_list {
 struct admit_admin_event_form {
     const char *slug, *name, *description, *venue, *venue_address, *organiser, *contact_email;
     const char *time_zone, *starts, *ends, *opens, *closes, *capacity; /* opens/closes: "" */
-    const char *edits_close; /* until when attendees may edit their registration; "": default */
+    const char *edits_close;    /* until when attendees may edit their registration; "": default */
     const char *retention_days; /* "": the default (90) for a new event, unchanged for an edit */
     /* NULL when the form did not send them (unchanged); "" for none. */
     const char *privacy_notice_url, *controller;
