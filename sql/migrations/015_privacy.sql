@@ -46,7 +46,7 @@ ALTER TABLE registrations ADD COLUMN notice_version integer;
 
 CREATE FUNCTION admit_notice_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM registrations WHERE event_id = OLD.id) THEN
+    IF EXISTS (SELECT 1 FROM public.registrations WHERE event_id = OLD.id) THEN
         NEW.privacy_notice_version := OLD.privacy_notice_version + 1;
     END IF;
     RETURN NEW;
@@ -57,10 +57,15 @@ CREATE TRIGGER events_notice_version BEFORE UPDATE ON events
                        OR OLD.retention_days IS DISTINCT FROM NEW.retention_days)
     EXECUTE FUNCTION admit_notice_version_bump();
 
--- Every way in (the form, the import, the organisers) records the notice version in force.
+-- Every way in (the form, the import, the organisers) records the notice version in force; a
+-- row that comes with its version (a restored backup) keeps it. Names schema-qualified: a
+-- restore runs with an empty search_path.
 CREATE FUNCTION admit_notice_version_record() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT privacy_notice_version INTO NEW.notice_version FROM events WHERE id = NEW.event_id;
+    IF NEW.notice_version IS NULL THEN
+        SELECT e.privacy_notice_version INTO NEW.notice_version
+        FROM public.events e WHERE e.id = NEW.event_id;
+    END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER registrations_notice_version BEFORE INSERT ON registrations
