@@ -100,6 +100,42 @@ static void erase_by_email(struct http_request *req)
     http_redirect(req, location);
 }
 
+/* POST /admin/privacy/access: everything held about a person, by email, in the events this
+ * organiser may see, as the JSON the attendee downloads from their ticket page (for a request
+ * that came by post or email). Recorded in the audit log. */
+static void access_by_email(struct http_request *req)
+{
+    struct admit_admin admin;
+    json_t *data = NULL;
+    if (!http_csrf_check(req, ADMIN_CSRF_FORM) || !admin_session(req, &admin, ADMIN_PAGE))
+        return;
+    const char *email = http_form(req, "email");
+    const char *problem = email == NULL || email[0] == '\0'
+                              ? "Enter the email address of the person asking for their data"
+                              : admit_form_valid_email(email, EMAIL_MAX);
+    if (problem != NULL) {
+        render_privacy(req, &admin, 422, email, problem, NULL);
+        return;
+    }
+    enum admit_rc rc =
+        admit_privacy_access_email(http_db(req), admin.id, email, http_client(req), &data);
+    if (rc == ADMIT_ERR_NOT_FOUND) {
+        render_privacy(req, &admin, 404, email,
+                       "No registration in your events has this address (or it was erased): "
+                       "nothing is held",
+                       NULL);
+        return;
+    }
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    http_no_store(req);
+    http_log_note(req, "access");
+    http_respond_json(req, 200, data);
+    http_set_header(req, "Content-Disposition", "attachment; filename=\"personal-data.json\"");
+}
+
 /* GET and POST /admin/events/:slug/attendees/:id/erase: the confirmation page, then the
  * erasure (POST with confirm=yes). */
 static void erase_registration(struct http_request *req, bool post)
@@ -219,6 +255,7 @@ const struct http_route privacy_routes[] = {
     {HTTP_GET, "/admin/audit", audit_page, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/audit.csv", audit_csv, HTTP_ROUTE_DB},
     {HTTP_POST, "/admin/privacy/erase", erase_by_email, HTTP_ROUTE_DB},
+    {HTTP_POST, "/admin/privacy/access", access_by_email, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/attendees/:id/erase", erase_registration_page, HTTP_ROUTE_DB},
     {HTTP_POST, "/admin/events/:slug/attendees/:id/erase", erase_registration_post, HTTP_ROUTE_DB},
     {0},

@@ -293,6 +293,22 @@ class Privacy(ServerTestCase):
         self.assertEqual(json.loads(done.stdout)["registrations"], data["registrations"])
         self.assertEqual(self.db.sql("SELECT actor || ' ' || action FROM audit_log").strip(),
                          "shell access.email")
+        # And from /admin, for the events the organiser may see, recorded with their address.
+        from test_admin import admin_post
+        boss = logged_in(self.server, ADMIN)
+        r = admin_post(boss, "/admin/privacy", "/admin/privacy/access", {"email": zelda["email"]})
+        self.assertEqual(r.status, 200)
+        self.assertIn("attachment", r.header("Content-Disposition"))
+        self.assertEqual(json.loads(r.text)["registrations"], data["registrations"])
+        r = admin_post(boss, "/admin/privacy", "/admin/privacy/access",
+                       {"email": "nobody@example.org"})
+        self.assertEqual(r.status, 404)
+        self.assertIn("nothing is held", r.text)
+        self.assertEqual(boss.post("/admin/privacy/access", {"email": zelda["email"]}).status,
+                         403)
+        self.assertEqual(self.db.sql("SELECT string_agg(actor || ' ' || client, ',' ORDER BY id) "
+                                     "FROM audit_log WHERE action = 'access.email'").strip(),
+                         "shell ,%s 127.0.0.1" % ADMIN)
         missing = run_admit("access", "--db", self.db.dsn, "--email", "nobody@example.org",
                             check=False)
         self.assertEqual(missing.returncode, 1)
