@@ -444,3 +444,14 @@ LANGUAGE sql STABLE AS $$
                   FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT p_limit) a
                   LEFT JOIN events e ON e.id = a.event_id), '[]'::json) END
 $$;
+
+-- Nothing is ever sent to an anonymised address: an organiser's later action on an anonymised
+-- registration (a cancellation after the event, a reissue) would otherwise queue a message to
+-- anonymised-N@invalid. The WHEN clause keeps the trigger off every other insert.
+CREATE FUNCTION admit_mail_skip_anonymised() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NULL;
+END $$;
+CREATE TRIGGER mail_outbox_skip_anonymised BEFORE INSERT ON mail_outbox
+    FOR EACH ROW WHEN (NEW.recipient LIKE 'anonymised-%@invalid')
+    EXECUTE FUNCTION admit_mail_skip_anonymised();

@@ -193,6 +193,15 @@ static void test_retention_keeps_the_report(void **state)
     assert_int_equal(atoi(value("SELECT count(*) FROM admissions WHERE event_id = %d", conf_id)),
                      3);
 
+    /* An organiser's later action on an anonymised registration sends nothing. */
+    value("SELECT admit_admin_add('late@example.org', '$argon2id$x', '{}')");
+    assert_string_equal(value("SELECT outcome FROM admit_admin_reissue((SELECT id FROM admins), "
+                              "'conf', %d, 'anonymised-late-token-aaaaaaaaaaaa')",
+                              r[4]),
+                        "reissued");
+    assert_int_equal(
+        atoi(value("SELECT count(*) FROM mail_outbox WHERE registration_id = %d", r[4])), 0);
+
     json_t *again = purge(false); /* idempotent */
     assert_int_equal(count_of(again, "registrations_anonymised"), 0);
     assert_int_equal(count_of(again, "notes_cleared"), 0);
