@@ -20,11 +20,16 @@
 --   admit_mail_retention(); the devices of events past their retention; login throttling rows
 --   past their window; admin sessions past their end; "send my ticket again" requests after an
 --   hour; the audit log after admit_audit_retention().
--- - The audit log (audit_log): organisers' reads of exports and changes and erasures of
---   personal data: who, when, what, from which address, and ids only (no names, no emails).
+-- - The audit log (audit_log): organisers' exports of personal data, erasures and access
+--   copies: who, when, what, from which address, and ids only (no names, no emails).
+-- - Access (admit_access_json): everything held about a registration, for the attendee's
+--   "your data" pages and an organiser's copy by email (admit_access_email).
+-- - The privacy notice: its link, the data controller, its versions, and the version each
+--   registration accepted.
 --
--- Additive: new columns with constant defaults, a new table, new functions, and
--- admit_event_json replaced by a version with two more keys.
+-- Additive: new columns with constant defaults, a new table, new functions and triggers,
+-- admit_event_json replaced by a version with more keys, and admit_admin_event_save_privacy
+-- beside migration 13's admit_admin_event_save_edits (kept for the release before).
 
 ALTER TABLE events ADD COLUMN retention_days integer NOT NULL DEFAULT 90
     CHECK (retention_days BETWEEN 0 AND 3650);
