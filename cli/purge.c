@@ -1,4 +1,4 @@
-/* admit purge: the retention work due now (sql/migrations/015_privacy.sql, admit_purge). Safe
+/* admit purge: the retention work due now (sql/migrations/014_privacy.sql, admit_purge). Safe
  * to run as often as wanted (from cron or deploy/systemd/admit-purge.timer): a second run finds
  * nothing left to do. Prints one line per kind of data with what it did. */
 #include <stdio.h>

@@ -128,6 +128,9 @@ static void edit(struct http_request *req)
     } else if (result.outcome == ADMIT_EDIT_CANCELLED) {
         render(req, &admin, 409, doc, NULL, NULL, NULL, "This registration is cancelled",
                "A cancelled registration can no longer be changed. Nothing was saved.", true);
+    } else if (result.outcome == ADMIT_EDIT_ERASED) {
+        render(req, &admin, 409, doc, NULL, NULL, NULL, "This registration was erased",
+               "Its personal data was erased and cannot be added back. Nothing was saved.", true);
     } else {
         admin_not_found(req);
     }

@@ -55,6 +55,7 @@ static const struct {
     {"stale", ADMIT_EDIT_STALE, NULL, NULL},
     {"closed", ADMIT_EDIT_CLOSED, NULL, NULL},
     {"cancelled", ADMIT_EDIT_CANCELLED, NULL, NULL},
+    {"erased", ADMIT_EDIT_ERASED, NULL, NULL},
     {"bad_list", ADMIT_EDIT_BAD_LIST, "lists", "Choose days and sessions from the list"},
     {"no_list", ADMIT_EDIT_NO_LIST, "lists", "Choose at least one day or session"},
     {"not_found", ADMIT_EDIT_NOT_FOUND, NULL, NULL},

@@ -13,7 +13,8 @@ import re
 
 import harness
 from harness import (Browser, ServerTestCase, SmtpSink, add_device, api_call, create_event,
-                     hidden_field, new_nonce, parse_html, register, start_mailer, ticket_token)
+                     hidden_field, new_nonce, parse_html, register, run_admit, start_mailer,
+                     ticket_token)
 from test_admin import add_admin, admin_post, logged_in
 
 
@@ -579,6 +580,34 @@ class Organiser(EditCase):
         # Without a session: the login page.
         r = Browser(self.server).get(path)
         self.assertEqual(r.status, 303)
+
+    def test_an_erased_registration_gets_no_data_back(self):
+        """After the event an erasure keeps the registration (for the reports) without its
+        personal data (migration 14); the organisers' edit, which has no deadline, must not
+        put any back: 409, nothing saved."""
+        _, token, _ = self.registered(given_name="Ada", email="ada@example.org",
+                                      lists=[self.day1])
+        reg = int(self.row(token, "id"))
+        self.db.sql("UPDATE events SET registration_opens_at = NULL, registration_closes_at = "
+                    "NULL, starts_at = now() - interval '3 days', ends_at = now() - "
+                    "interval '2 days' WHERE id = %d" % self.event.id)
+        base = "/admin/events/%s/attendees/%d" % (self.event.slug, reg)
+        page = self.admin.get(base + "/edit")
+        run_admit("erase", "--db", self.db.dsn, "--event", self.event.slug, "--registration",
+                  str(reg))
+        fields = {"csrf_token": hidden_field(page.text, "csrf_token"),
+                  "version": hidden_field(page.text, "version"), "given_name": "Ada",
+                  "family_name": "Lovelace", "email": "ada@example.org", "organisation": "AES",
+                  "organisation_type": "research", "country": "BE", "dietary": "",
+                  "accessibility": "", "lists": [str(self.day1)]}
+        r = self.admin.post(base + "/edit", fields)
+        self.assertEqual(r.status, 409, r.text[:500])
+        self.assertIn("This registration was erased", r.text)
+        row = self.db.sql("SELECT status, given_name, email, anonymised_at IS NOT NULL "
+                          "FROM registrations WHERE id = %d" % reg).strip()
+        self.assertNotIn("Ada", row)
+        self.assertNotIn("ada@example.org", row)
+        self.assertTrue(row.endswith("|t"), row)
 
 
 if __name__ == "__main__":

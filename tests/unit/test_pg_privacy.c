@@ -1,4 +1,4 @@
-/* Personal data's life cycle against a real PostgreSQL (sql/migrations/015_privacy.sql, issue
+/* Personal data's life cycle against a real PostgreSQL (sql/migrations/014_privacy.sql, issue
  * 18): retention anonymises in place and leaves the attendance report and the per-list counts
  * exactly as they were; admit purge is idempotent and its dry run changes nothing; erasure on
  * request revokes the QR code at once and reaches offline scanners at their next sync; erasure

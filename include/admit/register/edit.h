@@ -55,6 +55,7 @@ enum admit_edit_outcome {
     ADMIT_EDIT_STALE,     /* changed by someone else since the form was shown: nothing saved */
     ADMIT_EDIT_CLOSED,    /* the attendee's deadline has passed */
     ADMIT_EDIT_CANCELLED, /* a cancelled registration is not edited */
+    ADMIT_EDIT_ERASED,    /* an erased registration is not given personal data again */
     ADMIT_EDIT_BAD_LIST,  /* a chosen list is not one of this event's */
     ADMIT_EDIT_NO_LIST,   /* the event has lists and none was chosen */
     ADMIT_EDIT_NOT_FOUND,

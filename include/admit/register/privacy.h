@@ -1,5 +1,5 @@
 /* Personal data's life cycle (issue 18): retention and purge, erasure on request. The rules
- * live in SQL (sql/migrations/015_privacy.sql); these are their doors for the CLI and admitd. */
+ * live in SQL (sql/migrations/014_privacy.sql); these are their doors for the CLI and admitd. */
 #ifndef ADMIT_REGISTER_PRIVACY_H
 #define ADMIT_REGISTER_PRIVACY_H
 
@@ -49,7 +49,7 @@ enum admit_rc admit_privacy_erase_preview(struct admit_db *db, int admin_id, con
                                           json_t **found) ADMIT_MUST_CHECK;
 
 /* Everything held about the attendee behind a ticket's access token (GDPR Art. 15 and 20), as
- * JSON (see admit_access_json in sql/migrations/015_privacy.sql), owned by the caller.
+ * JSON (see admit_access_json in sql/migrations/014_privacy.sql), owned by the caller.
  * ADMIT_ERR_NOT_FOUND for a malformed or unknown token. */
 enum admit_rc admit_privacy_access_token(struct admit_db *db, const char *token,
                                          json_t **out) ADMIT_MUST_CHECK;

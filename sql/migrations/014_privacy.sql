@@ -1,4 +1,4 @@
--- Migration 15: personal data has a life cycle (issue 18). README.md, "Personal data", is the
+-- Migration 14: personal data has a life cycle (issue 18). README.md, "Personal data", is the
 -- account of it for organisers and their data-protection officers; this file is its machinery.
 --
 -- - Retention per event: events.retention_days (default 90) after the event ends, its
@@ -460,3 +460,33 @@ END $$;
 CREATE TRIGGER mail_outbox_skip_anonymised BEFORE INSERT ON mail_outbox
     FOR EACH ROW WHEN (NEW.recipient LIKE 'anonymised-%@invalid')
     EXECUTE FUNCTION admit_mail_skip_anonymised();
+
+-- An erased registration keeps no personal data, and an edit must not put any back: the
+-- organisers' edit (which has no deadline) answers 'erased' for it. Migration 13's function is
+-- wrapped under its own name, as migration 13 wrapped admit_mail_payload.
+ALTER FUNCTION admit_registration_edit(text, integer, text, integer, integer, text, text, text,
+                                       text, organisation_type, text, text, text, integer[], text)
+    RENAME TO admit_registration_edit_before_014;
+CREATE FUNCTION admit_registration_edit(
+    p_token text, p_admin_id integer, p_slug text, p_registration_id integer, p_version integer,
+    p_given_name text, p_family_name text, p_email text, p_organisation text,
+    p_organisation_type organisation_type, p_country text, p_dietary text, p_accessibility text,
+    p_list_ids integer[], p_confirm_token text,
+    OUT outcome text, OUT registration_id integer, OUT token text, OUT version integer,
+    OUT changes jsonb, OUT email_pending boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_admin_id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM registrations r JOIN events e ON e.id = r.event_id
+            WHERE r.id = p_registration_id AND e.slug = p_slug AND r.anonymised_at IS NOT NULL
+              AND admit_admin_may(p_admin_id, e.id)) THEN
+        outcome := 'erased';
+        registration_id := p_registration_id;
+        email_pending := false;
+        RETURN;
+    END IF;
+    SELECT * INTO outcome, registration_id, token, version, changes, email_pending
+    FROM admit_registration_edit_before_014(p_token, p_admin_id, p_slug, p_registration_id,
+        p_version, p_given_name, p_family_name, p_email, p_organisation, p_organisation_type,
+        p_country, p_dietary, p_accessibility, p_list_ids, p_confirm_token);
+END $$;

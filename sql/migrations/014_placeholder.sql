@@ -1,2 +1,0 @@
--- PLACEHOLDER: migration 014 belongs to another helper; drop this file at merge.
-SELECT 1;
