@@ -89,8 +89,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, mode);
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", status == 200 ? ADMIT_METRICS_CONTENT_TYPE
-                                                             : "text/plain; charset=utf-8");
+    MHD_add_response_header(r, "Content-Type",
+                            status == 200 ? ADMIT_METRICS_CONTENT_TYPE
+                                          : "text/plain; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
@@ -98,9 +99,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     static const char not_found[] = "not found: the metrics are at /metrics\n";
     static const char not_allowed[] = "method not allowed: GET /metrics\n";
@@ -135,14 +135,13 @@ static int open_socket(const struct sockaddr_storage *addr, const char *where, c
                        size_t len)
 {
     int one = 1;
-    socklen_t size = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                 : sizeof(struct sockaddr_in);
+    socklen_t size =
+        addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
         bind(fd, (const struct sockaddr *)addr, size) == 0 && listen(fd, 16) == 0)
         return fd;
-    snprintf(message, len, "--metrics-listen %s: cannot listen there: %s", where,
-             strerror(errno));
+    snprintf(message, len, "--metrics-listen %s: cannot listen there: %s", where, strerror(errno));
     if (fd >= 0)
         close(fd);
     return -1;
@@ -166,8 +165,8 @@ struct mailer_metrics *mailer_metrics_start(const char *listen, const char *dsn,
     struct sockaddr_storage addr;
     char host[64];
     if (admit_listen_addr_parse(listen, &addr, host, sizeof host) != 0) {
-        snprintf(message, len,
-                 "--metrics-listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT", listen);
+        snprintf(message, len, "--metrics-listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT",
+                 listen);
         return NULL;
     }
     int fd = open_socket(&addr, listen, message, len);
@@ -176,10 +175,10 @@ struct mailer_metrics *mailer_metrics_start(const char *listen, const char *dsn,
     *port = bound_port(fd);
     struct mailer_metrics *m = admit_xcalloc(1, sizeof *m);
     m->db = admit_db_new(dsn);
-    m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
-                                 on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 10u, MHD_OPTION_END);
+    m->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, on_request,
+                         m, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 16u,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (m->daemon == NULL) {
         snprintf(message, len, "--metrics-listen %s: cannot serve there", listen);
         close(fd);

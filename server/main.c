@@ -46,6 +46,10 @@ static const struct cli_opt admitd_opts[] = {
     {"db", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_URL", NULL, 0, 0, CLI_REQUIRED,
      "PostgreSQL connection string (e.g. \"host=/path/run dbname=admit\"); the database must be "
      "migrated (admit migrate)"},
+    {"db-replica", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_REPLICA_URL", NULL, 0, 0, 0,
+     "a streaming standby of --db for the attendance report and the CSV exports, so that they "
+     "never compete with the doors; what they show may lag the primary (by the standby's "
+     "replay delay); while it is down the primary serves them"},
     {"keys", 0, CLI_STRING, "DIR", "ADMIT_KEYS_DIR", NULL, 0, 0, CLI_REQUIRED,
      "folder with ticket-signing.key (mode 0600) and the .pub keys tickets may be signed with"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
@@ -466,6 +470,9 @@ static int run(const struct cli_args *args)
         goto done;
     }
     s.server.dsn = cli_get(args, "db");
+    s.server.replica_dsn = cli_get(args, "db-replica");
+    if (s.server.replica_dsn != NULL)
+        http_log("the attendance report and the exports read from --db-replica");
     s.server.public_url = s.public_url;
     s.server.secure_cookies = strncmp(s.public_url, "https://", 8) == 0;
     s.server.body_limit = cli_get_uint(args, "body-limit");

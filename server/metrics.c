@@ -40,7 +40,7 @@ struct route_slot {
 static struct route_slot slots[MAX_ROUTES];
 static size_t nslots;
 static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
-static atomic_ullong offline_uploaded, scans_flagged;
+static atomic_ullong offline_uploaded, scans_flagged, replica_fallbacks;
 
 struct metrics_server {
     struct MHD_Daemon *daemon;
@@ -89,6 +89,11 @@ void metrics_scans(unsigned long uploaded, unsigned long flagged)
     atomic_fetch_add(&scans_flagged, flagged);
 }
 
+void metrics_replica_fallback(void)
+{
+    atomic_fetch_add(&replica_fallbacks, 1);
+}
+
 static const char *method_name(enum http_method m)
 {
     switch (m) {
@@ -111,8 +116,8 @@ static const char *method_name(enum http_method m)
 static enum admit_rc slot_labels(const struct route_slot *s, struct admit_buf *labels)
 {
     admit_buf_reset(labels);
-    enum admit_rc rc = admit_metrics_label(
-        labels, "method", s->route != NULL ? method_name(s->route->method) : "-");
+    enum admit_rc rc = admit_metrics_label(labels, "method",
+                                           s->route != NULL ? method_name(s->route->method) : "-");
     if (rc == ADMIT_OK)
         rc = admit_metrics_label(labels, "route", s->route != NULL ? s->route->pattern : "-");
     return rc;
@@ -134,8 +139,8 @@ static enum admit_rc write_requests(struct admit_buf *out, struct admit_buf *lab
             if (rc == ADMIT_OK)
                 rc = admit_metrics_label(labels, "status", k < NSTATUS ? status : "other");
             if (rc == ADMIT_OK)
-                rc = admit_metrics_sample(out, "admit_http_requests_total",
-                                          admit_buf_cstr(labels), (double)n);
+                rc = admit_metrics_sample(out, "admit_http_requests_total", admit_buf_cstr(labels),
+                                          (double)n);
         }
     if (rc == ADMIT_OK)
         rc = admit_metrics_family(out, "admit_http_request_duration_seconds", "histogram",
@@ -185,6 +190,11 @@ static enum admit_rc write_database(struct admit_buf *out, bool up)
                        "Connection attempts that failed (server unreachable or refusing).",
                        (double)st.connect_failures);
     if (rc == ADMIT_OK)
+        rc = write_one(out, "admit_db_replica_fallbacks_total", "counter",
+                       "Reports and exports the primary served because --db-replica could not "
+                       "be reached.",
+                       (double)atomic_load(&replica_fallbacks));
+    if (rc == ADMIT_OK)
         rc = admit_metrics_family(out, "admit_db_errors_total", "counter",
                                   "Statements that failed, by kind: unavailable (the connection "
                                   "failed), conflict (a unique rule), other.");
@@ -195,8 +205,8 @@ static enum admit_rc write_database(struct admit_buf *out, bool up)
         rc = admit_metrics_sample(out, "admit_db_errors_total", "kind=\"conflict\"",
                                   (double)st.conflicts);
     if (rc == ADMIT_OK)
-        rc = admit_metrics_sample(out, "admit_db_errors_total", "kind=\"other\"",
-                                  (double)st.errors);
+        rc =
+            admit_metrics_sample(out, "admit_db_errors_total", "kind=\"other\"", (double)st.errors);
     return rc;
 }
 
@@ -206,9 +216,9 @@ static enum admit_rc write_doors(struct admit_buf *out, const struct http_server
     unsigned long long hits, misses;
     admit_checkin_pool_stats(server->checkin_pool, &g);
     page_cache_counts(&hits, &misses);
-    enum admit_rc rc = write_one(out, "admit_checkin_groups_total", "counter",
-                                 "Check-in group statements run (door scans decided together).",
-                                 (double)g.groups);
+    enum admit_rc rc =
+        write_one(out, "admit_checkin_groups_total", "counter",
+                  "Check-in group statements run (door scans decided together).", (double)g.groups);
     if (rc == ADMIT_OK)
         rc = write_one(out, "admit_checkin_group_scans_total", "counter",
                        "Online entry scans decided in groups (divided by the groups: their "
@@ -263,8 +273,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, mode);
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", status == 200 ? ADMIT_METRICS_CONTENT_TYPE
-                                                             : "text/plain; charset=utf-8");
+    MHD_add_response_header(r, "Content-Type",
+                            status == 200 ? ADMIT_METRICS_CONTENT_TYPE
+                                          : "text/plain; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
@@ -272,9 +283,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     static const char not_found[] = "not found: the metrics are at /metrics\n";
     static const char not_allowed[] = "method not allowed: GET /metrics\n";

@@ -24,6 +24,8 @@ void metrics_request(const struct http_route *route, unsigned status, long long 
 /* Counts an offline door's upload: uploaded scans decided offline, flagged of them the server
  * flagged for review. Thread-safe. */
 void metrics_scans(unsigned long uploaded, unsigned long flagged);
+/* Counts a report or export that the primary served because --db-replica was down. */
+void metrics_replica_fallback(void);
 
 /* Serves /metrics on the listening socket fd (taken over), with server's settings (its DSN for
  * the outbox query, its check-in pool). NULL with err set when libmicrohttpd cannot start. */

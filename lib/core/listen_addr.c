@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int admit_listen_addr_parse(const char *text, struct sockaddr_storage *addr, char *host, size_t hostlen)
+int admit_listen_addr_parse(const char *text, struct sockaddr_storage *addr, char *host,
+                            size_t hostlen)
 {
     const char *colon = strrchr(text, ':');
     char *end = NULL;

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 
-const double admit_metrics_latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                               0.1,   0.25,   0.5,   1,    2.5,   5,    10};
+const double admit_metrics_latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                               0.25,  0.5,    1,     2.5,  5,     10};
 const size_t admit_metrics_latency_nbounds =
     sizeof admit_metrics_latency_bounds / sizeof admit_metrics_latency_bounds[0];
 
@@ -127,7 +127,8 @@ enum admit_rc admit_metrics_histogram_write(struct admit_buf *out, const char *n
     if (rc == ADMIT_OK)
         rc = admit_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, lab, sep, count);
     if (rc == ADMIT_OK)
-        rc = admit_buf_printf(out, "%s_sum%s%s%s ", name, lab[0] ? "{" : "", lab, lab[0] ? "}" : "");
+        rc =
+            admit_buf_printf(out, "%s_sum%s%s%s ", name, lab[0] ? "{" : "", lab, lab[0] ? "}" : "");
     if (rc == ADMIT_OK)
         rc = put_value(out, sum);
     if (rc == ADMIT_OK)

@@ -52,10 +52,9 @@ enum admit_rc admit_metrics_label(struct admit_buf *labels, const char *name,
                                   const char *value) ADMIT_MUST_CHECK;
 /* Appends the samples of h: name_bucket{labels,le="..."} (cumulative, ending with +Inf),
  * name_sum{labels} and name_count{labels}. labels may be NULL. */
-enum admit_rc admit_metrics_histogram_write(struct admit_buf *out, const char *name,
-                                            const char *labels,
-                                            const struct admit_metrics_histogram *h)
-    ADMIT_MUST_CHECK;
+enum admit_rc
+admit_metrics_histogram_write(struct admit_buf *out, const char *name, const char *labels,
+                              const struct admit_metrics_histogram *h) ADMIT_MUST_CHECK;
 
 /* The Content-Type of a scrape's answer. */
 #define ADMIT_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

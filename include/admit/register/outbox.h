@@ -21,8 +21,8 @@ enum admit_rc admit_outbox_backlog(struct admit_db *db,
  * admit_outbox_oldest_message_age_seconds (admit/core/metrics.h): the same names in admitd's
  * scrape and the mailer's. */
 struct admit_buf;
-enum admit_rc admit_outbox_metrics_write(struct admit_buf *out,
-                                         const struct admit_outbox_backlog *backlog)
-    ADMIT_MUST_CHECK;
+enum admit_rc
+admit_outbox_metrics_write(struct admit_buf *out,
+                           const struct admit_outbox_backlog *backlog) ADMIT_MUST_CHECK;
 
 #endif
