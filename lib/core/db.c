@@ -129,7 +129,9 @@ static enum admit_rc prepare_all(struct admit_db *db)
             set_error(db, PQresultErrorField(res, PG_DIAG_SQLSTATE), message);
             enum admit_rc rc = admit_db_failure(db->conn, res);
             PQclear(res);
-            return rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
+            rc = rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
+            count_failure(rc);
+            return rc;
         }
         PQclear(res);
     }

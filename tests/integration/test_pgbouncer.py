@@ -20,6 +20,7 @@ import harness
 from harness import (ServerTestCase, TicketSigner, add_device, api_call, create_event,
                      free_port, new_nonce, psql, register, ticket_token, wait_until)
 from test_admin import add_admin, logged_in
+from test_metrics import metrics_port, scrape
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 EXAMPLE = os.path.join(harness.SOURCE_DIR, "deploy", "pgbouncer", "admit.ini")
@@ -37,7 +38,7 @@ class PgBouncer:
     whose socket folder is pg_socket, on 127.0.0.1:port, trusting every user (as the test
     cluster does). Runs as the postgres user when started as root (it refuses root)."""
 
-    def __init__(self, name, pg_socket, port):
+    def __init__(self, name, pg_socket, port, extra=()):
         self.dir = tempfile.mkdtemp(prefix="admit-pgb-")
         self.port = port
         with open(EXAMPLE) as f:
@@ -59,6 +60,8 @@ class PgBouncer:
         for line in ("pool_mode = session\n", "server_reset_query = DISCARD ALL\n"):
             if line not in conf:
                 raise AssertionError("deploy/pgbouncer/admit.ini: %r is gone" % line)
+        for old, new in extra:
+            conf = conf.replace(old, new)
         self.conf = os.path.join(self.dir, "pgbouncer.ini")
         with open(self.conf, "w") as f:
             f.write(conf)
@@ -160,6 +163,40 @@ class SessionPooling(ServerTestCase):
         self.assertIn("DISCARD ALL", open(self.bouncer.conf).read())
         pools = [row for row in self.bouncer.admin("SHOW POOLS") if self.db.name in row]
         self.assertEqual(len(pools), 1, pools)
+
+
+@unittest.skipUnless(os.access(PGBOUNCER, os.X_OK),
+                     "pgbouncer is not installed (apt-get install pgbouncer, or "
+                     "scripts/install-deps): the PgBouncer test is skipped")
+class TransactionPoolingFails(ServerTestCase):
+    """Why the README says session pooling only: in transaction pooling a server connection
+    passes from client to client with the statements the first one prepared (no DISCARD ALL),
+    and the next admitd connection cannot prepare its own. With one server connection that
+    happens at once: admitd's start-up check prepares and leaves, the first worker fails."""
+
+    def test_admitd_cannot_prepare_its_statements(self):
+        bouncer = PgBouncer(self.db.name, socket_dir(self.db.dsn), free_port(), extra=[
+            ("pool_mode = session\n", "pool_mode = transaction\n"),
+            ("default_pool_size = 60\n", "default_pool_size = 1\n")])
+        self.addCleanup(bouncer.stop)
+        dsn = "host=127.0.0.1 port=%d dbname=%s user=admit" % (bouncer.port, self.db.name)
+        server = self.start_admitd("--threads", "1", "--metrics-listen", "127.0.0.1:0", dsn=dsn)
+        r = server.get("/healthz")
+        self.assertEqual(r.status, 503, r.text)
+        # A statement error (42P05: the statement exists), not an unreachable database.
+        metrics = scrape(metrics_port(server))
+        self.assertGreaterEqual(metrics.get("admit_db_errors_total", kind="other"), 1)
+        self.assertEqual(metrics.get("admit_db_connect_failures_total"), 0)
+        # The mechanism, by hand: a statement prepared in one client's transaction is there in
+        # the next client's.
+        through = "host=127.0.0.1 port=%d dbname=%s user=admit" % (bouncer.port, self.db.name)
+        subprocess.run(["psql", "-X", "-d", through, "-c", "DEALLOCATE ALL"], capture_output=True)
+        psql(through, "PREPARE admit_probe AS SELECT 1")
+        done = subprocess.run(["psql", "-X", "-d", through, "-c", "PREPARE admit_probe AS SELECT 1"],
+                              capture_output=True, text=True)
+        self.assertIn('prepared statement "admit_probe" already exists', done.stderr)
+        # The same database straight, or through session pooling, serves.
+        self.assertEqual(self.start_admitd("--threads", "1").get("/healthz").status, 200)
 
 
 if __name__ == "__main__":
