@@ -210,6 +210,25 @@ static enum admit_rc write_database(struct admit_buf *out, bool up)
     return rc;
 }
 
+/* The check-in pool's groups by size, as a histogram (its counts are the pool's, under its
+ * lock: copied into a histogram of our own to be written). */
+static enum admit_rc write_group_sizes(struct admit_buf *out,
+                                       const struct admit_checkin_pool_stats *g)
+{
+    struct admit_metrics_histogram h;
+    admit_metrics_histogram_init(&h, admit_checkin_group_size_bounds, ADMIT_CHECKIN_GROUP_SIZES);
+    for (size_t i = 0; i <= ADMIT_CHECKIN_GROUP_SIZES; i++)
+        atomic_store(&h.bucket[i], g->by_size[i]);
+    atomic_store(&h.count, g->groups);
+    atomic_store(&h.sum_millionths, (unsigned long long)g->scans * 1000000ULL);
+    enum admit_rc rc = admit_metrics_family(out, "admit_checkin_group_size", "histogram",
+                                            "Online entry scans decided together in one "
+                                            "check-in group statement.");
+    if (rc == ADMIT_OK)
+        rc = admit_metrics_histogram_write(out, "admit_checkin_group_size", NULL, &h);
+    return rc;
+}
+
 static enum admit_rc write_doors(struct admit_buf *out, const struct http_server *server)
 {
     struct admit_checkin_pool_stats g;
@@ -224,6 +243,8 @@ static enum admit_rc write_doors(struct admit_buf *out, const struct http_server
                        "Online entry scans decided in groups (divided by the groups: their "
                        "average size).",
                        (double)g.scans);
+    if (rc == ADMIT_OK)
+        rc = write_group_sizes(out, &g);
     if (rc == ADMIT_OK)
         rc = write_one(out, "admit_checkin_group_largest", "gauge",
                        "Scans in the largest check-in group so far.", (double)g.largest);

@@ -153,6 +153,16 @@ class Admitd(ServerTestCase):
         self.assertGreaterEqual(groups, 1)
         self.assertLessEqual(groups, 3)
         self.assertGreaterEqual(after.get("admit_checkin_group_largest"), 1)
+        self.assertEqual(after.types["admit_checkin_group_size"], "histogram")
+        self.assertEqual(after.get("admit_checkin_group_size_count"),
+                         after.get("admit_checkin_groups_total"))
+        self.assertEqual(after.get("admit_checkin_group_size_sum"),
+                         after.get("admit_checkin_group_scans_total"))
+        self.assertEqual(after.get("admit_checkin_group_size_bucket", le="+Inf"),
+                         after.get("admit_checkin_groups_total"))
+        # One door scanning one ticket at a time: groups of one.
+        self.assertEqual(after.get("admit_checkin_group_size_bucket", le="1"),
+                         after.get("admit_checkin_groups_total"))
         self.assertEqual(after.get("admit_checkin_waiting"), 0)
         self.assertEqual(after.get("admit_offline_scans_uploaded_total"), 2)
         self.assertEqual(after.get("admit_offline_scans_flagged_total"), 1)
