@@ -28,9 +28,9 @@ import unittest
 import urllib.request
 
 import harness
-from harness import (Admitd, Browser, TicketSigner, add_device, api_call, checkin_event,
-                     free_port, make_keys, new_nonce, open_form, psql, register_sql, run_admit,
-                     wait_until)
+from harness import (Admitd, Browser, ScannerProcess, TicketSigner, add_device, api_call,
+                     checkin_event, free_port, make_keys, new_nonce, open_form, psql, register_sql,
+                     run_admit, wait_until)
 
 PATRONI = shutil.which("patroni")
 ETCD = shutil.which("etcd")
@@ -44,6 +44,8 @@ CAPACITY = 100000  # every registration gets a seat: what is counted is the seat
 TICKETS = 2000     # registered before the run, scanned by the doors
 STEADY = 3.0       # seconds of load before the kill and after the recovery
 RECOVERY_LIMIT = 60.0
+SCANNED = 400      # of the TICKETS, scanned by the admit scan door
+SCAN_BUDGET_MS = 1500
 
 
 def http_status(url, timeout=2.0):
@@ -135,10 +137,14 @@ class Load:
     """The clients: REGISTRANTS registering through the form, DOORS scanning tickets, each
     recording (start, end, outcome) until stopped."""
 
-    def __init__(self, server, slug, event_id, ticket_ids, signer, tokens):
+    def __init__(self, server, slug, event_id, ticket_ids, signer, tokens, scanner=None):
         self.server, self.slug, self.event_id = server, slug, event_id
         self.signer, self.tokens = signer, tokens
-        self.ticket_ids = ticket_ids
+        # The last SCANNED tickets are the admit scan door's, the rest the API doors'.
+        self.ticket_ids = ticket_ids[:-SCANNED] if scanner else ticket_ids
+        self.scanner_tickets = ticket_ids[-SCANNED:] if scanner else []
+        self.scanner = scanner
+        self.shown = []  # (when, answer) of every verdict the admit scan door showed
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.registrations = []  # (start, end, email, status)
@@ -146,6 +152,8 @@ class Load:
         self.threads = [threading.Thread(target=self.registrant, args=(i,))
                         for i in range(REGISTRANTS)]
         self.threads += [threading.Thread(target=self.door, args=(i,)) for i in range(DOORS)]
+        if scanner:
+            self.threads.append(threading.Thread(target=self.scan_door))
 
     def start(self):
         for t in self.threads:
@@ -173,6 +181,18 @@ class Load:
                 self.registrations.append((start, time.monotonic(), email, status))
             if status != 303:
                 time.sleep(0.05)
+
+    def scan_door(self):
+        """`admit scan` at a door: a ticket every 50 ms; it answers online, or offline while
+        the database is away (within its budget), and uploads later."""
+        for registration in self.scanner_tickets:
+            if self.stop.is_set():
+                return
+            answer = self.scanner.scan(self.signer.ticket(self.event_id, registration, 0),
+                                       timeout=30)
+            with self.lock:
+                self.shown.append((time.monotonic(), registration, answer))
+            time.sleep(0.05)
 
     def door(self, index):
         mine = self.ticket_ids[index::DOORS]
@@ -265,7 +285,12 @@ class Failover(unittest.TestCase):
         server = Admitd(self.folder, both, keys, ("--threads", "4"))
         self.addCleanup(lambda: server.proc.poll() is None and server.stop())
 
-        load = Load(server, "fest", event_id, ticket_ids, TicketSigner(keys), tokens)
+        scanner = ScannerProcess(
+            ["--server", server.url, "--list", "Day 1", "--color", "never", "--timeout",
+             str(SCAN_BUDGET_MS), "--token", add_device(primary, "fest", "Door scan")],
+            os.path.join(self.folder, "state"), self.folder)
+        self.addCleanup(lambda: scanner.proc.poll() is None and scanner.kill9())
+        load = Load(server, "fest", event_id, ticket_ids, TicketSigner(keys), tokens, scanner)
         load.start()
         self.addCleanup(load.finish)
         time.sleep(STEADY)
@@ -326,6 +351,20 @@ class Failover(unittest.TestCase):
         confirmed, waitlisted, free, capacity = (int(v) for v in row.strip().split("|"))
         self.assertEqual(waitlisted, 0)
         self.assertEqual(confirmed + free, capacity)
+        # The admit scan door gave a verdict for every ticket throughout, offline while the
+        # database was away; once back it uploaded them, and every one is stored.
+        shown = load.shown
+        self.assertTrue(any(a["offline"] for _, _, a in shown), "the door never went offline")
+        gaps = [b[0] - a[0] for a, b in zip(shown, shown[1:])]
+        print("failover: the admit scan door showed %d verdicts (%d offline); longest wait "
+              "between two %.2f s" % (len(shown), sum(1 for _, _, a in shown if a["offline"]),
+                                      max(gaps)), flush=True)
+        self.assertLess(max(gaps), SCAN_BUDGET_MS / 1000 + 1.5)
+        self.assertTrue(scanner.wait_log(r"uploaded \d+ scans", timeout=60), scanner.log())
+        scanner.finish()
+        self.assertNotIn("not uploaded yet", scanner.log())
+        stored = set(psql(new, "SELECT client_nonce FROM scans").split())
+        self.assertEqual([a for _, _, a in shown if a["nonce"] not in stored], [])
         self.assertEqual(server.stop(), 0, server.log_text()[-2000:])
 
 
