@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit/core/listen_addr.h"
 #include "admit/mail/mailer.h"
 #include "cli.h"
+#include "mailer_metrics.h"
 
 static const struct cli_opt mailer_opts[] = {
     CLI_OPT_DB,
@@ -53,6 +55,9 @@ static const struct cli_opt mailer_opts[] = {
      "the longest one message's SMTP conversation may take"},
     {"retry-min", 0, CLI_UINT, "SECONDS", "ADMIT_MAIL_RETRY_MIN", "30", 1, 86400, 0,
      "first wait after a temporary failure; doubles with each attempt"},
+    {"metrics-listen", 0, CLI_STRING, "ADDR:PORT", "ADMIT_MAILER_METRICS_LISTEN", NULL, 0, 0, 0,
+     "serve /metrics (Prometheus text format: sent, failed, retried, backlog) on this address "
+     "(off when not set)"},
     {"retry-max", 0, CLI_UINT, "SECONDS", "ADMIT_MAIL_RETRY_MAX", "3600", 1, 604800, 0,
      "longest wait between attempts"},
     {0},
@@ -74,7 +79,7 @@ static void say(const char *line)
 static void on_event(void *ctx, enum admit_mailer_event event, const char *detail)
 {
     (void)ctx;
-    (void)event;
+    mailer_metrics_count(event);
     say(detail);
 }
 
@@ -114,6 +119,14 @@ static int read_settings(const struct cli_args *args, struct admit_mailer_settin
     st->lease_seconds = (unsigned)cli_get_uint(args, "lease");
     st->backoff.min_seconds = (unsigned)cli_get_uint(args, "retry-min");
     st->backoff.max_seconds = (unsigned)cli_get_uint(args, "retry-max");
+    const char *metrics = cli_get(args, "metrics-listen");
+    struct sockaddr_storage addr;
+    char host[64];
+    if (metrics != NULL && admit_listen_addr_parse(metrics, &addr, host, sizeof host) != 0) {
+        cli_error(args, "--metrics-listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT",
+                  metrics);
+        return -1;
+    }
     return 0;
 }
 
@@ -121,6 +134,7 @@ static int run_mailer(const struct cli_args *args)
 {
     struct admit_mailer_settings settings = {0};
     struct admit_mailer *mailer = NULL;
+    struct mailer_metrics *metrics = NULL;
     struct admit_error err;
     int status = CLI_EXIT_USAGE;
     struct sigaction sa;
@@ -135,6 +149,20 @@ static int run_mailer(const struct cli_args *args)
     if (admit_mailer_connect(mailer, cli_get(args, "db"), &err) != ADMIT_OK) {
         cli_error(args, "%s", err.message);
         goto done;
+    }
+
+    const char *metrics_listen = cli_get(args, "metrics-listen");
+    if (metrics_listen != NULL) {
+        char message[256];
+        int port = 0;
+        metrics = mailer_metrics_start(metrics_listen, cli_get(args, "db"), &port, message,
+                                       sizeof message);
+        if (metrics == NULL) {
+            cli_error(args, "%s", message);
+            goto done;
+        }
+        fprintf(stderr, "admit mailer: metrics on port %d (--metrics-listen %s), at /metrics\n",
+                port, metrics_listen);
     }
 
     memset(&sa, 0, sizeof sa);
@@ -155,6 +183,7 @@ static int run_mailer(const struct cli_args *args)
         say("stopping");
     status = loop.once && waiting ? CLI_EXIT_NEGATIVE : CLI_EXIT_OK;
 done:
+    mailer_metrics_stop(metrics);
     admit_mailer_free(mailer);
     return status;
 }

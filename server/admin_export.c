@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "admit/register/export.h"
 #include "admit/register/privacy.h"
+#include "metrics.h"
 
 static long read_export(void *ctx, char *buf, size_t max)
 {
@@ -59,7 +60,13 @@ static void export(struct http_request *req, enum admit_export_kind kind)
         return;
     }
     enum admit_csv_flavour flavour = http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180;
-    rc = admit_export_open(&x, http_server(req)->dsn, kind, event_id, list_id, flavour, &err);
+    rc = admit_export_open(&x, http_replica_dsn(req), kind, event_id, list_id, flavour, &err);
+    if (rc == ADMIT_ERR_DB_UNAVAILABLE && http_server(req)->replica_dsn != NULL) {
+        /* The standby is down: the primary serves, as without --db-replica. */
+        http_log_note(req, "replica-down");
+        metrics_replica_fallback();
+        rc = admit_export_open(&x, http_server(req)->dsn, kind, event_id, list_id, flavour, &err);
+    }
     if (rc != ADMIT_OK) {
         http_log_note(req, "export-open-failed");
         if (rc == ADMIT_ERR_DB_UNAVAILABLE)

@@ -68,7 +68,11 @@ void admin_report_page(struct http_request *req)
     const char *slug = admin_event_begin(req, &admin, ADMIN_PAGE);
     if (slug == NULL)
         return;
-    enum admit_rc rc = admit_admin_view_report(http_db(req), admin.id, slug, &event, &report);
+    struct admit_db *db = http_replica_db(req);
+    enum admit_rc rc = admit_admin_view_report(db, admin.id, slug, &event, &report);
+    struct admit_db *primary = NULL;
+    if (rc == ADMIT_ERR_DB_UNAVAILABLE && (primary = http_replica_fallback(req, db)) != NULL)
+        rc = admit_admin_view_report(primary, admin.id, slug, &event, &report);
     if (!admin_loaded(req, rc))
         return;
     json_t *context = json_pack("{s:s, s:o, s:o}", "title", "Attendance report", "event", event,
@@ -86,12 +90,19 @@ void admin_report_csv(struct http_request *req)
         return;
     enum admit_csv_flavour flavour = http_query(req, "excel") ? ADMIT_CSV_EXCEL : ADMIT_CSV_RFC4180;
     admit_buf_init(&csv, REPORT_CSV_MAX);
-    enum admit_rc rc = admit_admin_view_report_csv(http_db(req), admin.id, slug, flavour, &csv);
+    struct admit_db *db = http_replica_db(req);
+    enum admit_rc rc = admit_admin_view_report_csv(db, admin.id, slug, flavour, &csv);
+    struct admit_db *primary = NULL;
+    if (rc == ADMIT_ERR_DB_UNAVAILABLE && (primary = http_replica_fallback(req, db)) != NULL) {
+        db = primary;
+        admit_buf_reset(&csv);
+        rc = admit_admin_view_report_csv(db, admin.id, slug, flavour, &csv);
+    }
     if (rc != ADMIT_OK) {
         if (rc == ADMIT_ERR_NOT_FOUND)
             admin_not_found(req);
         else if (rc == ADMIT_ERR_DB || rc == ADMIT_ERR_DB_UNAVAILABLE)
-            http_respond_db_error(req, rc);
+            http_respond_db_error_on(req, db, rc);
         else
             http_respond_error(req, 500, "Internal error", "The report could not be written.");
         admit_buf_free(&csv);

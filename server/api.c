@@ -14,6 +14,7 @@
 #include "admit/checkin/device.h"
 #include "admit/register/event.h"
 #include "admit/core/mem.h"
+#include "metrics.h"
 #include "router.h"
 
 static void api_error(struct http_request *req, unsigned status, const char *code,
@@ -74,11 +75,27 @@ static void answer_single(struct http_request *req, json_t *answer)
     http_respond_json(req, status, json_incref(answer));
 }
 
+/* Counts, for /metrics, the scans of p decided offline and those of them the server flagged for
+ * review (only an offline scan's answer can be flagged). */
+static void count_scans(const struct pending_checkin *p)
+{
+    unsigned long offline = 0, flagged = 0;
+    size_t i;
+    json_t *a;
+    for (i = 0; i < p->scans.count; i++)
+        offline += p->scans.scans[i].offline && p->scans.scans[i].refused.code == NULL;
+    json_array_foreach(p->job.answers, i, a) flagged += json_is_true(json_object_get(a, "flagged"));
+    if (offline > 0 || flagged > 0)
+        metrics_scans(offline, flagged);
+}
+
 /* Answers the outcome of p's job and frees p. */
 static void answer(struct pending_checkin *p)
 {
     struct admit_checkin_job *job = &p->job;
     struct http_request *req = p->req;
+    if (job->rc == ADMIT_OK)
+        count_scans(p);
     if (job->rc == ADMIT_ERR_NOT_FOUND)
         unauthorized(req, "This device token is unknown or was revoked.");
     else if (job->rc != ADMIT_OK)

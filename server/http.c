@@ -18,6 +18,7 @@
 
 #include "admit/core/mem.h"
 #include "conn_guard.h"
+#include "metrics.h"
 
 /* Fields of a form body at most. */
 #define MAX_FORM_FIELDS 256
@@ -495,6 +496,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     http_log("time=%s.%03ldZ method=%s route=%s status=%u us=%lld bytes=%zu%s", when,
              wall.tv_nsec / 1000000, req->method_name, http_route_pattern(req), req->status, us,
              req->queued ? req->response_len : 0, extra);
+    if (req->queued)
+        metrics_request(req->match.route, req->status, us);
     request_free(req);
     atomic_fetch_sub(&in_flight, 1);
 }

@@ -81,10 +81,11 @@ struct http_route {
 
 /* Settings fixed at start and shared read-only by every thread (built by server/main.c). */
 struct http_server {
-    const char *dsn;        /* PostgreSQL connection string */
-    const char *public_url; /* "https://tickets.example.org" or "" when not configured */
-    bool secure_cookies;    /* public_url is https: cookies get Secure */
-    size_t body_limit;      /* largest request body, in bytes */
+    const char *dsn;         /* PostgreSQL connection string */
+    const char *replica_dsn; /* --db-replica: a standby for reports and exports, or NULL */
+    const char *public_url;  /* "https://tickets.example.org" or "" when not configured */
+    bool secure_cookies;     /* public_url is https: cookies get Secure */
+    size_t body_limit;       /* largest request body, in bytes */
     const struct admit_tmpl_set *templates;
     const struct admit_signing_key *signing_key;
     const struct admit_keyring *keyring; /* the .pub files of --keys and the signing key */
@@ -143,6 +144,19 @@ const char *http_client(const struct http_request *req);
 /* This worker thread's database handle (created on first use from --db; lib/core/db.c reconnects
  * it by itself). Never NULL. Use it for this request only; never hand it to another thread. */
 struct admit_db *http_db(struct http_request *req);
+
+/* For reports and exports only: this worker thread's connection to --db-replica (a streaming
+ * standby: what it shows may lag the primary, README.md "Reading from a standby"), or http_db
+ * when there is none or it cannot be reached right now (then the request's log line notes
+ * replica-down and /metrics counts it). Never NULL; this request and thread only. */
+struct admit_db *http_replica_db(struct http_request *req);
+/* After a call on db (from http_replica_db) failed with ADMIT_ERR_DB_UNAVAILABLE: when db is
+ * the replica (it went away since it was checked), http_db for a second try, noted and counted
+ * as above; NULL when db was the primary already (the failure stands). */
+struct admit_db *http_replica_fallback(struct http_request *req, struct admit_db *db);
+/* The DSN the streamed exports open their own connection with: --db-replica when set, else
+ * --db. */
+const char *http_replica_dsn(const struct http_request *req);
 
 /* Answering. */
 

@@ -21,11 +21,13 @@
 #include "admit/checkin/checkin.h"
 #include "admit/core/db.h"
 #include "admit/core/keys.h"
+#include "admit/core/listen_addr.h"
 #include "admit/core/startup.h"
 #include "admit/core/tmpl.h"
 #include "conn_guard.h"
 #include "http_internal.h"
 #include "listen.h"
+#include "metrics.h"
 #include "admit/core/opts.h"
 #include "router.h"
 #include "static.h"
@@ -44,6 +46,10 @@ static const struct cli_opt admitd_opts[] = {
     {"db", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_URL", NULL, 0, 0, CLI_REQUIRED,
      "PostgreSQL connection string (e.g. \"host=/path/run dbname=admit\"); the database must be "
      "migrated (admit migrate)"},
+    {"db-replica", 0, CLI_STRING, "DSN", "ADMIT_DATABASE_REPLICA_URL", NULL, 0, 0, 0,
+     "a streaming standby of --db for the attendance report and the CSV exports, so that they "
+     "never compete with the doors; what they show may lag the primary (by the standby's "
+     "replay delay); while it is down the primary serves them"},
     {"keys", 0, CLI_STRING, "DIR", "ADMIT_KEYS_DIR", NULL, 0, 0, CLI_REQUIRED,
      "folder with ticket-signing.key (mode 0600) and the .pub keys tickets may be signed with"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
@@ -83,6 +89,9 @@ static const struct cli_opt admitd_opts[] = {
     {"public-url", 0, CLI_STRING, "URL", "ADMIT_PUBLIC_URL", NULL, 0, 0, 0,
      "the address users reach admitd at (\"https://tickets.example.org\"); https makes cookies "
      "Secure"},
+    {"metrics-listen", 0, CLI_STRING, "ADDR:PORT", "ADMIT_METRICS_LISTEN", NULL, 0, 0, 0,
+     "serve /metrics (Prometheus text format) on this address, apart from --listen: keep it "
+     "where only the monitoring reaches (off when not set)"},
     {"trusted-proxy", 0, CLI_STRING, "ADDR", "ADMIT_TRUSTED_PROXY", NULL, 0, 0, 0,
      "the address of the reverse proxy in front of admitd (e.g. 127.0.0.1): for its requests the "
      "client is the last address of X-Forwarded-For, for login and resend throttling"},
@@ -108,44 +117,35 @@ struct startup {
     char *public_url;
     struct sockaddr_storage listen;
     char listen_host[64];
+    struct sockaddr_storage metrics_listen; /* ss_family 0: no --metrics-listen */
+    char metrics_host[64];
 };
 
-/* "127.0.0.1:8080" or "[::1]:8080" into *addr; the printable host into host. */
-static int parse_listen(const char *text, struct sockaddr_storage *addr, char *host, size_t hostlen)
+/* /metrics on --metrics-listen, when set: *out stays NULL otherwise. -1 when it cannot. */
+static int start_metrics(struct startup *s, const struct cli_args *args,
+                         struct metrics_server **out)
 {
-    const char *colon = strrchr(text, ':');
-    char *end = NULL;
-    size_t hlen;
-    const char *h = text;
-    if (colon == NULL || colon[1] == '\0')
-        return -1;
-    errno = 0;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (errno != 0 || *end != '\0' || port > 65535 || colon[1] < '0' || colon[1] > '9')
-        return -1;
-    hlen = (size_t)(colon - text);
-    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
-        h = text + 1;
-        hlen -= 2;
-    }
-    if (hlen == 0 || hlen >= hostlen)
-        return -1;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    memset(addr, 0, sizeof *addr);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
-    if (h == text && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
+    struct admit_error err;
+    const char *text = cli_get(args, "metrics-listen");
+    *out = NULL;
+    if (s->metrics_listen.ss_family == 0)
         return 0;
+    int fd = server_listen_open(&s->metrics_listen, text, &err);
+    if (fd < 0) {
+        http_log("--metrics-listen: %s", err.message);
+        return -1;
     }
-    if (h != text && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        return 0;
+    int port = server_listen_port(fd);
+    *out = metrics_start(fd, &s->server, &err);
+    if (*out == NULL) {
+        http_log("%s", err.message);
+        return -1;
     }
-    return -1;
+    if (s->metrics_listen.ss_family == AF_INET6)
+        http_log("metrics on http://[%s]:%d/metrics", s->metrics_host, port);
+    else
+        http_log("metrics on http://%s:%d/metrics", s->metrics_host, port);
+    return 0;
 }
 
 /* The templates (error.html among them) and the static assets of their static/ folder. */
@@ -396,9 +396,15 @@ static int serve(struct startup *s, const struct cli_args *args)
         http_log("%s", err.message);
         return EXIT_START_FAILED;
     }
+    struct metrics_server *metrics = NULL;
+    if (start_metrics(s, args, &metrics) != 0) {
+        close(fd);
+        return EXIT_START_FAILED;
+    }
     struct conn_guard *guard = conn_guard_new(&limits);
     struct MHD_Daemon *d = guard != NULL ? start_daemon(s, args, fd, &limits, guard) : NULL;
     if (d == NULL) {
+        metrics_stop(metrics);
         conn_guard_free(guard);
         close(fd);
         return EXIT_START_FAILED;
@@ -406,6 +412,7 @@ static int serve(struct startup *s, const struct cli_args *args)
     while (sigwait(&signals, &sig) != 0)
         ;
     stop_daemon(s, d, &signals, sig);
+    metrics_stop(metrics);
     conn_guard_free(guard); /* after the daemon: every connection is closed */
     http_log("stopped");
     return CLI_EXIT_OK;
@@ -421,8 +428,16 @@ static int run(const struct cli_args *args)
     /* Flags first: a usage error is reported before anything is loaded. */
     const char *listen = cli_get(args, "listen");
     status = CLI_EXIT_USAGE;
-    if (parse_listen(listen, &s.listen, s.listen_host, sizeof s.listen_host) != 0) {
+    if (admit_listen_addr_parse(listen, &s.listen, s.listen_host, sizeof s.listen_host) != 0) {
         cli_error(args, "--listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT", listen);
+        goto done;
+    }
+    const char *metrics_listen = cli_get(args, "metrics-listen");
+    if (metrics_listen != NULL &&
+        admit_listen_addr_parse(metrics_listen, &s.metrics_listen, s.metrics_host,
+                                sizeof s.metrics_host) != 0) {
+        cli_error(args, "--metrics-listen \"%s\": expected IPv4ADDR:PORT or [IPv6ADDR]:PORT",
+                  metrics_listen);
         goto done;
     }
     if (cli_get_uint(args, "max-connections") < cli_get_uint(args, "threads")) {
@@ -455,6 +470,9 @@ static int run(const struct cli_args *args)
         goto done;
     }
     s.server.dsn = cli_get(args, "db");
+    s.server.replica_dsn = cli_get(args, "db-replica");
+    if (s.server.replica_dsn != NULL)
+        http_log("the attendance report and the exports read from --db-replica");
     s.server.public_url = s.public_url;
     s.server.secure_cookies = strncmp(s.public_url, "https://", 8) == 0;
     s.server.body_limit = cli_get_uint(args, "body-limit");

@@ -32,6 +32,15 @@ struct page_cache {
     struct slot *slots;
 };
 
+/* page_cache_counts: every cache of the process counts here. */
+static atomic_ullong count_hits, count_misses;
+
+void page_cache_counts(unsigned long long *hits, unsigned long long *misses)
+{
+    *hits = atomic_load(&count_hits);
+    *misses = atomic_load(&count_misses);
+}
+
 static long long now_ns(void)
 {
     struct timespec ts;
@@ -107,6 +116,7 @@ struct page_cache_page *page_cache_get(struct page_cache *c, const char *key)
         }
     }
     pthread_mutex_unlock(&c->lock);
+    atomic_fetch_add(page != NULL ? &count_hits : &count_misses, 1);
     return page;
 }
 

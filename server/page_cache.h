@@ -39,6 +39,10 @@ struct page_cache_page *page_cache_put(struct page_cache *c, const char *key,
 /* The caller of a NULL page_cache_get builds nothing: the next request for key tries again. */
 void page_cache_abandon(struct page_cache *c, const char *key);
 
+/* Requests every cache of the process answered with a page (hits) or left to the caller to
+ * build (misses), since the start, for /metrics. Thread-safe. */
+void page_cache_counts(unsigned long long *hits, unsigned long long *misses);
+
 const struct admit_splice *page_cache_splice(const struct page_cache_page *p);
 void page_cache_release(struct page_cache_page *p);
 

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "http_internal.h"
+#include "metrics.h"
 
 const struct http_server *http_server(const struct http_request *req)
 {
@@ -113,7 +114,7 @@ const char *http_client(const struct http_request *req)
     return req->client;
 }
 
-static pthread_key_t db_key;
+static pthread_key_t db_key, replica_key;
 static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
 
 static void free_thread_db(void *db)
@@ -123,22 +124,56 @@ static void free_thread_db(void *db)
 
 static void make_db_key(void)
 {
-    if (pthread_key_create(&db_key, free_thread_db) != 0) {
+    if (pthread_key_create(&db_key, free_thread_db) != 0 ||
+        pthread_key_create(&replica_key, free_thread_db) != 0) {
         http_log("cannot create a thread-local key");
         abort();
     }
 }
 
-struct admit_db *http_db(struct http_request *req)
+/* The thread's handle under key, made for dsn on first use. */
+static struct admit_db *thread_db(pthread_key_t *key, const char *dsn)
 {
     pthread_once(&db_key_once, make_db_key);
-    struct admit_db *db = pthread_getspecific(db_key);
+    struct admit_db *db = pthread_getspecific(*key);
     if (db == NULL) {
-        db = admit_db_new(req->server->dsn);
-        if (pthread_setspecific(db_key, db) != 0) {
+        db = admit_db_new(dsn);
+        if (pthread_setspecific(*key, db) != 0) {
             http_log("cannot store the thread's database handle");
             abort();
         }
     }
     return db;
+}
+
+struct admit_db *http_db(struct http_request *req)
+{
+    return thread_db(&db_key, req->server->dsn);
+}
+
+struct admit_db *http_replica_db(struct http_request *req)
+{
+    if (req->server->replica_dsn == NULL)
+        return http_db(req);
+    struct admit_db *replica = thread_db(&replica_key, req->server->replica_dsn);
+    if (admit_db_ready(replica) == ADMIT_OK)
+        return replica;
+    /* Down, or not (yet) migrated: the primary answers, as if there were no replica. */
+    http_log_note(req, "replica-down");
+    metrics_replica_fallback();
+    return http_db(req);
+}
+
+struct admit_db *http_replica_fallback(struct http_request *req, struct admit_db *db)
+{
+    if (db == http_db(req))
+        return NULL;
+    http_log_note(req, "replica-down");
+    metrics_replica_fallback();
+    return http_db(req);
+}
+
+const char *http_replica_dsn(const struct http_request *req)
+{
+    return req->server->replica_dsn != NULL ? req->server->replica_dsn : req->server->dsn;
 }

@@ -13,6 +13,8 @@
 
 #include "admit/core/mem.h"
 
+const double admit_checkin_group_size_bounds[ADMIT_CHECKIN_GROUP_SIZES] = {1, 2, 4, 8, 16, 32, 64};
+
 struct admit_checkin_pool {
     pthread_mutex_t mu;
     pthread_cond_t work; /* a job was queued, or the pool is stopping */
@@ -99,6 +101,11 @@ static void *worker(void *arg)
             pool->stats.scans += singles;
             if (singles > pool->stats.largest)
                 pool->stats.largest = singles;
+            size_t b = 0;
+            while (b < ADMIT_CHECKIN_GROUP_SIZES &&
+                   (double)singles > admit_checkin_group_size_bounds[b])
+                b++;
+            pool->stats.by_size[b]++;
         }
         pthread_mutex_unlock(&pool->mu);
         /* The group's answers first; then, one by one, what it did not decide. */

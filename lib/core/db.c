@@ -1,5 +1,6 @@
 #include "admit/core/db.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,34 @@ struct admit_db {
     char *dsn;
     PGconn *conn;
     int prepared;           /* every statement prepared on this connection */
+    int counted_open;       /* conn is counted in admit_db_stats' open */
     long long failed_at_ns; /* monotonic time of the last failed attempt, 0 if none */
     char sqlstate[6];
     char error[256];
 };
+
+/* admit_db_stats: every handle of the process counts here. */
+static atomic_ullong stat_open, stat_connects, stat_connect_failures, stat_unavailable,
+    stat_conflicts, stat_errors;
+
+void admit_db_stats(struct admit_db_stats *out)
+{
+    out->open = atomic_load(&stat_open);
+    out->connects = atomic_load(&stat_connects);
+    out->connect_failures = atomic_load(&stat_connect_failures);
+    out->unavailable = atomic_load(&stat_unavailable);
+    out->conflicts = atomic_load(&stat_conflicts);
+    out->errors = atomic_load(&stat_errors);
+}
+
+/* Counts a failed statement by what it means. */
+static void count_failure(enum admit_rc rc)
+{
+    atomic_ullong *counter = rc == ADMIT_ERR_DB_UNAVAILABLE ? &stat_unavailable
+                             : rc == ADMIT_ERR_CONFLICT     ? &stat_conflicts
+                                                            : &stat_errors;
+    atomic_fetch_add(counter, 1);
+}
 
 static long long now_ns(void)
 {
@@ -50,6 +75,9 @@ struct admit_db *admit_db_new(const char *dsn)
 
 static void disconnect(struct admit_db *db)
 {
+    if (db->counted_open)
+        atomic_fetch_sub(&stat_open, 1);
+    db->counted_open = 0;
     if (db->conn != NULL)
         PQfinish(db->conn);
     db->conn = NULL;
@@ -101,7 +129,9 @@ static enum admit_rc prepare_all(struct admit_db *db)
             set_error(db, PQresultErrorField(res, PG_DIAG_SQLSTATE), message);
             enum admit_rc rc = admit_db_failure(db->conn, res);
             PQclear(res);
-            return rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
+            rc = rc == ADMIT_ERR_DB_UNAVAILABLE ? rc : ADMIT_ERR_DB;
+            count_failure(rc);
+            return rc;
         }
         PQclear(res);
     }
@@ -119,11 +149,15 @@ static enum admit_rc connect_now(struct admit_db *db)
     db->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         set_error(db, "08006", PQerrorMessage(db->conn));
+        atomic_fetch_add(&stat_connect_failures, 1);
         disconnect(db);
         db->failed_at_ns = now_ns();
         return ADMIT_ERR_DB_UNAVAILABLE;
     }
     PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+    atomic_fetch_add(&stat_connects, 1);
+    atomic_fetch_add(&stat_open, 1);
+    db->counted_open = 1;
     db->failed_at_ns = 0;
     return ADMIT_OK;
 }
@@ -194,6 +228,7 @@ enum admit_rc admit_db_query(struct admit_db *db, enum admit_query q, int nparam
         set_error(db, state, primary ? primary : PQerrorMessage(db->conn));
         rc = admit_db_failure(db->conn, res);
         PQclear(res);
+        count_failure(rc);
         if (rc == ADMIT_ERR_DB_UNAVAILABLE) {
             disconnect(db);
             db->failed_at_ns = 0; /* reconnect at once for the retry */

@@ -205,11 +205,17 @@ bool admit_checkin_pool_submit(struct admit_checkin_pool *pool,
 void admit_checkin_pool_close(struct admit_checkin_pool *pool);
 /* Closes the pool if needed and frees it. */
 void admit_checkin_pool_free(struct admit_checkin_pool *pool);
+/* The sizes groups are counted by (admit_checkin_pool_stats' by_size): at most 1, 2, 4, ... */
+#define ADMIT_CHECKIN_GROUP_SIZES 7
+extern const double admit_checkin_group_size_bounds[ADMIT_CHECKIN_GROUP_SIZES];
 struct admit_checkin_pool_stats {
     unsigned long groups;  /* group statements run */
     unsigned long scans;   /* online entries in them */
     unsigned long largest; /* online entries in the largest group */
     unsigned long waiting; /* jobs waiting now for a worker */
+    /* groups by size: [i] those of at most admit_checkin_group_size_bounds[i] entries (and
+     * more than the bound before); the last, those above every bound */
+    unsigned long by_size[ADMIT_CHECKIN_GROUP_SIZES + 1];
 };
 void admit_checkin_pool_stats(struct admit_checkin_pool *pool,
                               struct admit_checkin_pool_stats *out);

@@ -65,6 +65,17 @@ enum admit_rc admit_db_array_literal(struct admit_buf *out, const char *const *i
 const char *admit_db_sqlstate(const struct admit_db *db);
 const char *admit_db_error(const struct admit_db *db);
 
+/* What every handle of this process has done, for /metrics (thread-safe counters, C11 atomics). */
+struct admit_db_stats {
+    unsigned long long open;             /* connections open now */
+    unsigned long long connects;         /* connections made */
+    unsigned long long connect_failures; /* attempts that found no server (or a refusing one) */
+    unsigned long long unavailable;      /* statements that failed because the connection did */
+    unsigned long long conflicts; /* statements refused by a unique rule (ADMIT_ERR_CONFLICT) */
+    unsigned long long errors;    /* other statement errors (ADMIT_ERR_DB) */
+};
+void admit_db_stats(struct admit_db_stats *out);
+
 /* The underlying connection (NULL when not connected), for the migration runner. */
 PGconn *admit_db_conn(struct admit_db *db);
 
