@@ -29,6 +29,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_purge_cmd,
     &cli_erase_cmd,
     &cli_access_cmd,
+    &cli_print_badges_cmd,
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,18 @@
+-- The badges of an event: one row per confirmed registration (the event's id alone, with NULLs,
+-- when it has none), sorted by family name as a badge table at the door is. The organisation
+-- type in words. No row when there is no such event (or list), or when admin $3 (NULL from the
+-- shell: no restriction) may not see it. $1 slug, $2 a check-in list's name (NULL: everyone),
+-- $4 one registration's id (NULL: all of them).
+SELECT e.id, r.id, r.reissue, r.given_name, r.family_name, r.organisation,
+       CASE r.organisation_type WHEN 'industry' THEN 'Industry' WHEN 'research' THEN 'Research'
+            WHEN 'public_body' THEN 'Public body' WHEN 'association' THEN 'Association'
+            WHEN 'other' THEN 'Other' END
+FROM events e
+LEFT JOIN checkin_lists l ON l.event_id = e.id AND l.name = $2::text
+LEFT JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed'
+    AND ($4::integer IS NULL OR r.id = $4::integer)
+    AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM registration_lists rl
+                                     WHERE rl.registration_id = r.id AND rl.list_id = l.id))
+WHERE e.slug = $1::text AND ($3::integer IS NULL OR admit_admin_may($3::integer, e.id))
+  AND ($2::text IS NULL OR l.id IS NOT NULL)
+ORDER BY lower(r.family_name), lower(r.given_name), r.id
