@@ -370,5 +370,8 @@ const struct http_route admin_routes[] = {
     {HTTP_GET, "/admin/events/:slug/registrations.csv", admin_export_registrations, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/attendance.csv", admin_export_attendance, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/scans.csv", admin_export_scans, HTTP_ROUTE_DB},
+    {HTTP_GET, "/admin/events/:slug/badges.pdf", admin_print_badges, HTTP_ROUTE_DB},
+    {HTTP_GET, "/admin/events/:slug/attendees/:id/badge.pdf", admin_print_attendee_badge,
+     HTTP_ROUTE_DB},
     {0},
 };

@@ -96,5 +96,8 @@ void admin_flagged_review(struct http_request *req);
 void admin_export_registrations(struct http_request *req);
 void admin_export_attendance(struct http_request *req);
 void admin_export_scans(struct http_request *req);
+/* Badges as PDF (admin_print.c). */
+void admin_print_badges(struct http_request *req);
+void admin_print_attendee_badge(struct http_request *req);
 
 #endif

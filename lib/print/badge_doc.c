@@ -6,9 +6,9 @@
 #include "admit/core/mem.h"
 #include "print_internal.h"
 
-#define A4_W_MM  210.0
-#define A4_H_MM  297.0
-#define CROP_MM  4.0 /* length of a crop mark, drawn in the page's margin */
+#define A4_W_MM 210.0
+#define A4_H_MM 297.0
+#define CROP_MM 4.0 /* length of a crop mark, drawn in the page's margin */
 
 struct admit_badge_doc {
     struct admit_badge_layout layout;
@@ -18,10 +18,10 @@ struct admit_badge_doc {
     int write_failed;
     cairo_surface_t *surface;
     cairo_t *cr;
-    int cols, rows;  /* badges across and down a sheet (1 x 1 alone) */
-    double x0, y0;   /* the grid's top left corner on a sheet, in points */
-    size_t count;    /* badges added */
-    size_t on_page;  /* badges on the current page */
+    int cols, rows; /* badges across and down a sheet (1 x 1 alone) */
+    double x0, y0;  /* the grid's top left corner on a sheet, in points */
+    size_t count;   /* badges added */
+    size_t on_page; /* badges on the current page */
 };
 
 static cairo_status_t write_cb(void *closure, const unsigned char *data, unsigned int len)
@@ -141,10 +141,10 @@ enum admit_rc admit_badge_doc_close(struct admit_badge_doc *doc, size_t *count)
         end_page(doc);
     cairo_destroy(doc->cr);
     cairo_surface_finish(doc->surface);
-    enum admit_rc rc = cairo_surface_status(doc->surface) == CAIRO_STATUS_SUCCESS &&
-                               !doc->write_failed
-                           ? ADMIT_OK
-                           : ADMIT_ERR_IO;
+    enum admit_rc rc =
+        cairo_surface_status(doc->surface) == CAIRO_STATUS_SUCCESS && !doc->write_failed
+            ? ADMIT_OK
+            : ADMIT_ERR_IO;
     cairo_surface_destroy(doc->surface);
     if (count != NULL)
         *count = doc->count;

@@ -49,8 +49,8 @@ enum admit_rc print_qr_draw(cairo_t *cr, const char *text, double x, double y, d
 /* A layout of text set in the largest size from max_pt down to min_pt at which it fits width x
  * height in at most max_lines lines; at min_pt, whatever still does not fit ends in "…". The
  * caller unrefs it. */
-static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double max_pt,
-                             double min_pt, double width, double height, int max_lines)
+static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double max_pt, double min_pt,
+                             double width, double height, int max_lines)
 {
     PangoLayout *layout = pango_cairo_create_layout(cr);
     PangoFontDescription *font = pango_font_description_from_string(FONT_FAMILY);
@@ -67,8 +67,7 @@ static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double ma
         PangoRectangle ink, logical;
         pango_layout_get_extents(layout, &ink, &logical);
         bool fits = pango_layout_get_line_count(layout) <= max_lines &&
-                    logical.height <= height * PANGO_SCALE &&
-                    logical.width <= width * PANGO_SCALE;
+                    logical.height <= height * PANGO_SCALE && logical.width <= width * PANGO_SCALE;
         if (fits)
             break;
         if (size <= min_pt) { /* the smallest type: cut what does not fit */
@@ -122,8 +121,8 @@ enum admit_rc print_badge_draw(cairo_t *cr, const struct admit_badge_layout *l,
     if (landscape) {
         draw_text(cr, name, true, l->name_pt, MIN_NAME_PT, m, &y, w - 2 * m, top, 3);
         double below = h - m - q, bw = w - 3 * m - q;
-        draw_text(cr, badge->organisation, false, l->org_pt, MIN_TEXT_PT, m, &below, bw,
-                  q * 0.6, 2);
+        draw_text(cr, badge->organisation, false, l->org_pt, MIN_TEXT_PT, m, &below, bw, q * 0.6,
+                  2);
         draw_text(cr, badge->type, true, l->type_pt, MIN_TEXT_PT, m, &below, bw, q * 0.3, 1);
     } else {
         draw_text(cr, name, true, l->name_pt, MIN_NAME_PT, m, &y, w - 2 * m, top * 0.6, 3);

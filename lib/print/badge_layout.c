@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admit/core/buf.h"
+#include "admit/core/fileio.h"
 #include "admit/print/badge.h"
 
 #define LINE_MAX_LEN 256
@@ -38,39 +40,53 @@ static bool parse_line(const char *line, struct admit_badge_layout *l)
     return l->qr_mm >= 15.0 && l->qr_mm <= shorter - 6.0;
 }
 
-enum admit_rc admit_badge_layouts_load(const char *path, struct admit_badge_layouts *out,
-                                       struct admit_error *err)
+enum admit_rc admit_badge_layouts_parse(const char *text, size_t len, const char *source,
+                                        struct admit_badge_layouts *out, struct admit_error *err)
 {
-    enum admit_rc rc = ADMIT_ERR_IO;
     char line[LINE_MAX_LEN];
     unsigned long number = 0;
     admit_error_clear(err);
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        admit_error_set(err, "cannot read the badge layouts %s", path);
-        goto done;
-    }
-    rc = ADMIT_ERR_INVALID;
-    while (fgets(line, sizeof line, f) != NULL) {
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t n = nl != NULL ? (size_t)(nl - (text + at)) : len - at;
         number++;
-        size_t skip = strspn(line, " \t");
-        if (line[skip] == '#' || line[skip] == '\n' || line[skip] == '\0')
+        bool fits = n < sizeof line;
+        if (fits) {
+            memcpy(line, text + at, n);
+            line[n] = '\0';
+        }
+        at += n + 1;
+        size_t skip = fits ? strspn(line, " \t\r") : 0;
+        if (fits && (line[skip] == '#' || line[skip] == '\0'))
             continue;
-        if (out->count == ADMIT_BADGE_LAYOUTS_MAX || strchr(line, '\n') == NULL ||
+        if (!fits || memchr(line, '\0', n) != NULL || out->count == ADMIT_BADGE_LAYOUTS_MAX ||
             !parse_line(line, &out->items[out->count])) {
             admit_error_set(err, "%s, line %lu: not a badge layout (see the comment at the top)",
-                            path, number);
+                            source, number);
             if (err != NULL)
                 err->line = number;
-            goto done;
+            return ADMIT_ERR_INVALID;
         }
         out->count++;
     }
-    rc = ferror(f) ? ADMIT_ERR_IO : ADMIT_OK;
-done:
-    if (f != NULL)
-        fclose(f);
+    return ADMIT_OK;
+}
+
+enum admit_rc admit_badge_layouts_load(const char *path, struct admit_badge_layouts *out,
+                                       struct admit_error *err)
+{
+    struct admit_buf text;
+    admit_buf_init(&text, 64 * 1024);
+    enum admit_rc rc = admit_file_read(path, &text);
+    if (rc != ADMIT_OK) {
+        memset(out, 0, sizeof *out);
+        admit_error_clear(err);
+        admit_error_set(err, "cannot read the badge layouts %s", path);
+    } else {
+        rc = admit_badge_layouts_parse(admit_buf_cstr(&text), text.len, path, out, err);
+    }
+    admit_buf_free(&text);
     return rc;
 }
 

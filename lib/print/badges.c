@@ -49,8 +49,7 @@ enum admit_rc admit_badges_write(struct admit_db *db, const struct admit_badges_
             admit_error_set(err, "no confirmed registration %d in event %s", q->registration_id,
                             q->slug);
         else if (q->list_name != NULL)
-            admit_error_set(err, "no event %s with a check-in list \"%s\"", q->slug,
-                            q->list_name);
+            admit_error_set(err, "no event %s with a check-in list \"%s\"", q->slug, q->list_name);
         else
             admit_error_set(err, "no event %s", q->slug);
         goto done;

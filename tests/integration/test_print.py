@@ -12,6 +12,7 @@ import unicodedata
 
 import harness
 from harness import ServerTestCase, create_event, run_admit
+from test_admin import add_admin, logged_in
 from test_export import sql_literal
 
 LONGEST = "W" * 100  # the longest given and family names the form accepts (100 characters)
@@ -168,6 +169,74 @@ class BadgesFromTheShell(ServerTestCase, PdfChecks):
         self.assertIn("0 badges written", done.stderr)
         tool("qpdf", "--check", pdf)
         self.assertEqual(int(tool("qpdf", "--show-npages", pdf).stdout), 1)
+
+
+class BadgesFromAdmin(ServerTestCase, PdfChecks):
+    def setUp(self):
+        super().setUp()
+        self.event = create_event(self.db.dsn)
+        self.other = create_event(self.db.dsn)
+        add_people(self.db, self.event.slug)
+        add_admin(self.db.dsn, "boss@example.org")
+        add_admin(self.db.dsn, "other@example.org", events=[self.other.slug])
+        self.server = self.start_admitd()
+        self.browser = logged_in(self.server, "boss@example.org")
+
+    def save(self, response, name="download.pdf"):
+        self.assertEqual(response.status, 200, response.text[:500])
+        self.assertEqual(response.header("Content-Type"), "application/pdf")
+        path = os.path.join(self.work, name)
+        with open(path, "wb") as f:
+            f.write(response.body)
+        return path
+
+    def test_all_badges_of_an_event_and_of_a_list(self):
+        base = "/admin/events/%s" % self.event.slug
+        self.assertIn(base + "/badges.pdf", self.browser.get(base).text)
+        r = self.browser.get(base + "/badges.pdf?size=a7&crop=1")
+        self.assertEqual(r.header("Content-Disposition"),
+                         'attachment; filename="%s-badges-a7.pdf"' % self.event.slug)
+        pdf = self.save(r)
+        text = squash(self.check_pdf(pdf))
+        for given, family, _, _ in PEOPLE:
+            self.assertIn(squash(given + family), text)
+        self.assertEqual(int(tool("qpdf", "--show-npages", pdf).stdout), 1)  # 8 a page
+        self.db.sql("DELETE FROM registration_lists WHERE registration_id IN (SELECT id FROM"
+                    " registrations WHERE given_name = 'Ζωή')")
+        pdf = self.save(self.browser.get(base + "/badges.pdf?single=1&list=Day%201"))
+        self.assertEqual(int(tool("qpdf", "--show-npages", pdf).stdout), len(PEOPLE) - 1)
+        self.assertNotIn("Ζωή", self.check_pdf(pdf))
+        r = self.browser.get(base + "/badges.pdf?list=No%20such%20list")
+        self.assertEqual(r.status, 404)
+        self.assertIn("no check-in list of that name", r.text)
+        r = self.browser.get(base + "/badges.pdf?size=huge")
+        self.assertEqual(r.status, 404)
+        self.assertIn("no badge layout of that size", r.text)
+
+    def test_one_attendees_badge_from_their_page(self):
+        rid = int(self.db.sql("SELECT id FROM registrations WHERE given_name = 'Алексей'"))
+        page = "/admin/events/%s/attendees/%d" % (self.event.slug, rid)
+        self.assertIn(page + "/badge.pdf", self.browser.get(page).text)
+        pdf = self.save(self.browser.get(page + "/badge.pdf"))
+        self.assertEqual(int(tool("qpdf", "--show-npages", pdf).stdout), 1)
+        self.assertIn("Смирнов", self.check_pdf(pdf))
+        self.words_inside(pdf, 105, 148)
+        [text] = self.qr_texts(pdf)
+        done = run_admit("verify", "--pub", os.path.join(self.keys, "ticket-signing.pub"), text)
+        self.assertIn("valid event=%d attendee=%d " % (self.event.id, rid), done.stdout)
+        self.db.sql("UPDATE registrations SET status = 'cancelled', cancelled_at = now()"
+                    " WHERE id = %d" % rid)
+        r = self.browser.get(page + "/badge.pdf")
+        self.assertEqual(r.status, 404)
+        self.assertIn("no confirmed registration, so no badge", r.text)
+        self.assertEqual(self.browser.get(page + "x/badge.pdf").status, 404)
+
+    def test_only_organisers_of_the_event(self):
+        url = "/admin/events/%s/badges.pdf" % self.event.slug
+        self.assertEqual(self.server.get(url).status, 401)
+        other = logged_in(self.server, "other@example.org")
+        self.assertEqual(other.get(url).status, 404)
+        self.assertEqual(other.get("/admin/events/%s/badges.pdf" % self.other.slug).status, 200)
 
 
 if __name__ == "__main__":

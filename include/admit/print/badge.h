@@ -31,9 +31,15 @@ struct admit_badge_layouts {
     size_t count;
 };
 
-/* Reads the layouts file at path into *out. ADMIT_ERR_IO (errno kept) when it cannot be read;
- * ADMIT_ERR_INVALID with err naming the line when a line is not a layout (a size outside
- * 20..300 mm, a type size outside 4..120 pt, a QR code that does not fit the badge). */
+/* Reads the layouts of len bytes of text (the file's content; source names it in messages) into
+ * *out. ADMIT_ERR_INVALID with err naming the line when a line is not a layout (a size outside
+ * 20..300 mm, a type size outside 4..120 pt, a QR code that does not fit the badge), or when
+ * there are more than ADMIT_BADGE_LAYOUTS_MAX. */
+enum admit_rc admit_badge_layouts_parse(const char *text, size_t len, const char *source,
+                                        struct admit_badge_layouts *out,
+                                        struct admit_error *err) ADMIT_MUST_CHECK;
+
+/* The same for the file at path: ADMIT_ERR_IO (errno kept) when it cannot be read. */
 enum admit_rc admit_badge_layouts_load(const char *path, struct admit_badge_layouts *out,
                                        struct admit_error *err) ADMIT_MUST_CHECK;
 
