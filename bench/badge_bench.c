@@ -19,9 +19,8 @@
 static const char *const given[] = {"Ζωή", "Алексей", "فاطمة", "Anne-Sophie", "Maximilian"};
 static const char *const family[] = {"Παπαδοπούλου", "Смирнов-Черноморский", "الزهراء",
                                      "de la Tour d'Auvergne", "von Hohenzollern-Sigmaringen"};
-static const char *const orgs[] = {"Πανεπιστήμιο Αθηνών", "Московский университет",
-                                   "جامعة القاهرة", "Bundesanstalt für Materialforschung",
-                                   "Natural History Museum"};
+static const char *const orgs[] = {"Πανεπιστήμιο Αθηνών", "Московский университет", "جامعة القاهرة",
+                                   "Bundesanstalt für Materialforschung", "Natural History Museum"};
 
 static double now(void)
 {

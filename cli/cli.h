@@ -33,7 +33,9 @@ extern const struct cli_cmd cli_purge_cmd;
 extern const struct cli_cmd cli_erase_cmd;
 extern const struct cli_cmd cli_access_cmd; /* cli/access.c */
 /* Paper: badges (cli/print.c). */
+/* Paper: badges, releasing certificates (cli/print.c). */
 extern const struct cli_cmd cli_print_badges_cmd;
+extern const struct cli_cmd cli_print_certificates_cmd;
 
 /* clang-format 14 breaks a braced initialiser inside a macro onto lines of its own: these
  * option rows stay in the layout of the tables they join. */

@@ -30,6 +30,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_erase_cmd,
     &cli_access_cmd,
     &cli_print_badges_cmd,
+    &cli_print_certificates_cmd,
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -7,6 +7,7 @@
 #include "admit/core/db.h"
 #include "admit/core/keys.h"
 #include "admit/print/badges.h"
+#include "admit/print/certificates.h"
 #include "cli.h"
 #include "output.h"
 
@@ -96,3 +97,37 @@ const struct cli_cmd cli_print_badges_cmd = {
     "print badges", NULL,
     "write the name badges of an event (or a check-in list) as one PDF, with the tickets' QR codes",
     print_badges_opts, run_print_badges};
+
+static const struct cli_opt certificates_opts[] = {
+    CLI_OPT_DB,
+    {"event", 0, CLI_STRING, "SLUG", NULL, NULL, 0, 0, CLI_REQUIRED, "the event"},
+    {"withdraw", 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0,
+     "take the early release back: certificates come when the event ends"},
+    {0},
+};
+
+static int run_certificates(const struct cli_args *args)
+{
+    const char *slug = cli_get(args, "event");
+    bool released = !cli_flag(args, "withdraw");
+    struct admit_db *db = admit_db_new(cli_get(args, "db"));
+    enum admit_rc rc = admit_certificates_release(db, slug, released);
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        cli_error(args, "no event has the slug \"%s\"", slug);
+    else if (rc != ADMIT_OK)
+        cli_error(args, "%s", admit_db_error(db));
+    else
+        fprintf(stderr,
+                released ? "admit print certificates: attendees of %s can download their "
+                           "certificates now\n"
+                         : "admit print certificates: attendees of %s can download their "
+                           "certificates when the event ends\n",
+                slug);
+    admit_db_free(db);
+    return rc == ADMIT_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+const struct cli_cmd cli_print_certificates_cmd = {
+    "print certificates", NULL,
+    "release an event's certificates of attendance before it ends (or --withdraw that)",
+    certificates_opts, run_certificates};

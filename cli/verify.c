@@ -1,4 +1,5 @@
-/* admit verify: check tickets the way a door does offline, against public key files. */
+/* admit verify: check tickets the way a door does offline, against public key files; and
+ * certificates of attendance ("AC1:...", lib/print/certificate.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "admit/core/keys.h"
 #include "admit/core/ticket.h"
+#include "admit/print/certificate.h"
 #include "cli.h"
 
 /* Longer scanner lines than this cannot be tickets; they are reported as the wrong length. */
@@ -17,9 +19,32 @@ static const struct cli_opt verify_opts[] = {
     {0},
 };
 
+/* A certificate of attendance ("AC1:...", admit/print/certificate.h): its verdict line, offline
+ * (the names of the lists are on /verify, which has the database). Returns 1 when valid. */
+static int verify_certificate(const struct admit_keyring *ring, const char *line, size_t len)
+{
+    struct admit_certificate c;
+    enum admit_certificate_error err = admit_certificate_verify(line, len, ring, &c);
+    if (err != ADMIT_CERTIFICATE_VALID) {
+        printf("invalid certificate: %s\n", admit_certificate_strerror(err));
+    } else {
+        char id[ADMIT_KEY_ID_STRLEN];
+        admit_key_id_format(c.key_id, id);
+        printf("valid certificate event=%lu attendee=%lu lists=", (unsigned long)c.event_id,
+               (unsigned long)c.attendee_id);
+        for (size_t i = 0; i < c.list_count; i++)
+            printf("%s%lu", i ? "," : "", (unsigned long)c.list_ids[i]);
+        printf(" key=%s\n", id);
+    }
+    fflush(stdout);
+    return err == ADMIT_CERTIFICATE_VALID;
+}
+
 /* Checks one normalised payload and prints its verdict line; returns 1 when valid. */
 static int verify_one(const struct admit_keyring *ring, const char *line, size_t len, int too_long)
 {
+    if (!too_long && len >= 2 && line[0] == 'A' && line[1] == 'C')
+        return verify_certificate(ring, line, len);
     struct admit_ticket t;
     enum admit_ticket_error err = ADMIT_TICKET_WRONG_LENGTH;
     if (!too_long)

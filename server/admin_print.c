@@ -38,8 +38,8 @@ static bool find_layout(struct http_request *req, struct admit_badge_layouts *se
     struct admit_error err;
     const char *size = http_query(req, "size");
     admit_buf_init(&text, 64 * 1024);
-    enum admit_rc rc = admit_tmpl_render(http_server(req)->templates, ADMIT_BADGE_LAYOUTS_FILE,
-                                         NULL, &text);
+    enum admit_rc rc =
+        admit_tmpl_render(http_server(req)->templates, ADMIT_BADGE_LAYOUTS_FILE, NULL, &text);
     if (rc == ADMIT_OK)
         rc = admit_badge_layouts_parse(admit_buf_cstr(&text), text.len, ADMIT_BADGE_LAYOUTS_FILE,
                                        set, &err);
@@ -103,11 +103,11 @@ static void badges(struct http_request *req, int registration_id)
         return;
     }
     if (registration_id)
-        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-badge-%d.pdf\"",
-                 slug, registration_id);
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-badge-%d.pdf\"", slug,
+                 registration_id);
     else
-        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-badges-%s.pdf\"",
-                 slug, layout->name);
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-badges-%s.pdf\"", slug,
+                 layout->name);
     http_respond_stream(req, 200, "application/pdf", read_file, f, close_file);
     http_set_header(req, "Content-Disposition", disposition);
 }

@@ -28,6 +28,7 @@ extern const struct http_route api_routes[];        /* server/api.c: the check-i
 extern const struct http_route resend_routes[];     /* server/resend.c: send my ticket again */
 extern const struct http_route edit_routes[];       /* server/edit.c: the attendee edits */
 extern const struct http_route admin_edit_routes[]; /* server/admin_edit.c: organisers edit */
+extern const struct http_route paper_routes[];      /* server/paper.c: certificates, /verify */
 
 /* The organisers' area, continued: door devices, organisers, password links. */
 extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */

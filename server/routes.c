@@ -20,6 +20,7 @@ const struct http_route *const http_route_tables[] = {
     admin_edit_routes,
     privacy_routes,
     ticket_data_routes,
+    paper_routes,
     NULL,
 };
 /* clang-format on */

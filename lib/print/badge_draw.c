@@ -50,7 +50,7 @@ enum admit_rc print_qr_draw(cairo_t *cr, const char *text, double x, double y, d
  * height in at most max_lines lines; at min_pt, whatever still does not fit ends in "…". The
  * caller unrefs it. */
 static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double max_pt, double min_pt,
-                             double width, double height, int max_lines)
+                             double width, double height, int max_lines, bool centre)
 {
     PangoLayout *layout = pango_cairo_create_layout(cr);
     PangoFontDescription *font = pango_font_description_from_string(FONT_FAMILY);
@@ -58,7 +58,7 @@ static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double ma
     pango_layout_set_text(layout, text, -1);
     pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
+    pango_layout_set_alignment(layout, centre ? PANGO_ALIGN_CENTER : PANGO_ALIGN_LEFT);
     for (double size = max_pt;; size *= 0.9) {
         if (size < min_pt)
             size = min_pt;
@@ -80,22 +80,29 @@ static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double ma
     return layout;
 }
 
-/* Draws text fitted into the box at (x, *y) of width x height; moves *y below it. */
-static void draw_text(cairo_t *cr, const char *text, bool bold, double max_pt, double min_pt,
-                      double x, double *y, double width, double height, int max_lines)
+void print_text(cairo_t *cr, const char *text, const struct print_box *box, double *y)
 {
     if (text[0] == '\0')
         return;
-    PangoLayout *layout = fit_text(cr, text, bold, max_pt, min_pt, width, height, max_lines);
+    PangoLayout *layout = fit_text(cr, text, box->bold, box->max_pt, box->min_pt, box->width,
+                                   box->height, box->max_lines, box->centre);
     int w, h;
     pango_layout_get_size(layout, &w, &h);
     double used = (double)h / PANGO_SCALE;
-    if (used > height)
-        used = height;
-    cairo_move_to(cr, x, *y);
+    if (used > box->height)
+        used = box->height;
+    cairo_move_to(cr, box->x, *y);
     pango_cairo_show_layout(cr, layout);
     g_object_unref(layout);
     *y += used + GAP_MM * PT_PER_MM;
+}
+
+/* A badge's text: centred, in at most max_lines lines. */
+static void draw_text(cairo_t *cr, const char *text, bool bold, double max_pt, double min_pt,
+                      double x, double *y, double width, double height, int max_lines)
+{
+    struct print_box box = {x, width, height, max_pt, min_pt, max_lines, bold, true};
+    print_text(cr, text, &box, y);
 }
 
 static void join_name(const struct admit_badge *badge, char *out, size_t cap)
