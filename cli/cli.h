@@ -36,6 +36,9 @@ extern const struct cli_cmd cli_access_cmd; /* cli/access.c */
 /* Paper: badges, releasing certificates (cli/print.c). */
 extern const struct cli_cmd cli_print_badges_cmd;
 extern const struct cli_cmd cli_print_certificates_cmd;
+/* The evidence pack (cli/evidence.c). */
+extern const struct cli_cmd cli_evidence_verify_cmd;
+extern const struct cli_cmd cli_evidence_cmd;
 
 /* clang-format 14 breaks a braced initialiser inside a macro onto lines of its own: these
  * option rows stay in the layout of the tables they join. */

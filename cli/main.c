@@ -31,6 +31,8 @@ static const struct cli_cmd *const commands[] = {
     &cli_access_cmd,
     &cli_print_badges_cmd,
     &cli_print_certificates_cmd,
+    &cli_evidence_verify_cmd, /* before "evidence", which would take "verify" as its own */
+    &cli_evidence_cmd,
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -36,11 +36,11 @@ static void certificate(struct http_request *req)
         http_set_header(req, "Content-Disposition",
                         "attachment; filename=\"certificate-of-attendance.pdf\"");
     } else {
-        json_t *context = json_pack(
-            "{s:s, s:O, s:b, s:b, s:b}", "title", "Certificate of attendance", "page", page,
-            "not_yet", refusal == ADMIT_CERTIFICATE_NOT_YET, "not_admitted",
-            refusal == ADMIT_CERTIFICATE_NOT_ADMITTED, "too_many",
-            refusal == ADMIT_CERTIFICATE_TOO_MANY);
+        json_t *context =
+            json_pack("{s:s, s:O, s:b, s:b, s:b}", "title", "Certificate of attendance", "page",
+                      page, "not_yet", refusal == ADMIT_CERTIFICATE_NOT_YET, "not_admitted",
+                      refusal == ADMIT_CERTIFICATE_NOT_ADMITTED, "too_many",
+                      refusal == ADMIT_CERTIFICATE_TOO_MANY);
         http_render(req, 409, "certificate.html", context);
     }
     json_decref(page);
@@ -52,14 +52,14 @@ static void verify(struct http_request *req)
     const char *code = http_query(req, "code");
     enum admit_certificate_error error = ADMIT_CERTIFICATE_NOT_A_CERTIFICATE;
     json_t *facts = NULL;
-    json_t *context = json_pack("{s:s, s:s}", "title", "Check a certificate", "code",
-                                code != NULL ? code : "");
+    json_t *context =
+        json_pack("{s:s, s:s}", "title", "Check a certificate", "code", code != NULL ? code : "");
     if (code != NULL && code[0] != '\0') {
         size_t len = strnlen(code, CODE_MAX + 1);
         enum admit_rc rc = ADMIT_OK;
         if (len <= CODE_MAX)
-            rc = admit_certificate_check(http_db(req), code, len, http_server(req)->keyring,
-                                         &error, &facts);
+            rc = admit_certificate_check(http_db(req), code, len, http_server(req)->keyring, &error,
+                                         &facts);
         else
             error = ADMIT_CERTIFICATE_MALFORMED;
         if (rc != ADMIT_OK) {

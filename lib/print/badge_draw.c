@@ -71,7 +71,11 @@ static PangoLayout *fit_text(cairo_t *cr, const char *text, bool bold, double ma
         if (fits)
             break;
         if (size <= min_pt) { /* the smallest type: cut what does not fit */
-            pango_layout_set_height(layout, (int)(height * PANGO_SCALE));
+            /* at most max_lines lines, and no more than the box's height holds */
+            int lines = pango_layout_get_line_count(layout);
+            double line_h = (double)logical.height / (lines > 0 ? lines : 1);
+            int fit = (int)(height * PANGO_SCALE / (line_h > 0 ? line_h : 1));
+            pango_layout_set_height(layout, -(fit < max_lines ? (fit > 0 ? fit : 1) : max_lines));
             pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
             break;
         }

@@ -5,9 +5,9 @@
 
 #include "print_internal.h"
 
-#define A4_W (210.0 * PT_PER_MM)
-#define A4_H (297.0 * PT_PER_MM)
-#define SIDE (20.0 * PT_PER_MM)
+#define A4_W    (210.0 * PT_PER_MM)
+#define A4_H    (297.0 * PT_PER_MM)
+#define SIDE    (20.0 * PT_PER_MM)
 #define QR_SIDE (50.0 * PT_PER_MM)
 
 static const char *member(json_t *object, const char *key)
@@ -32,16 +32,15 @@ static void lists(cairo_t *cr, json_t *page, double *y)
         const char *day = member(list, "day");
         snprintf(text, sizeof text, "• %s%s%s — first admitted %s", member(list, "name"),
                  day[0] ? ", " : "", day, member(list, "first"));
-        struct print_box box = {SIDE + 10 * PT_PER_MM, A4_W - 2 * SIDE - 10 * PT_PER_MM, 32, 12,
-                                7, 2, false, false};
+        struct print_box box = {
+            SIDE + 10 * PT_PER_MM, A4_W - 2 * SIDE - 10 * PT_PER_MM, 32, 12, 7, 2, false, false};
         print_text(cr, text, &box, y);
         if (*y > A4_H - QR_SIDE - 40 * PT_PER_MM)
             break; /* ADMIT_CERTIFICATE_LISTS_MAX lists fit at 7 pt; never here in practice */
     }
 }
 
-static enum admit_rc body(cairo_t *cr, json_t *page, const char *payload,
-                          const char *verify_url)
+static enum admit_rc body(cairo_t *cr, json_t *page, const char *payload, const char *verify_url)
 {
     char text[1200];
     json_t *event = json_object_get(page, "event");
@@ -73,9 +72,8 @@ static enum admit_rc body(cairo_t *cr, json_t *page, const char *payload,
     print_text(cr, text, &note, &ty);
     struct print_box code = {x, w, 60, 8, 5, 6, false, false};
     print_text(cr, payload, &code, &ty);
-    snprintf(text, sizeof text, "Issued by %s", member(event, "organiser")[0]
-                                                    ? member(event, "organiser")
-                                                    : member(event, "name"));
+    snprintf(text, sizeof text, "Issued by %s",
+             member(event, "organiser")[0] ? member(event, "organiser") : member(event, "name"));
     print_text(cr, text, &note, &ty);
     return rc;
 }

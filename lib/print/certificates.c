@@ -31,8 +31,8 @@ static enum admit_certificate_refusal payload_of(json_t *page, struct admit_cert
 
 enum admit_rc admit_certificate_make(struct admit_db *db, const char *token,
                                      const struct admit_signing_key *key, const char *verify_url,
-                                     struct admit_buf *pdf,
-                                     enum admit_certificate_refusal *refusal, json_t **page)
+                                     struct admit_buf *pdf, enum admit_certificate_refusal *refusal,
+                                     json_t **page)
 {
     struct admit_certificate c;
     char payload[ADMIT_CERTIFICATE_TEXT_MAX];

@@ -50,10 +50,9 @@ enum admit_rc admit_certificate_sign(const struct admit_signing_key *key,
 /* Strictly parses and verifies len bytes of text against ring: no whitespace, no lower case, no
  * trailing bytes. On ADMIT_CERTIFICATE_VALID fills *out; on UNKNOWN_KEY and BAD_SIGNATURE *out
  * holds the decoded but untrusted fields; otherwise *out is zeroed. */
-enum admit_certificate_error admit_certificate_verify(const char *text, size_t len,
-                                                      const struct admit_keyring *ring,
-                                                      struct admit_certificate *out)
-    ADMIT_MUST_CHECK;
+enum admit_certificate_error
+admit_certificate_verify(const char *text, size_t len, const struct admit_keyring *ring,
+                         struct admit_certificate *out) ADMIT_MUST_CHECK;
 
 /* Why a text is not a valid certificate, in words; static storage. */
 const char *admit_certificate_strerror(enum admit_certificate_error err);

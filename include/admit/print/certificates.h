@@ -29,8 +29,7 @@ enum admit_certificate_refusal {
  * failed. *page is NULL on every error. */
 enum admit_rc admit_certificate_make(struct admit_db *db, const char *token,
                                      const struct admit_signing_key *key, const char *verify_url,
-                                     struct admit_buf *pdf,
-                                     enum admit_certificate_refusal *refusal,
+                                     struct admit_buf *pdf, enum admit_certificate_refusal *refusal,
                                      json_t **page) ADMIT_MUST_CHECK;
 
 /* Checks len bytes of a certificate's text (as scanned: admit_ticket_normalize is applied to a
