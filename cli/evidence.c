@@ -181,8 +181,9 @@ static int make_pack(struct pack *p, struct admit_db *db, int event_id,
     if (attendance_csv(p, event_id) != 0 || report_csv(p, db, event_id) != 0 ||
         manifest(p, key) != 0)
         return -1;
-    fprintf(stderr, "admit evidence: %zu attendance sheet%s, attendance.csv, report.csv and the "
-                    "signed manifest written to %s\n",
+    fprintf(stderr,
+            "admit evidence: %zu attendance sheet%s, attendance.csv, report.csv and the "
+            "signed manifest written to %s\n",
             lists, lists == 1 ? "" : "s", p->dir);
     return 0;
 }

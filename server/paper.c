@@ -1,10 +1,11 @@
-/* Paper for attendees: the certificate of attendance behind the ticket's access token (a PDF,
- * or a page saying why there is none), and /verify, where anyone checks a certificate's QR
- * text. Each handler calls one function of lib/print/certificates.c. */
+/* Paper for attendees: the PDF ticket and the certificate of attendance behind the ticket's
+ * access token (a PDF, or a page saying why there is none), and /verify, where anyone checks a
+ * certificate's QR text. Each handler calls one function of lib/print/certificates.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "admit/print/certificates.h"
+#include "admit/print/ticket_pdf.h"
 #include "pages.h"
 #include "router.h"
 
@@ -47,6 +48,33 @@ static void certificate(struct http_request *req)
     admit_buf_free(&pdf);
 }
 
+static void ticket_pdf(struct http_request *req)
+{
+    struct admit_buf pdf;
+    bool confirmed = false;
+    http_no_store(req);
+    admit_buf_init(&pdf, CERTIFICATE_MAX);
+    enum admit_rc rc = admit_ticket_pdf_make(http_db(req), http_param(req, "token"),
+                                             http_server(req)->signing_key, &pdf, &confirmed);
+    if (rc == ADMIT_ERR_NOT_FOUND || rc == ADMIT_ERR_INVALID)
+        http_respond_error(req, 404, "Ticket not found",
+                           "This ticket link is not valid. Check that you copied the whole link "
+                           "from your confirmation email.");
+    else if (rc != ADMIT_OK)
+        http_respond_db_error(req, rc);
+    else if (!confirmed)
+        http_respond_error(req, 409, "No ticket",
+                           "This registration has no ticket: it is on the waiting list or "
+                           "cancelled. Your ticket page says where it stands.");
+    else {
+        size_t len = 0;
+        char *bytes = admit_buf_steal(&pdf, &len);
+        http_respond_bytes(req, 200, "application/pdf", bytes, len, HTTP_TAKE);
+        http_set_header(req, "Content-Disposition", "attachment; filename=\"ticket.pdf\"");
+    }
+    admit_buf_free(&pdf);
+}
+
 static void verify(struct http_request *req)
 {
     const char *code = http_query(req, "code");
@@ -78,6 +106,7 @@ static void verify(struct http_request *req)
 
 const struct http_route paper_routes[] = {
     {HTTP_GET, "/tickets/:token/certificate.pdf", certificate, HTTP_ROUTE_DB},
+    {HTTP_GET, "/tickets/:token/ticket.pdf", ticket_pdf, HTTP_ROUTE_DB},
     {HTTP_GET, "/verify", verify, HTTP_ROUTE_DB},
     {0},
 };

@@ -66,8 +66,8 @@ static int signed_by_ring(const struct admit_keyring *ring, const char *manifest
     unsigned char hash[64], signature[crypto_sign_BYTES];
     size_t bin_len = 0;
     if (sig_len != 2 * crypto_sign_BYTES + 1 || sig_text[sig_len - 1] != '\n' ||
-        sodium_hex2bin(signature, sizeof signature, sig_text, sig_len - 1, NULL, &bin_len,
-                       NULL) != 0 ||
+        sodium_hex2bin(signature, sizeof signature, sig_text, sig_len - 1, NULL, &bin_len, NULL) !=
+            0 ||
         bin_len != sizeof signature)
         return 0;
     message_hash(manifest, len, hash);
@@ -164,8 +164,8 @@ size_t admit_evidence_check(const char *dir, const struct admit_keyring *ring,
         problems++;
     }
     list_files(dir, "", files, &count);
-    problems += check_lines(dir, (char *)admit_buf_cstr(&manifest), files, count, seen, report,
-                            ctx);
+    problems +=
+        check_lines(dir, (char *)admit_buf_cstr(&manifest), files, count, seen, report, ctx);
     for (size_t i = 0; i < count; i++)
         if (!seen[i]) {
             report(ctx, ADMIT_EVIDENCE_EXTRA, files[i]);

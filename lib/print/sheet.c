@@ -9,23 +9,22 @@
 #include "admit/print/sheet.h"
 #include "print_internal.h"
 
-#define PAGE_W      (297.0 * PT_PER_MM)
-#define PAGE_H      (210.0 * PT_PER_MM)
-#define MARGIN      (12.0 * PT_PER_MM)
-#define TABLE_TOP   (40.0 * PT_PER_MM)
-#define ROW_H       (9.0 * PT_PER_MM)
-#define ROWS_A_PAGE 16
+#define PAGE_W        (297.0 * PT_PER_MM)
+#define PAGE_H        (210.0 * PT_PER_MM)
+#define MARGIN        (12.0 * PT_PER_MM)
+#define TABLE_TOP     (40.0 * PT_PER_MM)
+#define ROW_H         (9.0 * PT_PER_MM)
+#define ROWS_A_PAGE   16
 #define TOTALS_A_PAGE 36
-#define TOTAL_H     (4.0 * PT_PER_MM)
-#define KEYS_MAX    300
+#define TOTAL_H       (4.0 * PT_PER_MM)
+#define KEYS_MAX      300
 
 enum column { C_NUMBER, C_NAME, C_ORG, C_TYPE, C_COUNTRY, C_TIME, C_SIGN, C_COUNT };
 static const struct {
     const char *title;
     double mm;
-} columns[C_COUNT] = {{"#", 10},      {"Name", 62},        {"Organisation", 62},
-                      {"Type", 26},   {"Country", 17},     {"Checked in", 22},
-                      {"Signature", 74}};
+} columns[C_COUNT] = {{"#", 10},       {"Name", 62},       {"Organisation", 62}, {"Type", 26},
+                      {"Country", 17}, {"Checked in", 22}, {"Signature", 74}};
 
 /* The rows of one list in the query's result: [first, end). */
 struct sheet {
@@ -58,8 +57,8 @@ static void tally_add(struct tally *t, const char *key, int came)
 
 static void cell(cairo_t *cr, const char *text, double x, double y, double w, double pt, bool bold)
 {
-    struct print_box box = {x + 1.5 * PT_PER_MM, w - 3 * PT_PER_MM, ROW_H - 2, pt, 6.5, 1, bold,
-                            false};
+    struct print_box box = {
+        x + 1.5 * PT_PER_MM, w - 3 * PT_PER_MM, ROW_H - 2, pt, 6.5, 1, bold, false};
     double top = y + 2.2 * PT_PER_MM;
     print_text(cr, text, &box, &top);
 }
@@ -109,8 +108,13 @@ static void person(struct sheet *s, int row, double y)
     cairo_t *cr = s->cr;
     char number[16];
     snprintf(number, sizeof number, "%d", row - s->first + 1);
-    const char *texts[C_COUNT] = {number,           value(s, row, 3), value(s, row, 4),
-                                  value(s, row, 5), value(s, row, 6), value(s, row, 7), ""};
+    const char *texts[C_COUNT] = {number,
+                                  value(s, row, 3),
+                                  value(s, row, 4),
+                                  value(s, row, 5),
+                                  value(s, row, 6),
+                                  value(s, row, 7),
+                                  ""};
     double x = MARGIN;
     for (int c = 0; c < C_COUNT; c++) {
         cell(cr, texts[c], x, y, columns[c].mm * PT_PER_MM, 9, false);
@@ -138,8 +142,8 @@ static void totals_section(struct sheet *s, const char *title, const struct tall
         else
             snprintf(text, sizeof text, "%s: %d registered, %d checked in", t->key[i],
                      t->registered[i], t->came[i]);
-        struct print_box box = {MARGIN + (i < 0 ? 0 : 8 * PT_PER_MM), 150 * PT_PER_MM, TOTAL_H,
-                                9, 6, 1, i < 0, false};
+        struct print_box box = {
+            MARGIN + (i < 0 ? 0 : 8 * PT_PER_MM), 150 * PT_PER_MM, TOTAL_H, 9, 6, 1, i < 0, false};
         print_text(s->cr, text, &box, &y);
         (*line)++;
     }
@@ -213,8 +217,7 @@ struct stream {
 static cairo_status_t write_cb(void *closure, const unsigned char *data, unsigned int len)
 {
     struct stream *st = closure;
-    return st->write(st->closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS
-                                                  : CAIRO_STATUS_WRITE_ERROR;
+    return st->write(st->closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
 /* One list's PDF, rows [first, end) of res, through sink. */

@@ -3,7 +3,7 @@
 organisers released them, naming only the days and sessions the person was admitted to (none:
 no certificate, and the page says why); checked with qpdf, pdftotext, pdffonts, pdftoppm +
 zbarimg; its QR text accepted by admit verify and /verify, and every single-character change
-refused.
+refused. And the PDF ticket from the ticket page, with the same checks.
 """
 
 import os
@@ -127,6 +127,37 @@ class Certificates(ServerTestCase, PdfChecks):
         for x in changed[:: len(changed) // 5]:
             page = self.server.get("/verify?" + urllib.parse.urlencode({"code": x}))
             self.assertIn("Not a valid certificate", page.text)
+
+class TicketPdf(ServerTestCase, PdfChecks):
+    def test_the_ticket_as_one_pdf_page(self):
+        event = create_event(self.db.dsn, name="Soil Health Conference")
+        add_people(self.db, event.slug)
+        server = self.start_admitd()
+        token = "print-token-0001-xxxxA"  # Алексей Смирнов-Черноморский
+        rid = int(self.db.sql("SELECT id FROM registrations WHERE token = '%s'" % token))
+        url = "/tickets/%s/ticket.pdf" % token
+        self.assertIn(url, server.get("/tickets/" + token).text)
+        r = server.get(url)
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertEqual(r.header("Content-Type"), "application/pdf")
+        path = os.path.join(self.work, "ticket.pdf")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        text = self.check_pdf(path)
+        self.assertEqual(int(tool("qpdf", "--show-npages", path).stdout), 1)
+        for words in ("Soil Health Conference", "Алексей Смирнов-Черноморский",
+                      "Московский государственный университет", "Day 1", "Cluster session"):
+            self.assertIn(words, text)
+        [code] = self.qr_texts(path)
+        done = run_admit("verify", "--pub", os.path.join(self.keys, "ticket-signing.pub"), code)
+        self.assertIn("valid event=%d attendee=%d reissue=0 " % (event.id, rid), done.stdout)
+        self.db.sql("UPDATE registrations SET status = 'cancelled', cancelled_at = now()"
+                    " WHERE id = %d" % rid)
+        r = server.get(url)
+        self.assertEqual(r.status, 409)
+        self.assertIn("This registration has no ticket", r.text)
+        self.assertEqual(server.get("/tickets/%s/ticket.pdf" % ("B" * 21 + "A")).status, 404)
+
 
 if __name__ == "__main__":
     harness.main()

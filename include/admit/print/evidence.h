@@ -29,9 +29,9 @@ enum admit_rc admit_evidence_sign(const struct admit_signing_key *key, const cha
 
 /* What admit_evidence_check found about one file (or the signature: path NULL). */
 enum admit_evidence_problem {
-    ADMIT_EVIDENCE_CHANGED, /* its SHA-256 is not the manifest's */
-    ADMIT_EVIDENCE_MISSING, /* in the manifest, not in the folder */
-    ADMIT_EVIDENCE_EXTRA,   /* in the folder, not in the manifest */
+    ADMIT_EVIDENCE_CHANGED,       /* its SHA-256 is not the manifest's */
+    ADMIT_EVIDENCE_MISSING,       /* in the manifest, not in the folder */
+    ADMIT_EVIDENCE_EXTRA,         /* in the folder, not in the manifest */
     ADMIT_EVIDENCE_BAD_SIGNATURE, /* the manifest is not signed by a trusted key (path NULL) */
     ADMIT_EVIDENCE_MALFORMED,     /* the manifest or its signature cannot be read (path NULL) */
 };

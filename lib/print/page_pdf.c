@@ -1,5 +1,6 @@
-/* The certificate of attendance drawn on one A4 page: who, which event, the days and sessions
- * they were admitted to, and the signed payload as a QR code and as text. */
+/* One-page A4 PDFs for an attendee: the certificate of attendance (who, which event, the days
+ * and sessions they were admitted to, the signed payload as a QR code and as text) and the
+ * ticket (the event, the person, the ticket's QR code, the lists it admits to). */
 #include <cairo-pdf.h>
 #include <stdio.h>
 
@@ -84,16 +85,53 @@ static cairo_status_t append(void *closure, const unsigned char *data, unsigned 
                                                             : CAIRO_STATUS_WRITE_ERROR;
 }
 
-enum admit_rc print_certificate_pdf(json_t *page, const char *payload, const char *verify_url,
-                                    struct admit_buf *out)
+static enum admit_rc ticket_body(cairo_t *cr, json_t *page, const char *payload)
+{
+    char text[1200];
+    json_t *event = json_object_get(page, "event");
+    double y = 25 * PT_PER_MM;
+    line(cr, member(event, "name"), 22, true, &y, 2);
+    snprintf(text, sizeof text, "%s – %s", member(event, "starts"), member(event, "ends"));
+    line(cr, text, 12, false, &y, 2);
+    snprintf(text, sizeof text, "%s%s%s", member(event, "venue"),
+             member(event, "venue_address")[0] ? ", " : "", member(event, "venue_address"));
+    line(cr, text, 12, false, &y, 2);
+    y += 8 * PT_PER_MM;
+    snprintf(text, sizeof text, "%s %s", member(page, "given_name"), member(page, "family_name"));
+    line(cr, text, 24, true, &y, 2);
+    line(cr, member(page, "organisation"), 14, false, &y, 2);
+    y += 4 * PT_PER_MM;
+    double side = 80 * PT_PER_MM;
+    enum admit_rc rc = print_qr_draw(cr, payload, (A4_W - side) / 2, y, side);
+    y += side + 4 * PT_PER_MM;
+    line(cr, "Show this code at the entrance, on paper or on a screen.", 12, false, &y, 2);
+    y += 4 * PT_PER_MM;
+    line(cr, "Admits to", 12, true, &y, 1);
+    size_t i;
+    json_t *list;
+    json_array_foreach(json_object_get(page, "lists"), i, list)
+    {
+        const char *day = member(list, "day");
+        snprintf(text, sizeof text, "%s%s%s", member(list, "name"), day[0] ? ", " : "", day);
+        line(cr, text, 11, false, &y, 1);
+        if (y > A4_H - 30 * PT_PER_MM)
+            break;
+    }
+    return rc;
+}
+
+/* One A4 page drawn by draw into out (see print_certificate_pdf). */
+static enum admit_rc one_page(const char *title, json_t *page, const char *payload,
+                              const char *verify_url, bool ticket, struct admit_buf *out)
 {
     size_t at = out->len;
     cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(append, out, A4_W, A4_H);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, "Certificate of attendance");
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "admit");
     cairo_t *cr = cairo_create(surface);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    enum admit_rc rc = body(cr, page, payload, verify_url);
+    enum admit_rc rc =
+        ticket ? ticket_body(cr, page, payload) : body(cr, page, payload, verify_url);
     cairo_show_page(cr);
     cairo_destroy(cr);
     cairo_surface_finish(surface);
@@ -104,4 +142,15 @@ enum admit_rc print_certificate_pdf(json_t *page, const char *payload, const cha
     if (rc != ADMIT_OK)
         admit_buf_truncate(out, at);
     return rc;
+}
+
+enum admit_rc print_certificate_pdf(json_t *page, const char *payload, const char *verify_url,
+                                    struct admit_buf *out)
+{
+    return one_page("Certificate of attendance", page, payload, verify_url, false, out);
+}
+
+enum admit_rc print_ticket_pdf(json_t *page, const char *payload, struct admit_buf *out)
+{
+    return one_page("Ticket", page, payload, "", true, out);
 }
