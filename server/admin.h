@@ -99,5 +99,6 @@ void admin_export_scans(struct http_request *req);
 /* Badges as PDF (admin_print.c). */
 void admin_print_badges(struct http_request *req);
 void admin_print_attendee_badge(struct http_request *req);
+void admin_print_sheet(struct http_request *req);
 
 #endif

@@ -2,12 +2,15 @@
  * N to an A4 page (?size=a6|a7|label-99x68, ?crop=1 for crop marks, ?single=1 for a page per
  * badge), and one attendee's badge. The PDF is written by lib/print/badges.c into an unlinked
  * temporary file (memory stays one page's, whatever the count) and then streamed from it. The
- * layouts are the template print/badges.txt of the loaded set: the same file as the CLI's. */
+ * layouts are the template print/badges.txt of the loaded set: the same file as the CLI's.
+ * And the signed attendance sheet of a check-in list, the same way. */
 #include <stdio.h>
 #include <string.h>
 
 #include "admin.h"
 #include "admit/print/badges.h"
+#include "admit/print/sheet.h"
+#include "admit/register/export.h"
 #include "admit/register/admin_view.h"
 
 #define CHUNK 65536
@@ -109,6 +112,70 @@ static void badges(struct http_request *req, int registration_id)
         snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-badges-%s.pdf\"", slug,
                  layout->name);
     http_respond_stream(req, 200, "application/pdf", read_file, f, close_file);
+    http_set_header(req, "Content-Disposition", disposition);
+}
+
+struct sheet_file {
+    FILE *f;
+    int written;
+};
+
+static int sheet_open(void *sink, int list_id, const char *name, admit_print_write_fn *write,
+                      void **closure)
+{
+    struct sheet_file *out = sink;
+    (void)list_id;
+    (void)name;
+    *write = write_file;
+    *closure = out->f;
+    return 0;
+}
+
+static int sheet_done(void *sink, void *closure, int ok)
+{
+    struct sheet_file *out = sink;
+    (void)closure;
+    out->written = ok;
+    return ok ? 0 : -1;
+}
+
+/* The signed attendance sheet of one check-in list (:id is its id), from the same code as
+ * admit evidence's sheets (lib/print/sheet.c), through a temporary file. */
+void admin_print_sheet(struct http_request *req)
+{
+    struct admit_admin admin;
+    struct admit_error err;
+    struct sheet_file out = {NULL, 0};
+    int event_id = 0, unused = 0;
+    char disposition[200];
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
+    if (slug == NULL)
+        return;
+    int list_id = admit_admin_parse_id(http_param(req, "id"));
+    enum admit_rc rc = admit_export_find(http_db(req), slug, NULL, admin.id, &event_id, &unused);
+    if (rc == ADMIT_OK && list_id <= 0)
+        rc = ADMIT_ERR_NOT_FOUND;
+    out.f = rc == ADMIT_OK ? tmpfile() : NULL;
+    if (rc == ADMIT_OK && out.f == NULL)
+        rc = ADMIT_ERR_IO;
+    struct admit_sheet_sink sink = {sheet_open, sheet_done, &out};
+    if (rc == ADMIT_OK)
+        rc = admit_sheets_write(http_db(req), event_id, list_id, &sink, NULL, &err);
+    if (rc == ADMIT_OK && (!out.written || fflush(out.f) != 0 || fseek(out.f, 0, SEEK_SET) != 0))
+        rc = out.written ? ADMIT_ERR_IO : ADMIT_ERR_NOT_FOUND;
+    if (rc != ADMIT_OK) {
+        if (out.f != NULL)
+            fclose(out.f);
+        if (rc == ADMIT_ERR_NOT_FOUND)
+            http_respond_error(req, 404, "Not found",
+                               "This event has no such check-in list, or nobody is on it yet.");
+        else
+            answer_failure(req, rc, false);
+        return;
+    }
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-attendance-sheet-%d.pdf\"",
+             slug, list_id);
+    http_respond_stream(req, 200, "application/pdf", read_file, out.f, close_file);
     http_set_header(req, "Content-Disposition", disposition);
 }
 

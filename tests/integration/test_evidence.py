@@ -102,6 +102,26 @@ class Evidence(ServerTestCase, PdfChecks):
         self.assertEqual(done.stdout.strip(),
                          "the manifest is not signed by this key (or changed)")
 
+    def test_a_sheet_from_admin(self):
+        admin = logged_in(self.server, "boss@example.org")
+        day1 = self.event.list_ids[0]
+        url = "/admin/events/%s/sheets/%d" % (self.event.slug, day1)
+        self.assertIn(url, admin.get("/admin/events/" + self.event.slug).text)
+        r = admin.get(url)
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertEqual(r.header("Content-Type"), "application/pdf")
+        path = os.path.join(self.work, "sheet.pdf")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        text = self.check_pdf(path)
+        self.assertIn("Attendance sheet: Day 1", text)
+        self.assertIn("Смирнов-Черноморский, Алексей", text)
+        self.assertEqual(self.server.get(url).status, 401)
+        other = create_event(self.db.dsn)
+        self.assertEqual(admin.get("/admin/events/%s/sheets/%d"
+                                   % (self.event.slug, other.list_ids[0])).status, 404)
+        self.assertEqual(admin.get("/admin/events/%s/sheets/x" % self.event.slug).status, 404)
+
     def test_the_folder_must_be_new(self):
         done = run_admit("evidence", "--db", self.db.dsn, "--event", self.event.slug, "--out",
                          self.pack, "--key", os.path.join(self.keys, "ticket-signing.key"),
