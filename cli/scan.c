@@ -21,6 +21,7 @@
 #include "admit/door/scan_session.h"
 #include "admit/core/token.h"
 #include "cli.h"
+#include "scan_print.h"
 #include "scan_screen.h"
 
 /* Bytes of one scanned line kept (no ticket is near this long; the rest is dropped). */
@@ -51,6 +52,12 @@ static const struct cli_opt scan_opts[] = {
      "treated as offline"},
     CLI_OPT_SCAN_CA_FILE,
     CLI_OPT_SCAN_STATE_DIR,
+    {"badge-dir", 0, CLI_STRING, "DIR", "ADMIT_SCAN_BADGE_DIR", NULL, 0, 0, 0,
+     "write a badge (PDF, one page) into DIR for each valid entry, beside the scan loop"},
+    {"badge-size", 0, CLI_STRING, "LAYOUT", NULL, "a6", 0, 0, 0,
+     "the badges' layout in the templates' print/badges.txt: a6, a7, label-99x68"},
+    {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,
+     "folder of the templates, for the badge layouts"},
     {0},
 };
 
@@ -58,10 +65,11 @@ struct run {
     const struct cli_args *args;
     struct admit_scan_session *session;
     struct scan_screen screen;
-    int status;        /* set to CLI_EXIT_USAGE by a fatal error */
-    bool opened;       /* the ready line is shown */
-    bool was_synced;   /* when the scanner started */
-    bool synced_shown; /* the first sync was reported */
+    struct admit_badge_queue *badges; /* --badge-dir: scan_print.c */
+    int status;                       /* set to CLI_EXIT_USAGE by a fatal error */
+    bool opened;                      /* the ready line is shown */
+    bool was_synced;                  /* when the scanner started */
+    bool synced_shown;                /* the first sync was reported */
 };
 
 /* Set by SIGINT and SIGTERM: the scanner stops after the scan it is checking. */
@@ -96,6 +104,7 @@ static bool scan_line(struct run *r, const char *line, size_t len)
     }
     r->screen.time_zone = admit_scan_session_time_zone(r->session);
     scan_screen_show(&r->screen, &answer);
+    scan_print_badge(r->args, r->badges, &answer, line, len);
     admit_scan_answer_free(&answer);
     if (r->screen.failed) {
         cli_error(r->args, "cannot write to stdout: stopping");
@@ -324,6 +333,11 @@ static int run_scan(const struct cli_args *args)
         curl_global_cleanup();
         return CLI_EXIT_USAGE;
     }
+    if (scan_print_start(args, &r.badges) != 0) {
+        admit_scan_session_close(r.session);
+        curl_global_cleanup();
+        return CLI_EXIT_USAGE;
+    }
     const char *image = cli_get(args, "image");
     say_ready(&r, &cfg, image != NULL);
     if (image != NULL)
@@ -339,6 +353,7 @@ static int run_scan(const struct cli_args *args)
                   "%zu scan%s not uploaded yet: they upload the next time admit scan runs "
                   "online, or with admit sync",
                   pending, pending == 1 ? "" : "s");
+    scan_print_stop(args, r.badges);
     admit_scan_session_close(r.session);
     curl_global_cleanup();
     /* As the top-level help says: 1 when any scan was refused. */
