@@ -54,6 +54,8 @@ static const struct cli_opt scan_opts[] = {
     CLI_OPT_SCAN_STATE_DIR,
     {"badge-dir", 0, CLI_STRING, "DIR", "ADMIT_SCAN_BADGE_DIR", NULL, 0, 0, 0,
      "write a badge (PDF, one page) into DIR for each valid entry, beside the scan loop"},
+    {"print-badge", 0, CLI_STRING, "PRINTER", "ADMIT_SCAN_PRINTER", NULL, 0, 0, 0,
+     "print a badge on this CUPS printer for each valid entry, beside the scan loop"},
     {"badge-size", 0, CLI_STRING, "LAYOUT", NULL, "a6", 0, 0, 0,
      "the badges' layout in the templates' print/badges.txt: a6, a7, label-99x68"},
     {"templates", 0, CLI_STRING, "DIR", "ADMIT_TEMPLATES_DIR", ADMIT_DEFAULT_TEMPLATES, 0, 0, 0,

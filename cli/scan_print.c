@@ -1,4 +1,4 @@
-/* admit scan --badge-dir (cli/scan_print.h). */
+/* admit scan --badge-dir and --print-badge (cli/scan_print.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,10 +14,11 @@ int scan_print_start(const struct cli_args *args, struct admit_badge_queue **out
     struct stat st;
     char path[4096];
     const char *dir = cli_get(args, "badge-dir");
+    const char *printer = cli_get(args, "print-badge");
     *out = NULL;
-    if (dir == NULL)
+    if (dir == NULL && printer == NULL)
         return 0;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (dir != NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
         cli_error(args, "--badge-dir %s: no such folder", dir);
         return -1;
     }
@@ -29,11 +30,11 @@ int scan_print_start(const struct cli_args *args, struct admit_badge_queue **out
     const struct admit_badge_layout *layout =
         admit_badge_layout_find(&set, cli_get(args, "badge-size"));
     if (layout == NULL) {
-        cli_error(args, "--badge-size %s: no such badge layout in %s",
-                  cli_get(args, "badge-size"), path);
+        cli_error(args, "--badge-size %s: no such badge layout in %s", cli_get(args, "badge-size"),
+                  path);
         return -1;
     }
-    if (admit_badge_queue_start(dir, layout, out) != ADMIT_OK) {
+    if (admit_badge_queue_start(dir, printer, layout, out) != ADMIT_OK) {
         cli_error(args, "cannot start the badge printer");
         return -1;
     }
@@ -59,7 +60,9 @@ void scan_print_badge(const struct cli_args *args, struct admit_badge_queue *q,
 void scan_print_stop(const struct cli_args *args, struct admit_badge_queue *q)
 {
     unsigned failed = 0;
-    admit_badge_queue_stop(q, &failed);
+    const char *why = "";
+    admit_badge_queue_stop(q, &failed, &why);
     if (failed > 0)
-        cli_error(args, "%u badge%s could not be written", failed, failed == 1 ? "" : "s");
+        cli_error(args, "%u badge%s could not be written or printed (%s)", failed,
+                  failed == 1 ? "" : "s", why);
 }

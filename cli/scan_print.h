@@ -1,5 +1,5 @@
-/* admit scan --badge-dir: a badge for each valid entry, written beside the scan loop
- * (lib/print/badge_queue.c). */
+/* admit scan --badge-dir and --print-badge: a badge for each valid entry, written or printed
+ * beside the scan loop (lib/print/badge_queue.c). */
 #ifndef ADMIT_CLI_SCAN_PRINT_H
 #define ADMIT_CLI_SCAN_PRINT_H
 
@@ -9,8 +9,8 @@
 #include "admit/door/scan_session.h"
 #include "admit/print/badge_queue.h"
 
-/* Starts the badge queue when --badge-dir is given (*out NULL otherwise). Returns 0, or -1
- * after a line on stderr (a missing folder, an unknown --badge-size). */
+/* Starts the badge queue when --badge-dir or --print-badge is given (*out NULL otherwise). Returns
+ * 0, or -1 after a line on stderr (a missing folder, an unknown --badge-size). */
 int scan_print_start(const struct cli_args *args, struct admit_badge_queue **out);
 /* Queues the badge of a valid entry (other answers: nothing); line is the scanned text, its QR
  * code on the badge. Never waits: a full queue is said on stderr and the scan goes on. */

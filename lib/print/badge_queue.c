@@ -2,10 +2,12 @@
  * checked under the lock, the count kept with the queue (as lib/checkin/checkin_pool.c). Each
  * badge is written beside its final name and renamed into place when complete, so that a
  * program watching the folder (a print spooler) never sees half a PDF. */
+#include <cups/cups.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admit/core/mem.h"
 #include "admit/print/badge_queue.h"
@@ -25,6 +27,9 @@ struct admit_badge_queue {
     unsigned head, count, failed;
     bool stopping;
     char *dir;
+    char *printer;  /* NULL: files only */
+    bool temporary; /* dir is ours: badges are removed once printed, dir at the end */
+    char why[256];  /* the last failure (libcups' message is the worker thread's own) */
     struct admit_badge_layout layout;
 };
 
@@ -54,6 +59,19 @@ static bool write_badge(const struct admit_badge_queue *q, const struct job *j)
     return ok;
 }
 
+/* Hands the badge's file to the printer; the worker waits for CUPS, the scan loop never does. */
+static bool print_badge(struct admit_badge_queue *q, const struct job *j, const char **why)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.pdf", q->dir, j->name);
+    int job = cupsPrintFile(q->printer, path, "admit badge", 0, NULL);
+    if (job == 0)
+        *why = cupsLastErrorString();
+    if (q->temporary)
+        remove(path);
+    return job != 0;
+}
+
 static void job_free(struct job *j)
 {
     free(j->given);
@@ -76,27 +94,53 @@ static void *work(void *arg)
         q->head = (q->head + 1) % ADMIT_BADGE_QUEUE_MAX;
         q->count--;
         pthread_mutex_unlock(&q->lock);
+        const char *why = "the badge could not be written";
         bool ok = write_badge(q, &j);
+        if (ok && q->printer != NULL)
+            ok = print_badge(q, &j, &why);
         job_free(&j);
         pthread_mutex_lock(&q->lock);
         q->failed += !ok;
+        if (!ok)
+            snprintf(q->why, sizeof q->why, "%s", why);
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
 }
 
-enum admit_rc admit_badge_queue_start(const char *dir, const struct admit_badge_layout *layout,
+static void queue_free(struct admit_badge_queue *q)
+{
+    if (q->temporary)
+        rmdir(q->dir);
+    free(q->dir);
+    free(q->printer);
+    free(q);
+}
+
+enum admit_rc admit_badge_queue_start(const char *dir, const char *printer,
+                                      const struct admit_badge_layout *layout,
                                       struct admit_badge_queue **out)
 {
     struct admit_badge_queue *q = admit_xcalloc(1, sizeof *q);
+    const char *tmp = getenv("TMPDIR");
+    char folder[4096];
+    *out = NULL;
+    q->temporary = dir == NULL;
+    if (dir == NULL) {
+        snprintf(folder, sizeof folder, "%s/admit-badges-XXXXXX", tmp != NULL ? tmp : "/tmp");
+        dir = mkdtemp(folder);
+    }
+    if (dir == NULL) {
+        free(q);
+        return ADMIT_ERR_IO;
+    }
+    q->dir = admit_xstrdup(dir);
+    q->printer = printer != NULL ? admit_xstrdup(printer) : NULL;
+    q->layout = *layout;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->wake, NULL);
-    q->dir = admit_xstrdup(dir);
-    q->layout = *layout;
-    *out = NULL;
     if (pthread_create(&q->worker, NULL, work, q) != 0) {
-        free(q->dir);
-        free(q);
+        queue_free(q);
         return ADMIT_ERR_IO;
     }
     *out = q;
@@ -120,9 +164,9 @@ bool admit_badge_queue_submit(struct admit_badge_queue *q, const struct admit_ba
 {
     if (!name_ok(name))
         return false;
-    struct job j = {admit_xstrdup(badge->given_name), admit_xstrdup(badge->family_name),
+    struct job j = {admit_xstrdup(badge->given_name),   admit_xstrdup(badge->family_name),
                     admit_xstrdup(badge->organisation), admit_xstrdup(badge->type),
-                    admit_xstrdup(badge->qr_text), ""};
+                    admit_xstrdup(badge->qr_text),      ""};
     snprintf(j.name, sizeof j.name, "%s", name);
     pthread_mutex_lock(&q->lock);
     bool queued = !q->stopping && q->count < ADMIT_BADGE_QUEUE_MAX;
@@ -137,10 +181,12 @@ bool admit_badge_queue_submit(struct admit_badge_queue *q, const struct admit_ba
     return queued;
 }
 
-void admit_badge_queue_stop(struct admit_badge_queue *q, unsigned *failed)
+void admit_badge_queue_stop(struct admit_badge_queue *q, unsigned *failed, const char **why)
 {
     if (failed != NULL)
         *failed = 0;
+    if (why != NULL)
+        *why = "";
     if (q == NULL)
         return;
     pthread_mutex_lock(&q->lock);
@@ -150,8 +196,11 @@ void admit_badge_queue_stop(struct admit_badge_queue *q, unsigned *failed)
     pthread_join(q->worker, NULL);
     if (failed != NULL)
         *failed = q->failed;
+    static char last[256]; /* for the caller, after q is gone; one queue per process */
+    snprintf(last, sizeof last, "%s", q->why);
+    if (why != NULL)
+        *why = last;
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);
-    free(q->dir);
-    free(q);
+    queue_free(q);
 }

@@ -1,6 +1,7 @@
 /* Badges printed at the door, beside the scan loop: a worker thread takes badges from a short
- * queue and writes each as a one-page PDF into a folder (admit scan --badge-dir), so a verdict
- * never waits for pango, cairo or a disk. */
+ * queue and writes each as a one-page PDF into a folder (admit scan --badge-dir) and/or hands it
+ * to a CUPS printer (admit scan --print-badge, libcups), so a verdict never waits for pango,
+ * cairo, a disk or the print server. */
 #ifndef ADMIT_PRINT_BADGE_QUEUE_H
 #define ADMIT_PRINT_BADGE_QUEUE_H
 
@@ -12,10 +13,13 @@
 
 struct admit_badge_queue;
 
-/* Starts the worker writing badges of layout (copied) into dir (which must exist). On ADMIT_OK
- * *out is a queue to stop with admit_badge_queue_stop; ADMIT_ERR_IO when the thread cannot
- * start. */
-enum admit_rc admit_badge_queue_start(const char *dir, const struct admit_badge_layout *layout,
+/* Starts the worker writing badges of layout (copied) into dir (which must exist; NULL: a
+ * temporary folder, emptied as badges are printed) and, when printer is not NULL, printing each
+ * on that CUPS printer (the CUPS server as libcups finds it: CUPS_SERVER, client.conf). On
+ * ADMIT_OK *out is a queue to stop with admit_badge_queue_stop; ADMIT_ERR_IO when the folder or
+ * the thread cannot be made. */
+enum admit_rc admit_badge_queue_start(const char *dir, const char *printer,
+                                      const struct admit_badge_layout *layout,
                                       struct admit_badge_queue **out) ADMIT_MUST_CHECK;
 
 /* Queues badge (its strings are copied) to be written as DIR/name.pdf (name: letters, digits,
@@ -24,8 +28,9 @@ enum admit_rc admit_badge_queue_start(const char *dir, const struct admit_badge_
 bool admit_badge_queue_submit(struct admit_badge_queue *q, const struct admit_badge *badge,
                               const char *name);
 
-/* Writes what is queued, stops the worker and frees q (NULL: nothing). Returns how many badges
- * could not be written (each tried once), through *failed when not NULL. */
-void admit_badge_queue_stop(struct admit_badge_queue *q, unsigned *failed);
+/* Writes (and prints) what is queued, stops the worker and frees q (NULL: nothing). Returns how
+ * many badges could not be written or printed (each tried once), through *failed when not NULL;
+ * the last failure's reason in why (static storage, or "") when not NULL. */
+void admit_badge_queue_stop(struct admit_badge_queue *q, unsigned *failed, const char **why);
 
 #endif
