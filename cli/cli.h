@@ -32,7 +32,6 @@ extern const struct cli_cmd cli_mailer_cmd;
 extern const struct cli_cmd cli_purge_cmd;
 extern const struct cli_cmd cli_erase_cmd;
 extern const struct cli_cmd cli_access_cmd; /* cli/access.c */
-/* Paper: badges (cli/print.c). */
 /* Paper: badges, releasing certificates (cli/print.c). */
 extern const struct cli_cmd cli_print_badges_cmd;
 extern const struct cli_cmd cli_print_certificates_cmd;
