@@ -100,5 +100,6 @@ void admin_export_scans(struct http_request *req);
 void admin_print_badges(struct http_request *req);
 void admin_print_attendee_badge(struct http_request *req);
 void admin_print_sheet(struct http_request *req);
+void admin_print_evidence(struct http_request *req);
 
 #endif

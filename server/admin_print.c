@@ -3,12 +3,17 @@
  * badge), and one attendee's badge. The PDF is written by lib/print/badges.c into an unlinked
  * temporary file (memory stays one page's, whatever the count) and then streamed from it. The
  * layouts are the template print/badges.txt of the loaded set: the same file as the CLI's.
- * And the signed attendance sheet of a check-in list, the same way. */
+ * And the signed attendance sheet of a check-in list, the same way; and the evidence pack as
+ * one tar archive. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "admit/print/badges.h"
+#include "admit/print/evidence.h"
 #include "admit/print/sheet.h"
 #include "admit/register/export.h"
 #include "admit/register/admin_view.h"
@@ -176,6 +181,57 @@ void admin_print_sheet(struct http_request *req)
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-attendance-sheet-%d.pdf\"",
              slug, list_id);
     http_respond_stream(req, 200, "application/pdf", read_file, out.f, close_file);
+    http_set_header(req, "Content-Disposition", disposition);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* The evidence pack (lib/print/evidence_pack.c) made in a temporary folder, archived as tar
+ * into a temporary file (lib/print/evidence_tar.c), the folder removed, the file streamed. */
+void admin_print_evidence(struct http_request *req)
+{
+    struct admit_admin admin;
+    struct admit_error err;
+    int event_id = 0, unused = 0;
+    char folder[] = "/tmp/admit-evidence-XXXXXX", pack[64], name[100], disposition[200];
+    FILE *f = NULL;
+    const char *slug = admin_event_begin(req, &admin, ADMIN_DATA);
+    if (slug == NULL)
+        return;
+    enum admit_rc rc = admit_export_find(http_db(req), slug, NULL, admin.id, &event_id, &unused);
+    if (rc != ADMIT_OK) {
+        answer_failure(req, rc, false);
+        return;
+    }
+    if (mkdtemp(folder) == NULL) {
+        http_respond_error(req, 500, "Internal error", "The evidence pack could not be made.");
+        return;
+    }
+    snprintf(pack, sizeof pack, "%s/pack", folder);
+    snprintf(name, sizeof name, "%s-evidence", slug);
+    rc = admit_evidence_pack_write(http_db(req), http_server(req)->dsn, event_id, slug,
+                                   http_server(req)->signing_key, pack, NULL, &err);
+    f = rc == ADMIT_OK ? tmpfile() : NULL;
+    if (rc == ADMIT_OK)
+        rc = f != NULL ? admit_evidence_tar(pack, name, write_file, f) : ADMIT_ERR_IO;
+    if (rc == ADMIT_OK && (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0))
+        rc = ADMIT_ERR_IO;
+    nftw(folder, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc != ADMIT_OK) {
+        if (f != NULL)
+            fclose(f);
+        http_log_note(req, "evidence-failed");
+        http_respond_error(req, 500, "Internal error", "The evidence pack could not be made.");
+        return;
+    }
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.tar\"", name);
+    http_respond_stream(req, 200, "application/x-tar", read_file, f, close_file);
     http_set_header(req, "Content-Disposition", disposition);
 }
 

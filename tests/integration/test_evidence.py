@@ -122,6 +122,34 @@ class Evidence(ServerTestCase, PdfChecks):
                                    % (self.event.slug, other.list_ids[0])).status, 404)
         self.assertEqual(admin.get("/admin/events/%s/sheets/x" % self.event.slug).status, 404)
 
+    def test_the_pack_from_admin(self):
+        admin = logged_in(self.server, "boss@example.org")
+        url = "/admin/events/%s/evidence.tar" % self.event.slug
+        self.assertIn(url, admin.get("/admin/events/" + self.event.slug).text)
+        self.assertEqual(self.server.get(url).status, 401)
+        r = admin.get(url)
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertEqual(r.header("Content-Type"), "application/x-tar")
+        self.assertEqual(r.header("Content-Disposition"),
+                         'attachment; filename="%s-evidence.tar"' % self.event.slug)
+        archive = os.path.join(self.work, "pack.tar")
+        with open(archive, "wb") as f:
+            f.write(r.body)
+        out = os.path.join(self.work, "from-admin")
+        os.mkdir(out)
+        tool("tar", "-xf", archive, "-C", out)  # GNU tar reads it
+        folder = os.path.join(out, "%s-evidence" % self.event.slug)
+        self.assertEqual(sorted(os.listdir(folder)), ["attendance.csv", "manifest.sig",
+                                                      "manifest.txt", "report.csv", "sheets"])
+        done = run_admit("evidence", "verify", "--pub", self.pub, folder, check=False)
+        self.assertEqual(done.returncode, 0, done.stdout)
+        self.check_pdf(os.path.join(folder, "sheets", sorted(os.listdir(
+            os.path.join(folder, "sheets")))[0]))
+        self.assertEqual([n for n in os.listdir("/tmp") if n.startswith("admit-evidence-")
+                          and os.path.exists(os.path.join("/tmp", n, "pack", "manifest.txt"))
+                          and self.event.slug in open(os.path.join("/tmp", n, "pack",
+                                                                   "manifest.txt")).read()], [])
+
     def test_the_folder_must_be_new(self):
         done = run_admit("evidence", "--db", self.db.dsn, "--event", self.event.slug, "--out",
                          self.pack, "--key", os.path.join(self.keys, "ticket-signing.key"),

@@ -44,4 +44,23 @@ size_t admit_evidence_check(const char *dir, const struct admit_keyring *ring,
                                            const char *path),
                             void *ctx);
 
+/* Writes the evidence pack of event event_id (slug names it in the manifest) into the new folder
+ * dir (made here: ADMIT_ERR_IO when it exists): sheets/list-ID-NAME.pdf per check-in list
+ * (admit/print/sheet.h), attendance.csv (read on a connection of its own to dsn), report.csv,
+ * then manifest.txt and manifest.sig signed with key. *sheets (when not NULL) is the number of
+ * sheets. ADMIT_ERR_IO for any failure, with err saying what; the folder is then incomplete. */
+struct admit_db;
+struct admit_error;
+enum admit_rc admit_evidence_pack_write(struct admit_db *db, const char *dsn, int event_id,
+                                        const char *slug, const struct admit_signing_key *key,
+                                        const char *dir, size_t *sheets,
+                                        struct admit_error *err) ADMIT_MUST_CHECK;
+
+/* Writes the files of the pack in folder dir (the manifest first) as one POSIX tar (ustar)
+ * archive through write(closure, ...), paths prefixed with "name/". ADMIT_ERR_IO when a file
+ * cannot be read or the writer stops; ADMIT_ERR_INVALID for a path too long for ustar. */
+enum admit_rc admit_evidence_tar(const char *dir, const char *name,
+                                 int (*write)(void *closure, const unsigned char *data, size_t len),
+                                 void *closure) ADMIT_MUST_CHECK;
+
 #endif
