@@ -81,8 +81,8 @@ static int attendance_csv(struct pack *p, int event_id)
 {
     struct admit_export *x = NULL;
     struct admit_error err;
-    if (admit_export_open(&x, p->dsn, ADMIT_EXPORT_ATTENDANCE, event_id, 0,
-                          ADMIT_CSV_RFC4180, &err) != ADMIT_OK) {
+    if (admit_export_open(&x, p->dsn, ADMIT_EXPORT_ATTENDANCE, event_id, 0, ADMIT_CSV_RFC4180,
+                          &err) != ADMIT_OK) {
         admit_error_set(p->err, "%s", err.message);
         return -1;
     }
@@ -125,8 +125,8 @@ static int manifest(struct pack *p, const struct admit_signing_key *key)
     admit_buf_init(&text, 4u << 20);
     admit_key_id_format(key->key_id, id);
     qsort(p->files, p->count, sizeof p->files[0], by_path);
-    enum admit_rc rc = admit_buf_printf(&text, "admit evidence v1\nevent %s\nkey %s\n",
-                                        p->slug, id);
+    enum admit_rc rc =
+        admit_buf_printf(&text, "admit evidence v1\nevent %s\nkey %s\n", p->slug, id);
     for (size_t i = 0; rc == ADMIT_OK && i < p->count; i++) {
         snprintf(path, sizeof path, "%s/%s", p->dir, p->files[i]);
         rc = admit_evidence_sha256_file(path, hex);
@@ -176,8 +176,8 @@ static int make_pack(struct pack *p, struct admit_db *db, int event_id,
 }
 
 enum admit_rc admit_evidence_pack_write(struct admit_db *db, const char *dsn, int event_id,
-                                       const char *slug, const struct admit_signing_key *key,
-                                       const char *dir, size_t *sheets, struct admit_error *err)
+                                        const char *slug, const struct admit_signing_key *key,
+                                        const char *dir, size_t *sheets, struct admit_error *err)
 {
     struct pack p = {dsn, slug, dir, err, {0}, 0, 0};
     admit_error_clear(err);

@@ -60,8 +60,7 @@ static enum admit_rc entry(const char *dir, const char *name, const char *rel, w
 }
 
 enum admit_rc admit_evidence_tar(const char *dir, const char *name,
-                                 int (*write)(void *closure, const unsigned char *data,
-                                              size_t len),
+                                 int (*write)(void *closure, const unsigned char *data, size_t len),
                                  void *closure)
 {
     static const unsigned char zeros[2 * BLOCK];
