@@ -92,9 +92,9 @@ static void list_files(const char *dir, const char *sub, char **files, size_t *c
             continue;
         snprintf(rel, sizeof rel, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
         snprintf(path, sizeof path, "%s/%s", dir, rel);
-        if (stat(path, &st) != 0)
+        if (lstat(path, &st) != 0)
             continue;
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) /* lstat: a link to a folder is a file here, never a loop */
             list_files(dir, rel, files, count);
         else if (*count < FILES_MAX && strcmp(rel, ADMIT_EVIDENCE_MANIFEST) != 0 &&
                  strcmp(rel, ADMIT_EVIDENCE_SIGNATURE) != 0)
@@ -117,7 +117,8 @@ static size_t check_lines(const char *dir, char *manifest, char **files, size_t 
         char path[2 * PATH_MAX_LEN + 2], hex[ADMIT_EVIDENCE_SHA_HEX];
         if (++line <= 3)
             continue;
-        if (strlen(l) < 67 || l[64] != ' ' || l[65] != ' ') {
+        if (strlen(l) < 67 || l[64] != ' ' || l[65] != ' ' || l[66] == '/' ||
+            strstr(l + 66, "..") != NULL) { /* nothing outside the folder */
             report(ctx, ADMIT_EVIDENCE_MALFORMED, NULL);
             problems++;
             continue;
