@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit/core/mem.h"
 #include "admit/print/sheet.h"
 #include "print_internal.h"
 
@@ -151,14 +152,15 @@ static void totals_section(struct sheet *s, const char *title, const struct tall
 
 static void totals(struct sheet *s)
 {
-    static struct tally types, countries; /* one sheet at a time: see admit_sheets_write */
-    types.count = countries.count = 0;
+    /* on the heap: admitd's threads may write sheets at the same time */
+    struct tally *types = admit_xcalloc(1, sizeof *types);
+    struct tally *countries = admit_xcalloc(1, sizeof *countries);
     int came = 0;
     for (int row = s->first; row < s->end; row++) {
         int in = !PQgetisnull(s->res, row, 7);
         came += in;
-        tally_add(&types, value(s, row, 5), in);
-        tally_add(&countries, value(s, row, 6), in);
+        tally_add(types, value(s, row, 5), in);
+        tally_add(countries, value(s, row, 6), in);
     }
     cairo_show_page(s->cr);
     s->page++;
@@ -169,9 +171,11 @@ static void totals(struct sheet *s)
     double y = TABLE_TOP - 8 * PT_PER_MM;
     struct print_box box = {MARGIN, 200 * PT_PER_MM, 14, 11, 6, 1, true, false};
     print_text(s->cr, all, &box, &y);
-    totals_section(s, "By type of organisation", &types, &line);
+    totals_section(s, "By type of organisation", types, &line);
     line++;
-    totals_section(s, "By country", &countries, &line);
+    totals_section(s, "By country", countries, &line);
+    free(types);
+    free(countries);
 }
 
 static int count_keys(const struct sheet *s, int col)
