@@ -1,4 +1,4 @@
--- Migration 16: certificates of attendance (issue 20).
+-- Migration 15: certificates of attendance (issue 20).
 --
 -- An attendee may download a certificate naming the check-in lists (days and sessions) they
 -- were admitted to, once the event has ended or the organisers released them earlier
