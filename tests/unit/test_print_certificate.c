@@ -134,14 +134,15 @@ static void test_layouts(void **state)
     assert_int_equal(set.count, 2);
     assert_non_null(admit_badge_layout_find(&set, "x-1"));
     assert_null(admit_badge_layout_find(&set, "a7"));
-    const char *bad[] = {"A6 105 148 30 14 12 45\n", "a6 105 148 30 14 12\n",
+    const char *bad[] = {"A6 105 148 30 14 12 45\n",   "a6 105 148 30 14 12\n",
                          "a6 105 148 30 14 12 45 9\n", "a6 10 148 30 14 12 45\n",
-                         "a6 105 148 300 14 12 45\n", "a6 105 148 30 14 12 104\n"};
+                         "a6 105 148 300 14 12 45\n",  "a6 105 148 30 14 12 104\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(admit_badge_layouts_parse(bad[i], strlen(bad[i]), "t", &set, &err),
                          ADMIT_ERR_INVALID);
         assert_int_equal(err.line, 1);
-        assert_string_equal(err.message, "t, line 1: not a badge layout (see the comment at the top)");
+        assert_string_equal(err.message,
+                            "t, line 1: not a badge layout (see the comment at the top)");
     }
 }
 
