@@ -9,6 +9,7 @@
 
 #include "admit/core/buf.h"
 #include "admit/register/export.h"
+#include "admit/register/privacy.h"
 #include "cli.h"
 #include "output.h"
 
@@ -77,6 +78,15 @@ static int run_export(const struct cli_args *args)
         cli_error(args, "no event has the slug \"%s\"", slug);
     else if (rc != ADMIT_OK)
         cli_error(args, "%s", admit_db_error(db));
+    if (rc == ADMIT_OK) {
+        /* Every export of personal data is in the audit log, as from /admin (issue 18): here
+         * by "shell", the operator. */
+        char action[48];
+        snprintf(action, sizeof action, "export.%s", admit_export_kind_name(kind));
+        rc = admit_privacy_audit(db, 0, action, event_id, "");
+        if (rc != ADMIT_OK)
+            cli_error(args, "cannot record the export in the audit log: %s", admit_db_error(db));
+    }
     admit_db_free(db);
     if (rc != ADMIT_OK)
         return CLI_EXIT_USAGE;

@@ -182,6 +182,21 @@ END $$;
 -- Erases every registration with this email address in the events the admin may see (NULL:
 -- all), and the "send my ticket again" messages to it. Returns the erased registrations as a
 -- JSON array of {"event": slug, "registration_id": id} (empty: nobody).
+-- A change log's items ([{"field", "label", "old", "new"}], migration 13) with every old or new
+-- value equal to p_email (in any case) replaced by "(erased)".
+CREATE FUNCTION admit_changes_redact(p_changes jsonb, p_email text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_agg(
+        CASE WHEN lower(i->>'new') = lower(p_email) OR lower(i->>'old') = lower(p_email)
+             THEN i || jsonb_build_object(
+                 'old', CASE WHEN lower(i->>'old') = lower(p_email) THEN '(erased)'
+                             ELSE i->>'old' END,
+                 'new', CASE WHEN lower(i->>'new') = lower(p_email) THEN '(erased)'
+                             ELSE i->>'new' END)
+             ELSE i END ORDER BY n), '[]'::jsonb)
+    FROM jsonb_array_elements(coalesce(p_changes, '[]'::jsonb)) WITH ORDINALITY AS x(i, n)
+$$;
+
 CREATE FUNCTION admit_erase_email(p_admin_id integer, p_email text, p_client text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
@@ -197,6 +212,28 @@ BEGIN
       AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
     PERFORM admit_erase_ids(v_ids);
     DELETE FROM mail_outbox WHERE kind = 'resend' AND lower(recipient) = lower(p_email);
+    -- An address only asked for in an edit (its link not followed) is the person's data, not
+    -- the registration's: the request and its message go, the registration stays as it is.
+    DELETE FROM mail_outbox o USING registrations r, events e
+    WHERE o.kind = 'email_confirm' AND lower(o.recipient) = lower(p_email)
+      AND r.id = o.registration_id AND e.id = r.event_id
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
+    DELETE FROM email_changes c USING registrations r, events e
+    WHERE lower(c.new_email) = lower(p_email) AND r.id = c.registration_id AND e.id = r.event_id
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
+    -- The change log and the summaries of the edits that asked for it: the address redacted.
+    UPDATE registration_changes c SET changes = admit_changes_redact(c.changes, p_email)
+    FROM registrations r, events e
+    WHERE r.id = c.registration_id AND e.id = r.event_id
+      AND admit_changes_redact(c.changes, p_email) <> c.changes
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
+    UPDATE mail_outbox o
+    SET details = jsonb_set(o.details, '{changes}', admit_changes_redact(o.details->'changes',
+                                                                         p_email))
+    FROM registrations r, events e
+    WHERE o.kind = 'changed' AND r.id = o.registration_id AND e.id = r.event_id
+      AND admit_changes_redact(o.details->'changes', p_email) <> o.details->'changes'
+      AND (p_admin_id IS NULL OR admit_admin_may(p_admin_id, e.id));
     PERFORM admit_audit(p_admin_id, 'erase.email', r.event_id, r.id, '', p_client)
     FROM registrations r WHERE r.id = ANY (v_ids);
     RETURN v_out;

@@ -350,6 +350,13 @@ class Privacy(ServerTestCase):
                 self.assertNotIn(secret, r.text)
                 self.assertNotIn(secret, page.text)
         self.assertEqual(self.server.get("/admin/audit.csv").status, 401)
+        # An export from the shell is recorded too, by "shell".
+        out = os.path.join(self.work, "shell-export.csv")
+        run_admit("export", "--db", self.db.dsn, "--event", self.event.slug, "--what",
+                  "attendance", "-o", out)
+        self.assertEqual(self.db.sql("SELECT actor || ' ' || action || ' ' || (event_id = %d) "
+                                     "FROM audit_log ORDER BY id DESC LIMIT 1"
+                                     % self.event.id).strip(), "shell export.attendance true")
 
     def test_erase_refuses_bad_requests(self):
         for args, status, words in [

@@ -327,8 +327,28 @@ static void test_erasure_by_email(void **state)
     assert_int_equal(held("Renamed Org"), 0);
     assert_int_equal(held("Secret Org 1"), 0);
     assert_int_equal(held("Zelda2"), 1);
+
+    /* An address that is only asked for (its confirmation link not followed) is that person's
+     * data, not the registration's: erasing it removes the pending change and its message and
+     * leaves the registration as it is. */
+    assert_string_equal(value("SELECT outcome FROM admit_registration_edit("
+                              "'tok-privacy-conf-2-aaaaaaaaaaaa', NULL, NULL, NULL, 1, 'Zelda2', "
+                              "'Quux2', 'pending.only@example.org', 'Secret Org 2', 'research', "
+                              "'FR', 'no nuts 2', 'wheelchair 2', (SELECT array_agg(list_id) FROM "
+                              "registration_lists "
+                              "WHERE registration_id = %d), 'confirm-privacy-bbbbbbbbbbbb')",
+                              c),
+                        "saved");
+    assert_true(held("pending.only@") > 0);
+    db = admit_db_new(pg.dsn);
+    assert_int_equal(admit_privacy_erase_email(db, 0, "Pending.Only@example.org", "", &erased),
+                     ADMIT_OK);
+    assert_int_equal(json_array_size(erased), 0);
+    json_decref(erased);
+    admit_db_free(db);
+    assert_int_equal(held("pending.only@"), 0);
+    assert_int_equal(held("Zelda2"), 1);
     (void)a;
-    (void)c;
 }
 
 /* True while conn's query still waits for its result (after wait_ms). */
