@@ -128,6 +128,9 @@ static json_t *submitted_values(struct http_request *req, const char *const *ids
     }
     const char *waitlist = http_form(req, "waitlist");
     json_object_set_new(values, "waitlist", json_boolean(waitlist && !strcmp(waitlist, "yes")));
+    const char *attach = http_form(req, "attach_pdf_ticket");
+    json_object_set_new(values, "attach_pdf_ticket",
+                        json_boolean(attach && !strcmp(attach, "yes")));
     json_t *lists = json_array();
     for (size_t i = 0; i < nrows; i++) {
         if ((ids[i] == NULL || ids[i][0] == '\0') && (names[i] == NULL || names[i][0] == '\0'))

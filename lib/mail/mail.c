@@ -1,5 +1,6 @@
 #include "admit/mail/mail.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -281,15 +282,23 @@ static enum admit_rc render_parts(const struct admit_mail_sender *s, const struc
     return rc;
 }
 
-/* The MIME tree after the headers: mixed (when there is a calendar) > related (when there is a
- * QR code) > alternative (text, HTML), then the QR image and the calendar attachment. */
+/* The MIME tree after the headers: mixed (when there is a calendar or a PDF ticket) > related
+ * (when there is a QR code) > alternative (text, HTML), then the QR image, the PDF ticket and
+ * the calendar attachment. */
+/* What goes with the bodies: the QR code (inline) and the PDF ticket (attached), when present. */
+struct attachments {
+    const void *png, *pdf;
+    size_t png_len, pdf_len;
+};
+
 static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, const char *method,
-                                const struct parts *p, const char *qr_cid, const void *png,
-                                size_t png_len)
+                                const struct parts *p, const char *qr_cid,
+                                const struct attachments *a)
 {
+    bool mixed = method != NULL || (k->qr && a->pdf_len > 0);
     char content_type[128];
     enum admit_rc rc = ADMIT_OK;
-    if (method != NULL)
+    if (mixed)
         rc = admit_mime_multipart_begin(mime, "mixed", NULL);
     if (rc == ADMIT_OK && k->qr)
         rc = admit_mime_multipart_begin(mime, "related", "type=\"multipart/alternative\"");
@@ -315,10 +324,17 @@ static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, c
                                                              .content_id = qr_cid,
                                                              .disposition = "inline",
                                                              .filename = "ticket-qr.png",
-                                                             .body = png,
-                                                             .len = png_len});
+                                                             .body = a->png,
+                                                             .len = a->png_len});
     if (rc == ADMIT_OK && k->qr)
         rc = admit_mime_multipart_end(mime); /* related */
+    if (rc == ADMIT_OK && k->qr && a->pdf_len > 0)
+        rc = admit_mime_part(mime, &(struct admit_mime_part){.content_type = "application/pdf",
+                                                             .encoding = ADMIT_MIME_BASE64,
+                                                             .disposition = "attachment",
+                                                             .filename = "ticket.pdf",
+                                                             .body = a->pdf,
+                                                             .len = a->pdf_len});
     if (rc == ADMIT_OK && method != NULL) {
         snprintf(content_type, sizeof content_type,
                  "text/calendar; charset=utf-8; method=%s; name=\"event.ics\"", method);
@@ -329,7 +345,7 @@ static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, c
                                                              .body = p->ics.data,
                                                              .len = p->ics.len});
     }
-    if (rc == ADMIT_OK && method != NULL)
+    if (rc == ADMIT_OK && mixed)
         rc = admit_mime_multipart_end(mime); /* mixed */
     return rc;
 }
@@ -338,6 +354,15 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
                                  const void *png, size_t png_len, struct admit_buf *out,
                                  struct admit_error *err)
 {
+    return admit_mail_compose_with_pdf(s, payload, png, png_len, NULL, 0, out, err);
+}
+
+enum admit_rc admit_mail_compose_with_pdf(const struct admit_mail_sender *s, const json_t *payload,
+                                          const void *png, size_t png_len, const void *pdf,
+                                          size_t pdf_len, struct admit_buf *out,
+                                          struct admit_error *err)
+{
+    const struct attachments a = {png, pdf, png_len, pdf != NULL ? pdf_len : 0};
     struct parts p;
     struct admit_buf message;
     char qr_cid[80], host[256];
@@ -377,7 +402,7 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *s, const json_t
     if (rc != ADMIT_OK)
         goto done;
     admit_mime_init(&mime, &message, uuid);
-    rc = write_body(&mime, k, method, &p, qr_cid, png, png_len);
+    rc = write_body(&mime, k, method, &p, qr_cid, &a);
     if (rc == ADMIT_OK)
         rc = admit_buf_append(out, message.data, message.len);
     if (rc != ADMIT_OK && err != NULL && err->message[0] == '\0')

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "admit/print/ticket_pdf.h"
 #include "admit/register/ticket_image.h"
 
 enum admit_rc admit_mail_claim(struct admit_db *db, unsigned lease_seconds,
@@ -93,5 +94,26 @@ enum admit_rc admit_mail_ticket_png(struct admit_db *db, const struct admit_sign
     admit_buf_init(&svg, ADMIT_TICKET_IMAGE_MAX);
     enum admit_rc rc = admit_ticket_image_make(db, key, &v, &svg, png);
     admit_buf_free(&svg);
+    return rc;
+}
+
+enum admit_rc admit_mail_ticket_pdf(struct admit_db *db, const struct admit_signing_key *key,
+                                    const json_t *payload, struct admit_buf *pdf)
+{
+    const json_t *registration = json_object_get(payload, "registration");
+    const char *token = json_string_value(json_object_get(registration, "token"));
+    json_int_t event = json_integer_value(json_object_get(registration, "event_id"));
+    char event_text[24];
+    PGresult *res = NULL;
+    bool confirmed = false;
+    if (token == NULL || event <= 0 || event > INT_MAX)
+        return ADMIT_ERR_INVALID;
+    snprintf(event_text, sizeof event_text, "%lld", (long long)event);
+    const char *params[1] = {event_text};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_MAIL_TICKET_PDF_WANTED, 1, params, &res);
+    bool wanted = rc == ADMIT_OK && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (rc == ADMIT_OK && wanted)
+        rc = admit_ticket_pdf_make(db, token, key, pdf, &confirmed);
     return rc;
 }

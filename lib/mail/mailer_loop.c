@@ -119,32 +119,46 @@ static void record_sent(struct admit_mailer *m, const struct admit_mail_claim *c
     }
 }
 
-/* The ticket's QR code for a message that carries it, into png: true when png holds it (or
- * none is needed); otherwise the message is dealt with, and *round says how. */
-static bool ticket_png(struct admit_mailer *m, const struct admit_mail_claim *c,
-                       struct admit_buf *png, enum round *round)
+/* After the ticket's QR code or PDF (what) could not be made with rc: the message dealt with
+ * (put off or failed), *round says how. */
+static void not_made(struct admit_mailer *m, const struct admit_mail_claim *c, const char *what,
+                     enum admit_rc rc, enum round *round)
 {
     struct admit_error err;
     const char *kind = kind_of(c->payload);
-    if (!admit_mail_needs_qr(c->payload))
-        return true;
-    enum admit_rc rc = admit_mail_ticket_png(m->db, &m->key, c->payload, png);
-    if (rc == ADMIT_OK)
-        return true;
     if (rc == ADMIT_ERR_DB_UNAVAILABLE) {
         *round = ROUND_DB_DOWN;      /* the lease brings it back */
-    } else if (rc == ADMIT_ERR_DB) { /* storing the image failed: a database matter, try later */
-        admit_error_set(&err, "the ticket's QR code could not be stored: %s",
-                        admit_db_error(m->db));
+    } else if (rc == ADMIT_ERR_DB) { /* storing or reading failed: a database matter, try later */
+        admit_error_set(&err, "the ticket's %s could not be made: %s", what, admit_db_error(m->db));
         say(m, ADMIT_MAILER_DEFERRED, "deferred message=%lld kind=%s: %s", c->id, kind,
             err.message);
         *round = finish(m, c, ADMIT_MAIL_RETRY, err.message, ROUND_DEFERRED);
     } else {
-        admit_error_set(&err, "the ticket's QR code could not be made: %s", admit_strerror(rc));
+        admit_error_set(&err, "the ticket's %s could not be made: %s", what, admit_strerror(rc));
         say(m, ADMIT_MAILER_FAILED, "failed message=%lld kind=%s: %s", c->id, kind, err.message);
         *round = finish(m, c, ADMIT_MAIL_FAILED, err.message, ROUND_DONE);
     }
-    return false;
+}
+
+/* The ticket's QR code and, when its event attaches it, its PDF, for a message that carries the
+ * ticket: true when png and pdf hold them (or none is needed); otherwise the message is dealt
+ * with, and *round says how. */
+static bool ticket_files(struct admit_mailer *m, const struct admit_mail_claim *c,
+                         struct admit_buf *png, struct admit_buf *pdf, enum round *round)
+{
+    if (!admit_mail_needs_qr(c->payload))
+        return true;
+    enum admit_rc rc = admit_mail_ticket_png(m->db, &m->key, c->payload, png);
+    if (rc != ADMIT_OK) {
+        not_made(m, c, "QR code", rc, round);
+        return false;
+    }
+    rc = admit_mail_ticket_pdf(m->db, &m->key, c->payload, pdf);
+    if (rc != ADMIT_OK) {
+        not_made(m, c, "PDF", rc, round);
+        return false;
+    }
+    return true;
 }
 
 /* Hands the composed message to the SMTP server and records what it said. */
@@ -178,11 +192,12 @@ static enum round hand_over(struct admit_mailer *m, const struct admit_mail_clai
 
 static enum round deliver(struct admit_mailer *m, const struct admit_mail_claim *c)
 {
-    struct admit_buf png, message;
+    struct admit_buf png, pdf, message;
     struct admit_error err;
     enum round round = ROUND_DONE;
     const char *kind = kind_of(c->payload);
     admit_buf_init(&png, ADMIT_MAIL_MAX);
+    admit_buf_init(&pdf, ADMIT_MAIL_MAX / 2);
     admit_buf_init(&message, ADMIT_MAIL_MAX);
 
     const char *superseded = admit_mail_superseded(c->payload);
@@ -192,9 +207,10 @@ static enum round deliver(struct admit_mailer *m, const struct admit_mail_claim 
         round = finish(m, c, ADMIT_MAIL_SUPERSEDED, superseded, ROUND_DONE);
         goto done;
     }
-    if (!ticket_png(m, c, &png, &round))
+    if (!ticket_files(m, c, &png, &pdf, &round))
         goto done;
-    if (admit_mail_compose(&m->sender, c->payload, png.data, png.len, &message, &err) != ADMIT_OK) {
+    if (admit_mail_compose_with_pdf(&m->sender, c->payload, png.data, png.len, pdf.data, pdf.len,
+                                    &message, &err) != ADMIT_OK) {
         say(m, ADMIT_MAILER_FAILED, "failed message=%lld kind=%s: %s", c->id, kind, err.message);
         round = finish(m, c, ADMIT_MAIL_FAILED, err.message, ROUND_DONE);
         goto done;
@@ -202,6 +218,7 @@ static enum round deliver(struct admit_mailer *m, const struct admit_mail_claim 
     round = hand_over(m, c, &message);
 done:
     admit_buf_free(&png);
+    admit_buf_free(&pdf);
     admit_buf_free(&message);
     return round;
 }

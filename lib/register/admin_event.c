@@ -169,6 +169,8 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     out->controller = get(ctx, "controller");
     const char *waitlist = get(ctx, "waitlist");
     out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
+    const char *attach = get(ctx, "attach_pdf_ticket");
+    out->attach_pdf_ticket = attach != NULL && strcmp(attach, "yes") == 0;
     check_lists(ids, names, days, nrows, out, errs);
     return errs->count - before;
 }
@@ -186,6 +188,17 @@ static enum admit_rc array_literal(struct admit_buf *out, const struct admit_adm
         items[i] = item[0] == '\0' && which != 1 ? NULL : item;
     }
     return admit_db_array_literal(out, items, f->nlists);
+}
+
+/* The event's PDF ticket setting, after the event was saved (see admit_admin_event_save). */
+static enum admit_rc save_attach_pdf(struct admit_db *db, const char *admin, const char *slug,
+                                     bool on)
+{
+    PGresult *res = NULL;
+    const char *params[3] = {admin, slug, on ? "t" : "f"};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_EVENT_ATTACH_PDF_TICKET, 3, params, &res);
+    PQclear(res);
+    return rc;
 }
 
 static const char *empty_null(const char *s)
@@ -256,6 +269,8 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
         admit_error_set_field(&out->error, field[0] != '\0' ? field : "name");
         admit_error_set(&out->error, "%s", PQgetvalue(res, 0, 3));
     }
+    if (out->outcome == ADMIT_ADMIN_EVENT_CREATED || out->outcome == ADMIT_ADMIN_EVENT_UPDATED)
+        rc = save_attach_pdf(db, admin, out->slug, form->attach_pdf_ticket);
 done:
     PQclear(res);
     admit_buf_free(&ids);

@@ -15,6 +15,7 @@ SELECT json_build_object(
     'capacity', e.capacity::text, 'waitlist', e.waitlist,
     'retention_days', e.retention_days::text, 'privacy_notice_url', e.privacy_notice_url,
     'controller', e.controller,
+    'attach_pdf_ticket', e.attach_pdf_ticket,
     'lists', coalesce((SELECT json_agg(json_build_object(
                            'id', l.id::text, 'name', l.name,
                            'day', coalesce(to_char(l.day, 'YYYY-MM-DD'), ''))

@@ -12,10 +12,12 @@
  *       multipart/related
  *         multipart/alternative { text/plain, text/html }   (quoted-printable)
  *         image/png, inline, Content-ID <qr-UUID@admit>       (base64)
- *       text/calendar; method=...; attachment event.ics       (base64)
- * Headers: Date (the first attempt), From, To, Reply-To (the event's contact, when it is a plain
- * address), Subject, Message-ID <UUID@domain of From>, MIME-Version, Auto-Submitted. The same
- * outbox row gives the same message on every attempt (boundaries come from its UUID too). */
+ *       application/pdf; attachment ticket.pdf                (base64; when the event attaches
+ *                                                              the PDF ticket:
+ * events.attach_pdf_ticket) text/calendar; method=...; attachment event.ics       (base64) Headers:
+ * Date (the first attempt), From, To, Reply-To (the event's contact, when it is a plain address),
+ * Subject, Message-ID <UUID@domain of From>, MIME-Version, Auto-Submitted. The same outbox row
+ * gives the same message on every attempt (boundaries come from its UUID too). */
 #ifndef ADMIT_MAIL_H
 #define ADMIT_MAIL_H
 
@@ -28,7 +30,7 @@
 #include "admit/core/rc.h"
 #include "admit/core/tmpl.h"
 
-/* Largest message composed (a QR PNG is a few KB). */
+/* Largest message composed (a QR PNG is a few KB, a PDF ticket some tens of KB). */
 #define ADMIT_MAIL_MAX (4u << 20)
 
 struct admit_mail_sender {
@@ -59,5 +61,13 @@ int admit_mail_needs_qr(const json_t *payload);
 enum admit_rc admit_mail_compose(const struct admit_mail_sender *sender, const json_t *payload,
                                  const void *png, size_t png_len, struct admit_buf *out,
                                  struct admit_error *err) ADMIT_MUST_CHECK;
+
+/* admit_mail_compose with the PDF ticket (pdf, pdf_len bytes: admit_mail_ticket_pdf) attached as
+ * application/pdf "ticket.pdf" to a message that carries the ticket; pdf NULL or pdf_len 0: none
+ * (admit_mail_compose). Other messages ignore it. The caller keeps everything. */
+enum admit_rc admit_mail_compose_with_pdf(const struct admit_mail_sender *sender,
+                                          const json_t *payload, const void *png, size_t png_len,
+                                          const void *pdf, size_t pdf_len, struct admit_buf *out,
+                                          struct admit_error *err) ADMIT_MUST_CHECK;
 
 #endif

@@ -53,4 +53,13 @@ enum admit_rc admit_mail_finish(struct admit_db *db, long long id, int attempt,
 enum admit_rc admit_mail_ticket_png(struct admit_db *db, const struct admit_signing_key *key,
                                     const json_t *payload, struct admit_buf *png) ADMIT_MUST_CHECK;
 
+/* The PDF ticket of the registration a payload is about (admit/print/ticket_pdf.h, signed with
+ * key), appended to pdf when its event attaches it to the messages that carry a ticket (the
+ * organisers' setting, events.attach_pdf_ticket); nothing appended when it does not, when the
+ * event is gone or when the registration is no longer confirmed. ADMIT_ERR_INVALID for a
+ * payload without registration or token; database errors as admit_db_query; ADMIT_ERR_TOO_LARGE
+ * when pdf cannot hold it. */
+enum admit_rc admit_mail_ticket_pdf(struct admit_db *db, const struct admit_signing_key *key,
+                                    const json_t *payload, struct admit_buf *pdf) ADMIT_MUST_CHECK;
+
 #endif

@@ -33,12 +33,14 @@ struct admit_admin_event_form {
     /* NULL when the form did not send them (unchanged); "" for none. */
     const char *privacy_notice_url, *controller;
     bool waitlist;
+    bool attach_pdf_ticket; /* ticket emails attach the PDF ticket (migration 18) */
     struct admit_admin_event_list lists[ADMIT_EVENT_MAX_LISTS];
     size_t nlists;
 };
 
 /* Validates the submitted form: every field through get(ctx, name) (the slug only when
- * creating), the waiting-list box ("waitlist" = "yes"), and nrows list rows given as parallel
+ * creating), the waiting-list box ("waitlist" = "yes"), the PDF ticket box
+ * ("attach_pdf_ticket" = "yes"), and nrows list rows given as parallel
  * arrays of ids, names and days. Rows with neither id nor name are blank and skipped. Fills
  * *out and returns the number of errors added to errs (0: valid). */
 size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
@@ -63,7 +65,10 @@ struct admit_admin_event_saved {
     struct admit_error error;
 };
 
-/* Creates (slug NULL) or updates the event slug from a checked form, as admin admin_id.
+/* Creates (slug NULL) or updates the event slug from a checked form, as admin admin_id, then
+ * (created or updated) sets its PDF ticket setting with a second statement, kept apart from the
+ * form's save function (admit_event_attach_pdf_ticket, migration 18): the setting is idempotent,
+ * so a failure there leaves the event saved and the form sent again repairs it.
  * ADMIT_OK with the outcome in *out; database errors as admit_db_query. */
 enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const char *slug,
                                      const struct admit_admin_event_form *form,
