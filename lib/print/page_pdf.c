@@ -79,6 +79,12 @@ static enum admit_rc body(cairo_t *cr, json_t *page, const char *payload, const 
     return rc;
 }
 
+enum admit_rc print_certificate_draw(cairo_t *cr, json_t *page, const char *payload,
+                                     const char *verify_url)
+{
+    return body(cr, page, payload, verify_url);
+}
+
 static cairo_status_t append(void *closure, const unsigned char *data, unsigned int len)
 {
     return admit_buf_append(closure, data, len) == ADMIT_OK ? CAIRO_STATUS_SUCCESS

@@ -40,6 +40,11 @@ enum admit_rc print_badge_draw(cairo_t *cr, const struct admit_badge_layout *lay
 enum admit_rc print_certificate_pdf(json_t *page, const char *payload, const char *verify_url,
                                     struct admit_buf *out) ADMIT_MUST_CHECK;
 
+/* Draws the certificate of print_certificate_pdf on cr, an A4 page in points (the pictures of
+ * docs/paper.md draw it on an image surface: docs/render_samples.c). */
+enum admit_rc print_certificate_draw(cairo_t *cr, json_t *page, const char *payload,
+                                     const char *verify_url) ADMIT_MUST_CHECK;
+
 /* The same for the one-page ticket of page (what the ticket_page query answers) with its
  * ticket text payload. */
 enum admit_rc print_ticket_pdf(json_t *page, const char *payload,
