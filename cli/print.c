@@ -103,14 +103,46 @@ static const struct cli_opt certificates_opts[] = {
     {"event", 0, CLI_STRING, "SLUG", NULL, NULL, 0, 0, CLI_REQUIRED, "the event"},
     {"withdraw", 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0,
      "take the early release back: certificates come when the event ends"},
+    {"send", 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0,
+     "email every certificate as a PDF (through the outbox and admit mailer), once per person, "
+     "to those admitted at least once; releases nothing"},
     {0},
 };
+
+/* admit print certificates --send: queue the messages, say how many. */
+static int send_certificates(const struct cli_args *args, struct admit_db *db, const char *slug)
+{
+    struct admit_certificates_sent sent;
+    enum admit_rc rc = admit_certificates_send(db, 0, slug, &sent);
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        cli_error(args, "no event has the slug \"%s\"", slug);
+    else if (rc != ADMIT_OK)
+        cli_error(args, "%s", admit_db_error(db));
+    else if (sent.not_yet)
+        cli_error(args,
+                  "the certificates of %s are not available yet: the event has not ended; "
+                  "release them first with admit print certificates --event %s",
+                  slug, slug);
+    else
+        fprintf(stderr,
+                "admit print certificates: %ld certificates of %s queued for admit mailer "
+                "(%ld sent before, not again)\n",
+                sent.queued, slug, sent.already);
+    return rc == ADMIT_OK && !sent.not_yet ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
 
 static int run_certificates(const struct cli_args *args)
 {
     const char *slug = cli_get(args, "event");
     bool released = !cli_flag(args, "withdraw");
     struct admit_db *db = admit_db_new(cli_get(args, "db"));
+    if (cli_flag(args, "send")) {
+        int status = released ? send_certificates(args, db, slug) : CLI_EXIT_USAGE;
+        if (!released)
+            cli_error(args, "--send and --withdraw do not go together");
+        admit_db_free(db);
+        return status;
+    }
     enum admit_rc rc = admit_certificates_release(db, slug, released);
     if (rc == ADMIT_ERR_NOT_FOUND)
         cli_error(args, "no event has the slug \"%s\"", slug);
@@ -129,5 +161,6 @@ static int run_certificates(const struct cli_args *args)
 
 const struct cli_cmd cli_print_certificates_cmd = {
     "print certificates", NULL,
-    "release an event's certificates of attendance before it ends (or --withdraw that)",
+    "release an event's certificates of attendance before it ends (or --withdraw that), or "
+    "--send them all by email",
     certificates_opts, run_certificates};

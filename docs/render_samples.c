@@ -27,9 +27,9 @@
 static cairo_t *white_page(double width_mm, double height_mm, cairo_surface_t **surface)
 {
     double scale = DPI / 72.0;
-    *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
-                                          (int)(width_mm * PT_PER_MM * scale + 0.5),
-                                          (int)(height_mm * PT_PER_MM * scale + 0.5));
+    *surface =
+        cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(width_mm * PT_PER_MM * scale + 0.5),
+                                   (int)(height_mm * PT_PER_MM * scale + 0.5));
     cairo_t *cr = cairo_create(*surface);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
@@ -80,8 +80,8 @@ static bool badge(const struct admit_signing_key *key, const char *layouts_file,
 static bool certificate(const struct admit_signing_key *key, const char *dir)
 {
     char text[ADMIT_CERTIFICATE_TEXT_MAX], path[4096];
-    const struct admit_certificate c = {.event_id = 1, .attendee_id = 42, .list_count = 3,
-                                        .list_ids = {1, 2, 3}};
+    const struct admit_certificate c = {
+        .event_id = 1, .attendee_id = 42, .list_count = 3, .list_ids = {1, 2, 3}};
     if (admit_certificate_sign(key, &c, text) != ADMIT_OK) {
         fprintf(stderr, "admit_render_samples: the sample certificate cannot be signed\n");
         return false;
@@ -91,11 +91,11 @@ static bool certificate(const struct admit_signing_key *key, const char *dir)
         "{s:s, s:s, s:s}]}",
         "given_name", "Ζωή", "family_name", "Παπαδοπούλου", "organisation",
         "Πανεπιστήμιο Αθηνών (University of Athens)", "event", "name",
-        "TERRA 2027: Soil Science and Policy", "venue", "Natural History Museum, Brussels",
-        "dates", "28–29 October 2027", "organiser", "The TERRA consortium", "lists", "name",
-        "Day 1", "day", "Thursday 28 October 2027", "first", "28 October 2027, 08:52", "name",
-        "Day 2", "day", "Friday 29 October 2027", "first", "29 October 2027, 09:05", "name",
-        "Cluster session", "day", "", "first", "29 October 2027, 14:01");
+        "TERRA 2027: Soil Science and Policy", "venue", "Natural History Museum, Brussels", "dates",
+        "28–29 October 2027", "organiser", "The TERRA consortium", "lists", "name", "Day 1", "day",
+        "Thursday 28 October 2027", "first", "28 October 2027, 08:52", "name", "Day 2", "day",
+        "Friday 29 October 2027", "first", "29 October 2027, 09:05", "name", "Cluster session",
+        "day", "", "first", "29 October 2027, 14:01");
     cairo_surface_t *surface;
     cairo_t *cr = white_page(210.0, 297.0, &surface);
     enum admit_rc rc =

@@ -13,11 +13,23 @@
 #define PART_MAX (1u << 20)
 
 const char *const admit_mail_templates[] = {
-    "email/subject.txt",        "email/ticket.txt",      "email/ticket.html",
-    "email/waitlisted.txt",     "email/waitlisted.html", "email/cancelled.txt",
-    "email/cancelled.html",     "email/resend.txt",      "email/resend.html",
-    "email/changed.txt",        "email/changed.html",    "email/email_confirm.txt",
-    "email/email_confirm.html", "email/event.ics",       NULL,
+    "email/subject.txt",
+    "email/ticket.txt",
+    "email/ticket.html",
+    "email/waitlisted.txt",
+    "email/waitlisted.html",
+    "email/cancelled.txt",
+    "email/cancelled.html",
+    "email/resend.txt",
+    "email/resend.html",
+    "email/changed.txt",
+    "email/changed.html",
+    "email/email_confirm.txt",
+    "email/email_confirm.html",
+    "email/certificate.txt",
+    "email/certificate.html",
+    "email/event.ics",
+    NULL,
 };
 
 /* What each kind of message is made of. */
@@ -27,17 +39,20 @@ struct kind {
     const char *body;      /* templates email/BODY.txt and email/BODY.html */
     int qr;                /* carries the QR code */
     const char *calendar;  /* iCalendar METHOD of the attached event.ics, or NULL */
+    const char *pdf;       /* the name of its PDF attachment (when given one), or NULL */
+    int pdf_required;      /* the message is its PDF: none, no message */
 };
 
 static const struct kind kinds[] = {
-    {"confirmation", "confirmed", "ticket", 1, "PUBLISH"},
-    {"promoted", "confirmed", "ticket", 1, "PUBLISH"},
-    {"reissued", "confirmed", "ticket", 1, "PUBLISH"},
-    {"waitlisted", "waitlisted", "waitlisted", 0, NULL},
-    {"cancelled", "cancelled", "cancelled", 0, "CANCEL"},
-    {"resend", NULL, "resend", 0, NULL},
-    {"changed", NULL, "changed", 0, NULL},
-    {"email_confirm", NULL, "email_confirm", 0, NULL},
+    {"confirmation", "confirmed", "ticket", 1, "PUBLISH", "ticket.pdf", 0},
+    {"promoted", "confirmed", "ticket", 1, "PUBLISH", "ticket.pdf", 0},
+    {"reissued", "confirmed", "ticket", 1, "PUBLISH", "ticket.pdf", 0},
+    {"waitlisted", "waitlisted", "waitlisted", 0, NULL, NULL, 0},
+    {"cancelled", "cancelled", "cancelled", 0, "CANCEL", NULL, 0},
+    {"resend", NULL, "resend", 0, NULL, NULL, 0},
+    {"changed", NULL, "changed", 0, NULL, NULL, 0},
+    {"email_confirm", NULL, "email_confirm", 0, NULL, NULL, 0},
+    {"certificate", NULL, "certificate", 0, NULL, "certificate.pdf", 1},
 };
 
 /* The iCalendar METHOD a message's event.ics has, or NULL when it has none: a cancellation only
@@ -84,6 +99,12 @@ int admit_mail_needs_qr(const json_t *payload)
 {
     const struct kind *k = find_kind(payload);
     return k != NULL && k->qr;
+}
+
+int admit_mail_is_certificate(const json_t *payload)
+{
+    const struct kind *k = find_kind(payload);
+    return k != NULL && k->pdf_required;
 }
 
 /* The host of a URL ("https://tickets.example.org:8443/x" -> "tickets.example.org"), into out. */
@@ -295,7 +316,8 @@ static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, c
                                 const struct parts *p, const char *qr_cid,
                                 const struct attachments *a)
 {
-    bool mixed = method != NULL || (k->qr && a->pdf_len > 0);
+    bool pdf = k->pdf != NULL && a->pdf_len > 0;
+    bool mixed = method != NULL || pdf;
     char content_type[128];
     enum admit_rc rc = ADMIT_OK;
     if (mixed)
@@ -328,11 +350,11 @@ static enum admit_rc write_body(struct admit_mime *mime, const struct kind *k, c
                                                              .len = a->png_len});
     if (rc == ADMIT_OK && k->qr)
         rc = admit_mime_multipart_end(mime); /* related */
-    if (rc == ADMIT_OK && k->qr && a->pdf_len > 0)
+    if (rc == ADMIT_OK && pdf)
         rc = admit_mime_part(mime, &(struct admit_mime_part){.content_type = "application/pdf",
                                                              .encoding = ADMIT_MIME_BASE64,
                                                              .disposition = "attachment",
-                                                             .filename = "ticket.pdf",
+                                                             .filename = k->pdf,
                                                              .body = a->pdf,
                                                              .len = a->pdf_len});
     if (rc == ADMIT_OK && method != NULL) {
@@ -390,6 +412,10 @@ enum admit_rc admit_mail_compose_with_pdf(const struct admit_mail_sender *s, con
     }
     if (k->qr && (png == NULL || png_len == 0)) {
         admit_error_set(err, "the ticket's QR code is missing");
+        goto done;
+    }
+    if (k->pdf_required && a.pdf_len == 0) {
+        admit_error_set(err, "the message's PDF (%s) is missing", k->pdf);
         goto done;
     }
     snprintf(qr_cid, sizeof qr_cid, "qr-%s@admit", uuid);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "admit/print/certificates.h"
 #include "admit/print/ticket_pdf.h"
 #include "admit/register/ticket_image.h"
 
@@ -115,5 +116,22 @@ enum admit_rc admit_mail_ticket_pdf(struct admit_db *db, const struct admit_sign
     PQclear(res);
     if (rc == ADMIT_OK && wanted)
         rc = admit_ticket_pdf_make(db, token, key, pdf, &confirmed);
+    return rc;
+}
+
+enum admit_rc admit_mail_certificate_pdf(struct admit_db *db, const struct admit_signing_key *key,
+                                         const char *verify_url, const json_t *payload,
+                                         struct admit_buf *pdf, bool *given)
+{
+    const json_t *registration = json_object_get(payload, "registration");
+    const char *token = json_string_value(json_object_get(registration, "token"));
+    enum admit_certificate_refusal refusal = ADMIT_CERTIFICATE_NOT_ADMITTED;
+    json_t *page = NULL;
+    *given = false;
+    if (token == NULL)
+        return ADMIT_ERR_INVALID;
+    enum admit_rc rc = admit_certificate_make(db, token, key, verify_url, pdf, &refusal, &page);
+    *given = rc == ADMIT_OK && refusal == ADMIT_CERTIFICATE_GIVEN;
+    json_decref(page);
     return rc;
 }

@@ -119,8 +119,8 @@ static void record_sent(struct admit_mailer *m, const struct admit_mail_claim *c
     }
 }
 
-/* After the ticket's QR code or PDF (what) could not be made with rc: the message dealt with
- * (put off or failed), *round says how. */
+/* After the ticket's QR code or PDF, or the certificate (what) could not be made with rc: the
+ * message dealt with (put off or failed), *round says how. */
 static void not_made(struct admit_mailer *m, const struct admit_mail_claim *c, const char *what,
                      enum admit_rc rc, enum round *round)
 {
@@ -140,12 +140,36 @@ static void not_made(struct admit_mailer *m, const struct admit_mail_claim *c, c
     }
 }
 
+/* The certificate's PDF for a certificate message, into pdf: true when pdf holds it; otherwise the
+ * message is dealt with (a person without a certificate now: superseded), *round says how. */
+static bool certificate_file(struct admit_mailer *m, const struct admit_mail_claim *c,
+                             struct admit_buf *pdf, enum round *round)
+{
+    char verify_url[600];
+    bool given = false;
+    snprintf(verify_url, sizeof verify_url, "%s/verify", m->public_url);
+    enum admit_rc rc =
+        admit_mail_certificate_pdf(m->db, &m->key, verify_url, c->payload, pdf, &given);
+    if (rc == ADMIT_OK && given)
+        return true;
+    if (rc == ADMIT_OK || rc == ADMIT_ERR_NOT_FOUND) {
+        const char *why = "the person has no certificate of attendance any more";
+        say(m, ADMIT_MAILER_SUPERSEDED, "superseded message=%lld kind=certificate: %s", c->id, why);
+        *round = finish(m, c, ADMIT_MAIL_SUPERSEDED, why, ROUND_DONE);
+        return false;
+    }
+    not_made(m, c, "certificate", rc, round);
+    return false;
+}
+
 /* The ticket's QR code and, when its event attaches it, its PDF, for a message that carries the
  * ticket: true when png and pdf hold them (or none is needed); otherwise the message is dealt
  * with, and *round says how. */
 static bool ticket_files(struct admit_mailer *m, const struct admit_mail_claim *c,
                          struct admit_buf *png, struct admit_buf *pdf, enum round *round)
 {
+    if (admit_mail_is_certificate(c->payload))
+        return certificate_file(m, c, pdf, round);
     if (!admit_mail_needs_qr(c->payload))
         return true;
     enum admit_rc rc = admit_mail_ticket_png(m->db, &m->key, c->payload, png);

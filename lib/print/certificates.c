@@ -1,6 +1,7 @@
 /* Certificates of attendance from the database (admit/print/certificates.h): deciding whether
  * there is one, signing its payload and drawing it; checking a scanned one. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admit/core/ticket.h"
@@ -92,6 +93,26 @@ enum admit_rc admit_certificates_release(struct admit_db *db, const char *slug, 
     enum admit_rc rc = admit_db_query(db, ADMIT_Q_CERTIFICATES_RELEASE, 2, params, &res);
     if (rc == ADMIT_OK && PQntuples(res) != 1)
         rc = ADMIT_ERR_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+enum admit_rc admit_certificates_send(struct admit_db *db, int admin_id, const char *slug,
+                                      struct admit_certificates_sent *out)
+{
+    PGresult *res = NULL;
+    char admin[16];
+    snprintf(admin, sizeof admin, "%d", admin_id);
+    const char *params[] = {admin_id > 0 ? admin : NULL, slug};
+    memset(out, 0, sizeof *out);
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_CERTIFICATES_SEND, 2, params, &res);
+    if (rc == ADMIT_OK && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "not_found") == 0))
+        rc = ADMIT_ERR_NOT_FOUND;
+    if (rc == ADMIT_OK) {
+        out->not_yet = strcmp(PQgetvalue(res, 0, 0), "not_yet") == 0;
+        out->queued = atol(PQgetvalue(res, 0, 1));
+        out->already = atol(PQgetvalue(res, 0, 2));
+    }
     PQclear(res);
     return rc;
 }

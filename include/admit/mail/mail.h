@@ -5,6 +5,8 @@
  *     confirmation, promoted, reissued   ticket.txt/.html, the QR code inline, event.ics (PUBLISH)
  *     waitlisted                         waitlisted.txt/.html
  *     cancelled                          cancelled.txt/.html, event.ics (CANCEL: out of calendars)
+ *     certificate                        certificate.txt/.html, the certificate of attendance
+ *                                        attached as certificate.pdf (required)
  *     resend                             resend.txt/.html: links to every live ticket of the
  * address all from templates/email/ (the subject line too: subject.txt), escaped by the template
  * engine by extension. Structure, outermost first (layers without content are left out):
@@ -52,6 +54,10 @@ const char *admit_mail_superseded(const json_t *payload);
 /* 1 when the message carries the ticket's QR code (confirmation, promoted, reissued). */
 int admit_mail_needs_qr(const json_t *payload);
 
+/* 1 when the message is a certificate of attendance (its PDF attached: admit_mail_certificate_pdf).
+ */
+int admit_mail_is_certificate(const json_t *payload);
+
 /* Composes the message of payload (as admit_mail_claim returns it) into out: headers and body,
  * CRLF line ends, no line over 998 characters. png (png_len bytes) is the QR code of the
  * ticket's current version, required when admit_mail_needs_qr. The caller keeps everything.
@@ -62,9 +68,11 @@ enum admit_rc admit_mail_compose(const struct admit_mail_sender *sender, const j
                                  const void *png, size_t png_len, struct admit_buf *out,
                                  struct admit_error *err) ADMIT_MUST_CHECK;
 
-/* admit_mail_compose with the PDF ticket (pdf, pdf_len bytes: admit_mail_ticket_pdf) attached as
- * application/pdf "ticket.pdf" to a message that carries the ticket; pdf NULL or pdf_len 0: none
- * (admit_mail_compose). Other messages ignore it. The caller keeps everything. */
+/* admit_mail_compose with a PDF (pdf, pdf_len bytes) attached as application/pdf: the PDF ticket
+ * (admit_mail_ticket_pdf) as "ticket.pdf" to a message that carries the ticket, the certificate
+ * (admit_mail_certificate_pdf) as "certificate.pdf" to a certificate, which cannot go without it
+ * (ADMIT_ERR_INVALID); pdf NULL or pdf_len 0: none (admit_mail_compose). Other messages ignore
+ * it. The caller keeps everything. */
 enum admit_rc admit_mail_compose_with_pdf(const struct admit_mail_sender *sender,
                                           const json_t *payload, const void *png, size_t png_len,
                                           const void *pdf, size_t pdf_len, struct admit_buf *out,

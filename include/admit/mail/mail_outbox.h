@@ -4,6 +4,7 @@
 #define ADMIT_MAIL_OUTBOX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "admit/core/buf.h"
 #include "admit/core/db.h"
@@ -61,5 +62,14 @@ enum admit_rc admit_mail_ticket_png(struct admit_db *db, const struct admit_sign
  * when pdf cannot hold it. */
 enum admit_rc admit_mail_ticket_pdf(struct admit_db *db, const struct admit_signing_key *key,
                                     const json_t *payload, struct admit_buf *pdf) ADMIT_MUST_CHECK;
+
+/* The certificate of attendance of the registration a payload is about, as PDF
+ * (admit/print/certificates.h, signed with key, verify_url printed on it), appended to pdf;
+ * *given false (nothing appended) when the person has none now (anonymised, or their admissions
+ * gone). ADMIT_ERR_INVALID for a payload without token; ADMIT_ERR_NOT_FOUND when the
+ * registration is gone; other errors as admit_certificate_make. */
+enum admit_rc admit_mail_certificate_pdf(struct admit_db *db, const struct admit_signing_key *key,
+                                         const char *verify_url, const json_t *payload,
+                                         struct admit_buf *pdf, bool *given) ADMIT_MUST_CHECK;
 
 #endif
