@@ -373,6 +373,7 @@ const struct http_route admin_routes[] = {
     {HTTP_GET, "/admin/events/:slug/badges.pdf", admin_print_badges, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/sheets/:id", admin_print_sheet, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/evidence.tar", admin_print_evidence, HTTP_ROUTE_DB},
+    {HTTP_POST, "/admin/events/:slug/certificates/send", admin_certificates_send, HTTP_ROUTE_DB},
     {HTTP_GET, "/admin/events/:slug/attendees/:id/badge.pdf", admin_print_attendee_badge,
      HTTP_ROUTE_DB},
     {0},

@@ -102,4 +102,7 @@ void admin_print_attendee_badge(struct http_request *req);
 void admin_print_sheet(struct http_request *req);
 void admin_print_evidence(struct http_request *req);
 
+/* Emails the event's certificates of attendance (admin_certificates.c). */
+void admin_certificates_send(struct http_request *req);
+
 #endif

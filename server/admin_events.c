@@ -15,6 +15,25 @@
 /* List rows a form may send. */
 #define MAX_LIST_ROWS (ADMIT_EVENT_MAX_LISTS + NEW_LIST_ROWS)
 
+/* A whole number of at most 9 digits, or NULL. */
+static const char *count_of(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    return n > 0 && n <= 9 && strspn(s, "0123456789") == n ? s : NULL;
+}
+
+/* After the certificates were sent (admin_certificates.c): what the page says. */
+static void certificates_notice(struct http_request *req, json_t *context)
+{
+    const char *sent = http_query(req, "certificates");
+    const char *queued = count_of(sent), *before = count_of(http_query(req, "before"));
+    if (sent != NULL && strcmp(sent, "not_yet") == 0)
+        json_object_set_new(context, "certificates_not_yet", json_true());
+    else if (queued != NULL && before != NULL)
+        json_object_set_new(context, "certificates_sent",
+                            json_pack("{s:s, s:s}", "queued", queued, "before", before));
+}
+
 void admin_event_overview(struct http_request *req)
 {
     struct admit_admin admin;
@@ -35,6 +54,7 @@ void admin_event_overview(struct http_request *req)
     json_t *context = json_pack("{s:O, s:o, s:b, s:b}", "title", json_object_get(event, "name"),
                                 "event", event, "saved", http_query(req, "saved") != NULL,
                                 "created", http_query(req, "created") != NULL);
+    certificates_notice(req, context);
     admin_render(req, 200, "admin/event.html", context, &admin, "overview");
 }
 

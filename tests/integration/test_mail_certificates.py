@@ -18,7 +18,7 @@ import threading
 
 import harness
 from harness import ServerTestCase, SmtpSink, create_event, run_admit, start_mailer
-from test_admin import add_admin, admin_act, logged_in
+from test_admin import add_admin, admin_act, admin_post, logged_in
 from test_print import PdfChecks, add_people, squash
 
 FROM = "TERRA <tickets@terra.example>"
@@ -127,6 +127,36 @@ class CertificatesByEmail(ServerTestCase, PdfChecks):
             "SELECT count(*) FROM mail_outbox WHERE kind = 'certificate' AND state = 'sent'")
             .strip() == "3", 20))
         self.assertEqual(sink.count(), 3)
+
+    def test_the_button_in_admin(self):
+        """The event page's "Email the certificates" button: the same rule, told on the page;
+        only the event's organisers, with a valid CSRF token."""
+        day1 = self.event.list_ids[0]
+        self.check_in(2, day1)     # فاطمة الزهراء
+        page = "/admin/events/%s" % self.event.slug
+        action = page + "/certificates/send"
+        self.assertIn('action="%s"' % action, self.admin.get(page).text)
+        r = admin_post(self.admin, page, action)
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(r.header("Location"), page + "?certificates=not_yet")
+        self.assertIn("they are not available yet", self.admin.get(r.header("Location")).text)
+        self.assertEqual(self.queued(), 0)
+
+        run_admit("print", "certificates", "--db", self.db.dsn, "--event", self.event.slug)
+        r = admin_post(self.admin, page, action)
+        self.assertEqual(r.header("Location"), page + "?certificates=1&before=0")
+        self.assertIn("Certificates of attendance on their way by email: 1.",
+                      self.admin.get(r.header("Location")).text)
+        r = admin_post(self.admin, page, action)
+        self.assertEqual(r.header("Location"), page + "?certificates=0&before=1")
+        self.assertEqual(self.queued(), 1)
+        # A forged query shows nothing; no CSRF token, or another event's organiser: refused.
+        self.assertNotIn("on their way by email", self.admin.get(page + "?certificates=1%3Cb&before=x").text)
+        self.assertEqual(self.admin.post(action, {}).status, 403)
+        add_admin(self.db.dsn, "other@example.org", events=[create_event(self.db.dsn).slug])
+        other = logged_in(self.server, "other@example.org")
+        self.assertEqual(admin_post(other, "/admin", action).status, 404)
+        self.assertEqual(self.queued(), 1)
 
     def test_mistakes_say_what_is_wrong(self):
         done = run_admit("print", "certificates", "--db", self.db.dsn, "--event", "no-such",
