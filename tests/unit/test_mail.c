@@ -416,13 +416,60 @@ static void test_refusals(void **state)
     admit_buf_free(&small);
 }
 
+/* The PDF attachments: the PDF ticket on a ticket message when given, none on a message without
+ * a ticket, and a certificate that cannot go without its PDF. */
+static void test_pdf_attachments(void **state)
+{
+    (void)state;
+    static const unsigned char pdf[] = "%PDF-1.5 not really a pdf";
+    struct admit_error err;
+    struct admit_buf out;
+    json_t *p = payload("confirmation", "confirmed", NULL, 0);
+    admit_buf_init(&out, ADMIT_MAIL_MAX);
+    assert_int_equal(admit_mail_compose_with_pdf(&sender, p, png, sizeof png - 1, pdf,
+                                                 sizeof pdf - 1, &out, &err),
+                     ADMIT_OK);
+    assert_has(admit_buf_cstr(&out), "Content-Type: application/pdf");
+    assert_has(admit_buf_cstr(&out), "filename=\"ticket.pdf\"");
+    assert_has(admit_buf_cstr(&out), "JVBERi0xLjUgbm90IHJlYWxseSBhIHBkZg=="); /* base64 of pdf */
+    admit_buf_free(&out);
+    json_decref(p);
+
+    /* A waiting-list message has no ticket: a PDF given is not attached. */
+    p = payload("waitlisted", "waitlisted", NULL, 0);
+    assert_int_equal(
+        admit_mail_compose_with_pdf(&sender, p, NULL, 0, pdf, sizeof pdf - 1, &out, &err),
+        ADMIT_OK);
+    assert_lacks(admit_buf_cstr(&out), "application/pdf");
+    assert_lacks(admit_buf_cstr(&out), "multipart/mixed");
+    admit_buf_free(&out);
+    json_decref(p);
+
+    /* A certificate: its PDF as certificate.pdf, in multipart/mixed; without it, no message. */
+    p = payload("certificate", "confirmed", NULL, 0);
+    assert_true(admit_mail_is_certificate(p));
+    assert_false(admit_mail_needs_qr(p));
+    assert_null(admit_mail_superseded(p));
+    assert_int_equal(
+        admit_mail_compose_with_pdf(&sender, p, NULL, 0, pdf, sizeof pdf - 1, &out, &err),
+        ADMIT_OK);
+    assert_has(admit_buf_cstr(&out), "Subject: Your certificate of attendance: TERRA Final");
+    assert_has(admit_buf_cstr(&out), "Content-Type: multipart/mixed");
+    assert_has(admit_buf_cstr(&out), "filename=\"certificate.pdf\"");
+    assert_lacks(admit_buf_cstr(&out), "image/png");
+    admit_buf_free(&out);
+    assert_int_equal(admit_mail_compose(&sender, p, NULL, 0, &out, &err), ADMIT_ERR_INVALID);
+    assert_has(err.message, "certificate.pdf");
+    assert_int_equal(out.len, 0);
+    json_decref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_confirmation),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_other_kinds),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_confirmation),    cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_other_kinds),     cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_pdf_attachments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
