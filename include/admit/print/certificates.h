@@ -58,7 +58,7 @@ struct admit_certificates_sent {
 /* Emails the certificates of event slug through the outbox (the mailer attaches each PDF): a
  * message to every person admitted at least once who was not sent theirs before, as admin
  * admin_id (0: any event, the command line), in one transaction (admit_certificates_send in
- * sql/migrations/018_ticket_pdf_mail.sql). ADMIT_ERR_NOT_FOUND when there is no such event for the
+ * sql/migrations/016_ticket_pdf_mail.sql). ADMIT_ERR_NOT_FOUND when there is no such event for the
  * admin; database errors as admit_db_query. */
 enum admit_rc admit_certificates_send(struct admit_db *db, int admin_id, const char *slug,
                                       struct admit_certificates_sent *out) ADMIT_MUST_CHECK;

@@ -33,7 +33,7 @@ struct admit_admin_event_form {
     /* NULL when the form did not send them (unchanged); "" for none. */
     const char *privacy_notice_url, *controller;
     bool waitlist;
-    bool attach_pdf_ticket; /* ticket emails attach the PDF ticket (migration 18) */
+    bool attach_pdf_ticket; /* ticket emails attach the PDF ticket (migration 16) */
     struct admit_admin_event_list lists[ADMIT_EVENT_MAX_LISTS];
     size_t nlists;
 };
@@ -67,7 +67,7 @@ struct admit_admin_event_saved {
 
 /* Creates (slug NULL) or updates the event slug from a checked form, as admin admin_id, then
  * (created or updated) sets its PDF ticket setting with a second statement, kept apart from the
- * form's save function (admit_event_attach_pdf_ticket, migration 18): the setting is idempotent,
+ * form's save function (admit_event_attach_pdf_ticket, migration 16): the setting is idempotent,
  * so a failure there leaves the event saved and the form sent again repairs it.
  * ADMIT_OK with the outcome in *out; database errors as admit_db_query. */
 enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const char *slug,

@@ -1,4 +1,4 @@
--- Migration 18: PDFs by email (issue 20). The confirmation email can attach the PDF ticket, the
+-- Migration 16: PDFs by email (issue 20). The confirmation email can attach the PDF ticket, the
 -- organisers' choice per event, off by default; and the organisers can send every certificate
 -- of attendance by email (a new message kind, 'certificate', with the PDF attached), once per
 -- person, only to people admitted at least once.
