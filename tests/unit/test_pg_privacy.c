@@ -54,6 +54,7 @@ static void run(PGconn *conn, const char *sql, ExecStatusType expected)
     PQclear(res);
 }
 
+static const char *value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *value(const char *fmt, ...)
 {
     char sql[2048];
