@@ -1,0 +1,196 @@
+-- Issue 17, questions: each event's own questions, in order, and the answers of each
+-- registration. Additive: two new tables and new functions; the running release ignores them.
+-- A removed question is hidden from the form but keeps its answers (exports still show them).
+-- A consent answer keeps the exact wording agreed to and when, and its withdrawal time.
+
+CREATE TABLE event_questions (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id integer NOT NULL REFERENCES events ON DELETE CASCADE,
+    position integer NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('short_text', 'long_text', 'radio', 'select', 'multi',
+                                       'yes_no', 'number', 'date', 'consent')),
+    label text NOT NULL CHECK (length(label) BETWEEN 1 AND 500),
+    help text NOT NULL DEFAULT '' CHECK (length(help) <= 1000),
+    required boolean NOT NULL DEFAULT false,
+    options text[] NOT NULL DEFAULT '{}' CHECK (cardinality(options) <= 50),
+    at_door boolean NOT NULL DEFAULT false,
+    removed_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX event_questions_event ON event_questions (event_id, position);
+
+CREATE TABLE registration_answers (
+    registration_id integer NOT NULL REFERENCES registrations ON DELETE CASCADE,
+    question_id integer NOT NULL REFERENCES event_questions ON DELETE CASCADE,
+    value text NOT NULL CHECK (length(value) <= 5000),
+    wording text,                 -- consent: the exact text the person agreed to
+    answered_at timestamptz NOT NULL DEFAULT now(),
+    withdrawn_at timestamptz,     -- consent withdrawn from the ticket page
+    PRIMARY KEY (registration_id, question_id)
+);
+CREATE INDEX registration_answers_question ON registration_answers (question_id);
+
+-- The limits (README, "Questions and consent").
+CREATE FUNCTION admit_question_limits() RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('questions', 50, 'options', 50, 'label', 500, 'help', 1000,
+                             'option', 200, 'at_door', 2, 'answer', 2000)
+$$;
+
+-- The questions people answer, in order, as the form shows them: [{id, kind, label, help,
+-- required, options, at_door}]. p_removed: include removed ones (exports).
+CREATE FUNCTION admit_questions_of(p_event integer, p_removed boolean) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'id', q.id, 'kind', q.kind, 'label', q.label, 'help', q.help,
+               'required', q.required, 'options', to_json(q.options), 'at_door', q.at_door,
+               'removed', q.removed_at IS NOT NULL)
+               ORDER BY q.removed_at IS NOT NULL, q.position, q.id), '[]'::json)
+    FROM event_questions q
+    WHERE q.event_id = p_event AND (p_removed OR q.removed_at IS NULL)
+$$;
+
+-- The organisers' questions page: {event, questions, limits}; NULL when there is no such event or
+-- the admin may not manage it.
+CREATE FUNCTION admit_question_page_json(p_admin integer, p_slug text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('event', json_build_object('slug', e.slug, 'name', e.name),
+                             'questions', admit_questions_of(e.id, false),
+                             'limits', admit_question_limits())
+    FROM events e
+    WHERE e.slug = p_slug AND (p_admin IS NULL OR admit_admin_may(p_admin, e.id))
+$$;
+
+-- Adds (p_id NULL) or changes a question. Outcomes: saved, not_found, too_many (50 questions),
+-- too_many_door (2 shown at the door). The event row is locked so two organisers adding at once
+-- cannot pass the limit together. Values are checked by the caller; the table's CHECKs back it.
+CREATE FUNCTION admit_question_save(p_admin integer, p_slug text, p_id integer, p_kind text,
+                                    p_label text, p_help text, p_required boolean,
+                                    p_options text[], p_at_door boolean)
+RETURNS TABLE (outcome text, question_id integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_event integer;
+    v_id integer;
+BEGIN
+    SELECT e.id INTO v_event FROM events e
+    WHERE e.slug = p_slug AND (p_admin IS NULL OR admit_admin_may(p_admin, e.id))
+    FOR UPDATE;
+    IF v_event IS NULL THEN
+        RETURN QUERY SELECT 'not_found'::text, NULL::integer; RETURN;
+    END IF;
+    IF p_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM event_questions q WHERE q.id = p_id
+            AND q.event_id = v_event AND q.removed_at IS NULL) THEN
+        RETURN QUERY SELECT 'not_found'::text, NULL::integer; RETURN;
+    END IF;
+    IF p_id IS NULL AND (SELECT count(*) FROM event_questions q WHERE q.event_id = v_event
+                         AND q.removed_at IS NULL) >= 50 THEN
+        RETURN QUERY SELECT 'too_many'::text, NULL::integer; RETURN;
+    END IF;
+    IF p_at_door AND (SELECT count(*) FROM event_questions q WHERE q.event_id = v_event
+                      AND q.removed_at IS NULL AND q.at_door
+                      AND q.id IS DISTINCT FROM p_id) >= 2 THEN
+        RETURN QUERY SELECT 'too_many_door'::text, NULL::integer; RETURN;
+    END IF;
+    IF p_id IS NULL THEN
+        INSERT INTO event_questions (event_id, position, kind, label, help, required, options,
+                                     at_door)
+        VALUES (v_event, coalesce((SELECT max(q.position) FROM event_questions q
+                                   WHERE q.event_id = v_event), 0) + 1,
+                p_kind, p_label, p_help, p_required, p_options, p_at_door)
+        RETURNING id INTO v_id;
+    ELSE
+        UPDATE event_questions q SET kind = p_kind, label = p_label, help = p_help,
+               required = p_required, options = p_options, at_door = p_at_door
+        WHERE q.id = p_id RETURNING q.id INTO v_id;
+    END IF;
+    RETURN QUERY SELECT 'saved'::text, v_id;
+END;
+$$;
+
+-- Removes (soft: its answers stay in the exports) or moves a question one place (p_action
+-- 'remove', 'up', 'down'). Returns false when there is no such question of an event the admin
+-- manages.
+CREATE FUNCTION admit_question_act(p_admin integer, p_slug text, p_id integer, p_action text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_event integer;
+    v_pos integer;
+    v_other integer;
+    v_other_pos integer;
+BEGIN
+    SELECT e.id INTO v_event FROM events e
+    WHERE e.slug = p_slug AND (p_admin IS NULL OR admit_admin_may(p_admin, e.id))
+    FOR UPDATE;
+    SELECT q.position INTO v_pos FROM event_questions q
+    WHERE q.id = p_id AND q.event_id = v_event AND q.removed_at IS NULL;
+    IF v_pos IS NULL THEN
+        RETURN false;
+    END IF;
+    IF p_action = 'remove' THEN
+        UPDATE event_questions SET removed_at = now(), at_door = false WHERE id = p_id;
+        RETURN true;
+    END IF;
+    SELECT q.id, q.position INTO v_other, v_other_pos FROM event_questions q
+    WHERE q.event_id = v_event AND q.removed_at IS NULL AND q.id <> p_id
+      AND CASE WHEN p_action = 'up' THEN q.position < v_pos ELSE q.position > v_pos END
+    ORDER BY CASE WHEN p_action = 'up' THEN -q.position ELSE q.position END
+    LIMIT 1;
+    IF v_other IS NOT NULL THEN
+        UPDATE event_questions SET position = v_other_pos WHERE id = p_id;
+        UPDATE event_questions SET position = v_pos WHERE id = v_other;
+    END IF;
+    RETURN true;
+END;
+$$;
+
+-- Stores the answers of a registration just made, in the registration's own statement (see
+-- sql/queries/register.sql): p_answers {"question id": "value"} as checked by the form. Nothing
+-- is stored for another outcome (a duplicate submission keeps the first answers). Questions not
+-- of the registration's event or removed meanwhile are ignored; a consent keeps its wording.
+CREATE FUNCTION admit_answers_save(p_registration integer, p_outcome text, p_answers jsonb)
+RETURNS integer
+LANGUAGE sql AS $$
+    WITH saved AS (
+        INSERT INTO registration_answers (registration_id, question_id, value, wording)
+        SELECT r.id, q.id, a.value,
+               CASE WHEN q.kind = 'consent'
+                    THEN q.label || CASE WHEN q.help <> '' THEN E'\n' || q.help ELSE '' END END
+        FROM registrations r
+        JOIN jsonb_each_text(coalesce(p_answers, '{}'::jsonb)) a ON true
+        JOIN event_questions q ON q.id::text = a.key AND q.event_id = r.event_id
+                              AND q.removed_at IS NULL
+        WHERE r.id = p_registration AND p_outcome = 'created' AND a.value <> ''
+        RETURNING 1)
+    SELECT count(*)::integer FROM saved
+$$;
+
+-- The answers of one registration, every question of its event (removed ones too) in order:
+-- [{question, kind, value, wording, answered_at, withdrawn_at, at_door}].
+CREATE FUNCTION admit_answers_json(p_registration integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'question', q.label, 'kind', q.kind, 'question_id', q.id,
+               'value', a.value, 'wording', a.wording,
+               'answered_at', admit_api_time(a.answered_at),
+               'withdrawn_at', admit_api_time(a.withdrawn_at), 'at_door', q.at_door,
+               'optional', NOT q.required)
+               ORDER BY q.removed_at IS NOT NULL, q.position, q.id), '[]'::json)
+    FROM registration_answers a JOIN event_questions q ON q.id = a.question_id
+    WHERE a.registration_id = p_registration
+$$;
+
+-- Withdraws an optional consent given with the registration whose access token is p_token.
+-- Returns false when there is no such consent or it is already withdrawn.
+CREATE FUNCTION admit_consent_withdraw(p_token text, p_question integer) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH w AS (
+        UPDATE registration_answers a SET withdrawn_at = now()
+        FROM registrations r, event_questions q
+        WHERE r.token = p_token AND a.registration_id = r.id AND a.question_id = p_question
+          AND q.id = a.question_id AND q.kind = 'consent' AND NOT q.required
+          AND a.withdrawn_at IS NULL
+        RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM w)
+$$;
