@@ -70,9 +70,9 @@ static const char *read_multi(json_t *q, struct admit_form_values *v, const char
                               struct admit_buf *out)
 {
     const char *values[ADMIT_QUESTION_OPTIONS_MAX + 1];
-    size_t n = v->raw != NULL ? admit_formdata_get_all(v->raw, name, values,
-                                                       ADMIT_QUESTION_OPTIONS_MAX + 1)
-                              : 0;
+    size_t n = v->raw != NULL
+                   ? admit_formdata_get_all(v->raw, name, values, ADMIT_QUESTION_OPTIONS_MAX + 1)
+                   : 0;
     size_t i;
     json_t *o;
     if (n > ADMIT_QUESTION_OPTIONS_MAX)
@@ -199,7 +199,8 @@ json_t *admit_questions_form_view(json_t *questions, struct admit_form_values *v
     json_array_foreach(questions, i, q)
     {
         char name[24], flag[24];
-        snprintf(name, sizeof name, "q%lld", (long long)json_integer_value(json_object_get(q, "id")));
+        snprintf(name, sizeof name, "q%lld",
+                 (long long)json_integer_value(json_object_get(q, "id")));
         json_t *item = json_deep_copy(q);
         json_object_set_new(item, "name", json_string(name));
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

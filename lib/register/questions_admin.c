@@ -118,8 +118,7 @@ void admit_question_free(struct admit_question *q)
     q->options = NULL;
 }
 
-enum admit_rc admit_question_page(struct admit_db *db, int admin_id, const char *slug,
-                                  json_t **out)
+enum admit_rc admit_question_page(struct admit_db *db, int admin_id, const char *slug, json_t **out)
 {
     char admin[16];
     snprintf(admin, sizeof admin, "%d", admin_id);

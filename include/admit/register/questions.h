@@ -15,13 +15,13 @@
 #include "admit/core/rc.h"
 #include "admit/register/form.h"
 
-#define ADMIT_QUESTIONS_MAX 50
+#define ADMIT_QUESTIONS_MAX        50
 #define ADMIT_QUESTION_OPTIONS_MAX 50
-#define ADMIT_QUESTION_LABEL_MAX 500
-#define ADMIT_QUESTION_HELP_MAX 1000
-#define ADMIT_QUESTION_OPTION_MAX 200
-#define ADMIT_ANSWER_LINE_MAX 500
-#define ADMIT_ANSWER_TEXT_MAX 2000
+#define ADMIT_QUESTION_LABEL_MAX   500
+#define ADMIT_QUESTION_HELP_MAX    1000
+#define ADMIT_QUESTION_OPTION_MAX  200
+#define ADMIT_ANSWER_LINE_MAX      500
+#define ADMIT_ANSWER_TEXT_MAX      2000
 /* Several choices are stored and exported as one value, the options joined by this. Option
  * labels may not contain '|'. */
 #define ADMIT_ANSWER_SEPARATOR " | "

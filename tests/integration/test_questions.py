@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""An event's own questions (issue 17), over real HTTP and PostgreSQL: an organiser sets them up
+from /admin/events/SLUG/questions (add, change, reorder, remove, with CSRF and limits, nothing
+half-saved); attendees answer them on the registration form (422 with the values kept for bad
+answers); answers are stored with the registration, a consent with its wording and time; a
+removed question keeps its answers; organiser texts are escaped (hostile labels and options).
+"""
+
+import html
+import re
+
+import harness
+from harness import (Browser, ServerTestCase, create_event, open_form, ticket_token)
+from test_admin import add_admin, admin_post, logged_in
+
+HOSTILE = '<script>alert("x")</script> \' "q" =cmd|\'/c calc\'!A1'
+HOSTILE_OPTION = '=HYPERLINK("http://x") <b>"bold"</b> \'q\''  # options may not hold |
+
+
+class Questions(ServerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.event = create_event(self.db.dsn, name="Question Conference")
+        self.other = create_event(self.db.dsn, name="Other Event")
+        add_admin(self.db.dsn, "jo@example.org", events=[self.event.slug])
+        add_admin(self.db.dsn, "ann@example.org", events=[self.other.slug])
+        self.server = self.start_admitd()
+        self.base = "/admin/events/%s/questions" % self.event.slug
+        self.browser = logged_in(self.server, "jo@example.org")
+
+    def add(self, **fields):
+        form = {"kind": "short_text", "label": "A question", "help": "", "options": ""}
+        form.update(fields)
+        return admin_post(self.browser, self.base, self.base, form)
+
+    def questions(self):
+        rows = self.db.sql("SELECT id, kind, label, position, removed_at IS NOT NULL FROM "
+                           "event_questions ORDER BY position")
+        return [line.split("|") for line in rows.strip().splitlines() if line]
+
+    def qid(self, label):
+        return self.db.sql("SELECT id FROM event_questions WHERE label = '%s'" % label).strip()
+
+    def setup_questions(self):
+        self.assertEqual(self.add(kind="select", label="Meal", required="yes",
+                                  options="Vegetarian\nVegan\nEverything").status, 303)
+        self.assertEqual(self.add(kind="multi", label="Workshops",
+                                  options="Alpha\nBeta\nGamma").status, 303)
+        self.assertEqual(self.add(kind="number", label="Age").status, 303)
+        self.assertEqual(self.add(kind="date", label="Arrival").status, 303)
+        self.assertEqual(self.add(kind="yes_no", label="Wheelchair", at_door="yes").status, 303)
+        self.assertEqual(self.add(kind="consent", label="Photos of me may be published",
+                                  help="By the organiser, on the event site.",
+                                  at_door="yes").status, 303)
+        self.assertEqual(self.add(kind="consent", label="I accept the code of conduct",
+                                  required="yes").status, 303)
+        self.assertEqual(self.add(kind="long_text", label="Anything else").status, 303)
+
+    def form_page(self):
+        browser = Browser(self.server)
+        harness.wait_until(lambda: "Anything else" in browser.get("/events/" + self.event.slug).text,
+                           timeout=5)
+        return browser, open_form(browser, self.event.slug)
+
+    def test_set_up_register_and_store(self):
+        page = self.browser.get(self.base)
+        self.assertEqual(page.status, 200)
+        self.assertIn("No question of your own yet", page.text)
+        overview = self.browser.get("/admin/events/%s" % self.event.slug)
+        self.assertIn('href="%s"' % self.base, overview.text, "no Questions tab")
+        self.setup_questions()
+        page = self.browser.get(self.base)
+        self.assertIn("Meal", page.text)
+        self.assertEqual(len(self.questions()), 8)
+
+        browser, form = self.form_page()
+        meal, workshops, age, arrival, wheel, photos, coc, other = (
+            self.qid(l) for l in ("Meal", "Workshops", "Age", "Arrival", "Wheelchair",
+                                  "Photos of me may be published",
+                                  "I accept the code of conduct", "Anything else"))
+        self.assertIn('name="q%s"' % meal, form.html)
+        self.assertIn('value="Vegan"', form.html)
+
+        # Bad answers: 422, one message per field, the values kept, nothing stored.
+        fields = form.fields()
+        fields.update({"q" + meal: "Pizza", "q" + workshops: ["Beta", "Omega"],
+                       "q" + age: "forty", "q" + arrival: "2027-02-30",
+                       "q" + other: "kept <text>", "given_name": ""})
+        r = browser.post("/events/%s/register" % self.event.slug, fields)
+        self.assertEqual(r.status, 422, r.text[:300])
+        for message in ("Choose an answer from the list", "Choose answers from the list",
+                        "Enter a number", "Enter a date", "Enter your given name",
+                        "Tick this box to register"):
+            self.assertIn(message, r.text)
+        self.assertIn("kept &lt;text&gt;", r.text)
+        self.assertIn('value="forty"', r.text)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registrations").strip(), "0")
+
+        # Valid answers.
+        fields = form.fields()
+        fields.update({"q" + meal: "Vegan", "q" + workshops: ["Gamma", "Alpha"],
+                       "q" + age: "42", "q" + arrival: "2027-03-14", "q" + wheel: "yes",
+                       "q" + photos: "yes", "q" + coc: "yes", "q" + other: "line 1\nline 2"})
+        r = browser.post("/events/%s/register" % self.event.slug, fields)
+        token = ticket_token(r)
+        stored = dict(line.split("|", 1) for line in self.db.sql(
+            "SELECT q.label, replace(a.value, E'\\n', '\\n') FROM registration_answers a "
+            "JOIN event_questions q "
+            "ON q.id = a.question_id").strip().splitlines())
+        self.assertEqual(stored["Meal"], "Vegan")
+        self.assertEqual(stored["Workshops"], "Alpha | Gamma")  # option order, stable separator
+        self.assertEqual(stored["Age"], "42")
+        self.assertEqual(stored["Arrival"], "2027-03-14")
+        self.assertEqual(stored["Wheelchair"], "yes")
+        self.assertEqual(stored["Anything else"], "line 1\\nline 2")
+        wording = self.db.sql("SELECT wording || '|' || (answered_at > now() - interval '1 minute')"
+                              " FROM registration_answers WHERE question_id = %s" % photos)
+        self.assertIn("Photos of me may be published\nBy the organiser, on the event site.|t",
+                      wording)
+
+        # A removed question leaves the form and keeps its answers.
+        r = admin_post(self.browser, self.base, "%s/%s/remove" % (self.base, meal))
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registration_answers WHERE "
+                                     "question_id = %s" % meal).strip(), "1")
+        self.assertIn("Meal", self.db.sql("SELECT admit_answers_json(id) FROM registrations"))
+        harness.wait_until(lambda: 'name="q%s"' % meal not in Browser(self.server).get(
+            "/events/" + self.event.slug).text, timeout=5)
+        self.assertNotIn('name="q%s"' % meal, Browser(self.server).get(
+            "/events/" + self.event.slug).text)
+        self.assertTrue(token)
+
+    def test_edit_and_reorder(self):
+        self.add(label="First")
+        self.add(label="Second")
+        first, second = self.qid("First"), self.qid("Second")
+        r = admin_post(self.browser, self.base, "%s/%s/up" % (self.base, second))
+        self.assertEqual(r.status, 303)
+        self.assertEqual([q[2] for q in self.questions()], ["Second", "First"])
+        page = self.browser.get("%s/%s" % (self.base, first))
+        self.assertEqual(page.status, 200)
+        self.assertIn('value="First"', page.text)
+        r = admin_post(self.browser, "%s/%s" % (self.base, first), "%s/%s" % (self.base, first),
+                       {"kind": "radio", "label": "First, changed", "options": "a\nb"})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertIn("First, changed", self.db.sql("SELECT label FROM event_questions"))
+        # Bad edit: 422, values kept, nothing changed.
+        r = admin_post(self.browser, "%s/%s" % (self.base, first), "%s/%s" % (self.base, first),
+                       {"kind": "radio", "label": "Lost change", "options": "only one"})
+        self.assertEqual(r.status, 422)
+        self.assertIn("Give at least two options", r.text)
+        self.assertIn('value="Lost change"', r.text)
+        self.assertNotIn("Lost change", self.db.sql("SELECT label FROM event_questions"))
+
+    def test_bad_input_and_limits(self):
+        for fields, message in (
+                ({"label": ""}, "Write the question"),
+                ({"kind": "nonsense"}, "Choose the kind of answer"),
+                ({"label": "x" * 501}, "too long"),
+                ({"label": "bad\x01control"}, ""),
+                ({"kind": "multi", "options": "a\na"}, "Give each option once"),
+                ({"kind": "multi", "options": "a|b\nc"}, "without the character |"),
+                ({"kind": "multi", "options": "\n".join("o%d" % i for i in range(51))},
+                 "at most 50 options")):
+            r = self.add(**fields)
+            self.assertEqual(r.status, 422, (fields, r.text[:300]))
+            self.assertIn(message, r.text)
+        self.assertEqual(self.questions(), [])
+        # Two at the door at most.
+        self.add(label="d1", at_door="yes")
+        self.add(label="d2", at_door="yes")
+        r = self.add(label="d3", at_door="yes")
+        self.assertEqual(r.status, 422)
+        self.assertIn("Two questions are shown at the door already", r.text)
+        # 50 questions at most.
+        for i in range(47):
+            self.db.sql("SELECT admit_question_save(NULL, '%s', NULL, 'short_text', 'n%d', '',"
+                        " false, '{}', false)" % (self.event.slug, i))
+        self.assertEqual(self.add(label="the 50th").status, 303)
+        r = self.add(label="the 51st")
+        self.assertEqual(r.status, 422)
+        self.assertIn("50 questions, the most", r.text)
+        self.assertEqual(len(self.questions()), 50)
+        # No CSRF token: refused, nothing saved; another organiser's event: 404.
+        r = self.browser.post(self.base, {"kind": "short_text", "label": "no csrf"})
+        self.assertEqual(r.status, 403)
+        other = logged_in(self.server, "ann@example.org")
+        self.assertEqual(other.get(self.base).status, 404)
+        self.assertEqual(len(self.questions()), 50)
+
+    def test_hostile_texts_are_escaped(self):
+        self.assertEqual(self.add(kind="radio", label=HOSTILE, help=HOSTILE,
+                                  options=HOSTILE_OPTION + "\nplain").status, 303)
+        page = self.browser.get(self.base)
+        self.assertNotIn("<script>alert", page.text)
+        self.assertIn("&lt;script&gt;", page.text)
+        browser = Browser(self.server)
+        harness.wait_until(lambda: "&lt;script&gt;" in browser.get("/events/" + self.event.slug).text,
+                           timeout=5)
+        form = open_form(browser, self.event.slug)
+        self.assertNotIn("<script>alert", form.html)
+        qid = self.db.sql("SELECT id FROM event_questions").strip()
+        fields = form.fields()
+        self.assertIn(html.escape(HOSTILE_OPTION, quote=True).replace("&#x27;", "&#39;")[:20],
+                      form.html)
+        fields["q" + qid] = HOSTILE_OPTION
+        r = browser.post("/events/%s/register" % self.event.slug, fields)
+        ticket_token(r)
+        self.assertEqual(self.db.sql("SELECT value FROM registration_answers").strip(),
+                         HOSTILE_OPTION)
+
+
+if __name__ == "__main__":
+    harness.main()
