@@ -1,6 +1,6 @@
 /* The organisers' side of an event's questions: reading their form (with the limits of
  * admit/register/questions.h), and adding, changing, removing and moving questions, each one
- * round trip (admit_question_save, admit_question_act in sql/migrations/017). */
+ * round trip (admit_question_save, admit_question_act in sql/migrations/017_questions.sql). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

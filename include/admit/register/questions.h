@@ -1,6 +1,6 @@
 /* An event's own questions (issue 17): the organisers' page to set them up, and the answers on
  * the registration form, checked here with the per-field messages of admit/register/form.h and
- * stored with the registration in its own statement (admit_answers_save, sql/migrations/017).
+ * stored with the registration in its own statement (admit_answers_save, sql/migrations/017_questions.sql).
  * Limits: ADMIT_QUESTIONS_MAX questions, ADMIT_QUESTION_OPTIONS_MAX options each, the text sizes
  * below; two questions at most are shown at the door. README, "Questions and consent". */
 #ifndef ADMIT_QUESTIONS_H
@@ -27,7 +27,7 @@
 #define ADMIT_ANSWER_SEPARATOR " | "
 
 /* The questions of the registration form of event slug, in order (JSON array, see
- * admit_questions_of in sql/migrations/017). ADMIT_ERR_NOT_FOUND: no such event. */
+ * admit_questions_of in sql/migrations/017_questions.sql). ADMIT_ERR_NOT_FOUND: no such event. */
 enum admit_rc admit_questions_load(struct admit_db *db, const char *slug,
                                    json_t **out) ADMIT_MUST_CHECK;
 
