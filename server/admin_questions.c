@@ -45,8 +45,10 @@ static json_t *form_context(const char *action, json_t *q, struct admit_form_val
         json_object_set(values, "label", json_object_get(q, "label"));
         json_object_set(values, "help", json_object_get(q, "help"));
         json_object_set_new(values, "options", json_string(text));
-        json_object_set_new(values, "required", json_string(json_is_true(json_object_get(q, "required")) ? "yes" : ""));
-        json_object_set_new(values, "at_door", json_string(json_is_true(json_object_get(q, "at_door")) ? "yes" : ""));
+        json_object_set_new(values, "required",
+                            json_string(json_is_true(json_object_get(q, "required")) ? "yes" : ""));
+        json_object_set_new(values, "at_door",
+                            json_string(json_is_true(json_object_get(q, "at_door")) ? "yes" : ""));
     }
     const char *kind = json_string_value(json_object_get(values, "kind"));
     json_t *kinds = json_array();
@@ -59,11 +61,12 @@ static json_t *form_context(const char *action, json_t *q, struct admit_form_val
         json_array_append_new(error_list, json_pack("{s:s, s:s}", "field", errs->items[i].field,
                                                     "message", errs->items[i].message));
     }
-    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:b}", "action", action, "values",
-                     values, "errors", errors, "error_list", error_list, "kinds", kinds,
-                     "has_errors", errs != NULL && errs->count > 0, "required",
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:b}", "action", action, "values", values,
+                     "errors", errors, "error_list", error_list, "kinds", kinds, "has_errors",
+                     errs != NULL && errs->count > 0, "required",
                      !strcmp(json_string_value(json_object_get(values, "required")), "yes"),
-                     "at_door", !strcmp(json_string_value(json_object_get(values, "at_door")), "yes"));
+                     "at_door",
+                     !strcmp(json_string_value(json_object_get(values, "at_door")), "yes"));
 }
 
 /* The question id of page, or NULL. Borrowed. */
@@ -122,10 +125,11 @@ static void questions_page(struct http_request *req)
     const char *done = http_query(req, "done");
     if (slug != NULL)
         render(req, 200, &admin, slug, 0, NULL, NULL,
-               done == NULL                   ? NULL
-               : !strcmp(done, "saved")       ? "The question is saved."
-               : !strcmp(done, "removed")     ? "The question is removed from the form; its answers stay in the exports."
-                                              : "The order is saved.");
+               done == NULL             ? NULL
+               : !strcmp(done, "saved") ? "The question is saved."
+               : !strcmp(done, "removed")
+                   ? "The question is removed from the form; its answers stay in the exports."
+                   : "The order is saved.");
 }
 
 static void question_edit_page(struct http_request *req)
@@ -208,8 +212,8 @@ static void act(struct http_request *req, const char *action)
     if (slug == NULL)
         return;
     int id = admit_admin_parse_id(http_param(req, "id"));
-    enum admit_rc rc = id > 0 ? admit_question_act(http_db(req), admin.id, slug, id, action, &done)
-                              : ADMIT_OK;
+    enum admit_rc rc =
+        id > 0 ? admit_question_act(http_db(req), admin.id, slug, id, action, &done) : ADMIT_OK;
     if (rc != ADMIT_OK) {
         http_respond_db_error(req, rc);
         return;

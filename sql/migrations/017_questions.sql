@@ -194,3 +194,41 @@ LANGUAGE sql AS $$
         RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM w)
 $$;
+
+-- One answer as the exports show it: the value; a consent as "yes (agreed YYYY-MM-DD HH:MM:SS)"
+-- or "withdrawn YYYY-MM-DD HH:MM:SS (agreed ...)", in the event's time zone. '' when unanswered.
+CREATE FUNCTION admit_answer_export(p_kind text, p_value text, p_answered timestamptz,
+                                    p_withdrawn timestamptz, p_zone text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN p_value IS NULL THEN ''
+        WHEN p_kind <> 'consent' THEN p_value
+        WHEN p_withdrawn IS NOT NULL THEN
+            'withdrawn ' || (p_withdrawn AT TIME ZONE p_zone)::timestamp(0)::text
+            || ' (agreed ' || (p_answered AT TIME ZONE p_zone)::timestamp(0)::text || ')'
+        ELSE 'yes (agreed ' || (p_answered AT TIME ZONE p_zone)::timestamp(0)::text || ')'
+    END
+$$;
+
+-- The answers of registration p_registration as a JSON array of strings, one per question of
+-- event p_event (removed ones last), in the order of admit_export_questions: the registrations
+-- export's last columns.
+CREATE FUNCTION admit_answers_row(p_event integer, p_registration integer, p_zone text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(admit_answer_export(q.kind, a.value, a.answered_at, a.withdrawn_at,
+                                                 p_zone)
+                             ORDER BY q.removed_at IS NOT NULL, q.position, q.id), '[]'::json)::text
+    FROM event_questions q
+    LEFT JOIN registration_answers a ON a.question_id = q.id
+                                    AND a.registration_id = p_registration
+    WHERE q.event_id = p_event
+$$;
+
+-- The export's question columns: one header per question, removed ones last and marked.
+CREATE FUNCTION admit_export_questions(p_event integer) RETURNS TABLE (header text)
+LANGUAGE sql STABLE AS $$
+    SELECT q.label || CASE WHEN q.removed_at IS NOT NULL THEN ' (removed)' ELSE '' END
+    FROM event_questions q WHERE q.event_id = p_event
+    ORDER BY q.removed_at IS NOT NULL, q.position, q.id
+$$;

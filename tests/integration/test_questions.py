@@ -6,7 +6,9 @@ answers); answers are stored with the registration, a consent with its wording a
 removed question keeps its answers; organiser texts are escaped (hostile labels and options).
 """
 
+import csv
 import html
+import io
 import re
 
 import harness
@@ -131,6 +133,23 @@ class Questions(ServerTestCase):
             "/events/" + self.event.slug).text)
         self.assertTrue(token)
 
+        # The export: one column per question, removed ones last and marked; several choices
+        # joined by " | "; a consent with its time.
+        r = self.browser.get("/admin/events/%s/registrations.csv" % self.event.slug)
+        self.assertEqual(r.status, 200)
+        rows = list(csv.reader(io.StringIO(r.text)))
+        header, row = rows[0], rows[1]
+        self.assertEqual(header[-8:], ["Workshops", "Age", "Arrival", "Wheelchair",
+                                       "Photos of me may be published",
+                                       "I accept the code of conduct", "Anything else",
+                                       "Meal (removed)"])
+        values = dict(zip(header, row))
+        self.assertEqual(values["Workshops"], "Alpha | Gamma")
+        self.assertEqual(values["Meal (removed)"], "Vegan")
+        self.assertEqual(values["Anything else"], "line 1\nline 2")
+        self.assertRegex(values["Photos of me may be published"],
+                         r"^yes \(agreed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$")
+
     def test_edit_and_reorder(self):
         self.add(label="First")
         self.add(label="Second")
@@ -209,6 +228,11 @@ class Questions(ServerTestCase):
         ticket_token(r)
         self.assertEqual(self.db.sql("SELECT value FROM registration_answers").strip(),
                          HOSTILE_OPTION)
+        # In the CSV export, the formula prefixes of the label and the answer are neutralised.
+        r = self.browser.get("/admin/events/%s/registrations.csv" % self.event.slug)
+        rows = list(csv.reader(io.StringIO(r.text)))
+        self.assertEqual(rows[0][-1], HOSTILE)  # "<": no formula prefix, kept as is
+        self.assertEqual(rows[1][-1], "'" + HOSTILE_OPTION)
 
 
 if __name__ == "__main__":

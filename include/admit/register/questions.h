@@ -1,8 +1,9 @@
 /* An event's own questions (issue 17): the organisers' page to set them up, and the answers on
  * the registration form, checked here with the per-field messages of admit/register/form.h and
- * stored with the registration in its own statement (admit_answers_save, sql/migrations/017_questions.sql).
- * Limits: ADMIT_QUESTIONS_MAX questions, ADMIT_QUESTION_OPTIONS_MAX options each, the text sizes
- * below; two questions at most are shown at the door. README, "Questions and consent". */
+ * stored with the registration in its own statement (admit_answers_save,
+ * sql/migrations/017_questions.sql). Limits: ADMIT_QUESTIONS_MAX questions,
+ * ADMIT_QUESTION_OPTIONS_MAX options each, the text sizes below; two questions at most are shown at
+ * the door. README, "Questions and consent". */
 #ifndef ADMIT_QUESTIONS_H
 #define ADMIT_QUESTIONS_H
 
