@@ -232,3 +232,26 @@ LANGUAGE sql STABLE AS $$
     FROM event_questions q WHERE q.event_id = p_event
     ORDER BY q.removed_at IS NOT NULL, q.position, q.id
 $$;
+
+-- The answers of a registration as messages and pages show them: [{question, value}] in the
+-- form's order (removed questions left out), consents with their time (admit_answer_export).
+CREATE FUNCTION admit_answers_shown(p_registration integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'question', q.label,
+               'value', admit_answer_export(q.kind, a.value, a.answered_at, a.withdrawn_at,
+                                            e.time_zone))
+               ORDER BY q.position, q.id), '[]'::json)
+    FROM registration_answers a
+    JOIN event_questions q ON q.id = a.question_id AND q.removed_at IS NULL
+    JOIN events e ON e.id = q.event_id
+    WHERE a.registration_id = p_registration
+$$;
+
+-- The mail payload, plus the answers to the event's questions (the confirmation email lists
+-- them), wrapped under its own name as migration 13 did.
+ALTER FUNCTION admit_mail_payload(mail_outbox) RENAME TO admit_mail_payload_before_017;
+CREATE FUNCTION admit_mail_payload(o mail_outbox) RETURNS json LANGUAGE sql AS $$
+    SELECT (admit_mail_payload_before_017(o)::jsonb
+            || jsonb_build_object('answers', admit_answers_shown(o.registration_id)))::json
+$$;

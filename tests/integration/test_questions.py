@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """An event's own questions (issue 17), over real HTTP and PostgreSQL: an organiser sets them up
 from /admin/events/SLUG/questions (add, change, reorder, remove, with CSRF and limits, nothing
 half-saved); attendees answer them on the registration form (422 with the values kept for bad
@@ -12,7 +12,11 @@ import io
 import re
 
 import harness
-from harness import (Browser, ServerTestCase, create_event, open_form, ticket_token)
+import email
+import email.policy
+
+from harness import (Browser, ServerTestCase, SmtpSink, create_event, open_form, start_mailer,
+                     ticket_token)
 from test_admin import add_admin, admin_post, logged_in
 
 HOSTILE = '<script>alert("x")</script> \' "q" =cmd|\'/c calc\'!A1'
@@ -233,6 +237,30 @@ class Questions(ServerTestCase):
         rows = list(csv.reader(io.StringIO(r.text)))
         self.assertEqual(rows[0][-1], HOSTILE)  # "<": no formula prefix, kept as is
         self.assertEqual(rows[1][-1], "'" + HOSTILE_OPTION)
+
+    def test_confirmation_email_lists_the_answers(self):
+        self.add(kind="short_text", label=HOSTILE)
+        self.add(kind="consent", label="Photos may be published")
+        sink = SmtpSink()
+        self.addCleanup(sink.stop)
+        start_mailer(self, sink.url, self.server.url)
+        browser = Browser(self.server)
+        harness.wait_until(lambda: "Photos may be published" in browser.get(
+            "/events/" + self.event.slug).text, timeout=5)
+        form = open_form(browser, self.event.slug)
+        text_q = self.db.sql("SELECT id FROM event_questions WHERE kind = 'short_text'").strip()
+        photos = self.db.sql("SELECT id FROM event_questions WHERE kind = 'consent'").strip()
+        fields = form.fields()
+        fields.update({"q" + text_q: "<i>answer</i> & more", "q" + photos: "yes"})
+        ticket_token(browser.post("/events/%s/register" % self.event.slug, fields))
+        message = email.message_from_bytes(sink.wait_for(1)[0], policy=email.policy.default)
+        text = message.get_body(("plain",)).get_content()
+        body = message.get_body(("html",)).get_content()
+        self.assertIn("%s: <i>answer</i> & more" % HOSTILE, text)
+        self.assertRegex(text, r"Photos may be published: yes \(agreed \d{4}-")
+        self.assertIn("&lt;i&gt;answer&lt;/i&gt; &amp; more", body)
+        self.assertIn("&lt;script&gt;", body)
+        self.assertNotIn("<script>", body)
 
 
 if __name__ == "__main__":
