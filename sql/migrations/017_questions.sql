@@ -255,3 +255,20 @@ CREATE FUNCTION admit_mail_payload(o mail_outbox) RETURNS json LANGUAGE sql AS $
     SELECT (admit_mail_payload_before_017(o)::jsonb
             || jsonb_build_object('answers', admit_answers_shown(o.registration_id)))::json
 $$;
+
+-- The answers of a registration on the organisers' attendee page: every answer, removed
+-- questions' too (marked), consents with the exact wording agreed to.
+CREATE FUNCTION admit_answers_admin(p_registration integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'question', q.label || CASE WHEN q.removed_at IS NOT NULL THEN ' (removed)'
+                                           ELSE '' END,
+               'value', admit_answer_export(q.kind, a.value, a.answered_at, a.withdrawn_at,
+                                            e.time_zone),
+               'wording', a.wording)
+               ORDER BY q.removed_at IS NOT NULL, q.position, q.id), '[]'::json)
+    FROM registration_answers a
+    JOIN event_questions q ON q.id = a.question_id
+    JOIN events e ON e.id = q.event_id
+    WHERE a.registration_id = p_registration
+$$;

@@ -125,6 +125,14 @@ class Questions(ServerTestCase):
         self.assertIn("Photos of me may be published\nBy the organiser, on the event site.|t",
                       wording)
 
+        # The organisers' attendee page shows the answers, a consent with its wording.
+        reg = self.db.sql("SELECT id FROM registrations").strip()
+        page = self.browser.get("/admin/events/%s/attendees/%s" % (self.event.slug, reg))
+        self.assertEqual(page.status, 200)
+        self.assertIn("<dt>Workshops</dt><dd class=\"pre\">Alpha | Gamma", page.text)
+        self.assertIn("Wording agreed to: “Photos of me may be published\nBy the organiser",
+                      page.text)
+
         # A removed question leaves the form and keeps its answers.
         r = admin_post(self.browser, self.base, "%s/%s/remove" % (self.base, meal))
         self.assertEqual(r.status, 303)
