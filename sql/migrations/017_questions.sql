@@ -191,6 +191,11 @@ LANGUAGE sql AS $$
         WHERE r.token = p_token AND a.registration_id = r.id AND a.question_id = p_question
           AND q.id = a.question_id AND q.kind = 'consent' AND NOT q.required
           AND a.withdrawn_at IS NULL
+        RETURNING a.registration_id),
+    -- The door's delta sync must carry the change: the registration is touched (change_xid).
+    t AS (
+        UPDATE registrations r SET change_xid = pg_current_xact_id()
+        WHERE r.id IN (SELECT registration_id FROM w)
         RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM w)
 $$;
@@ -271,4 +276,60 @@ LANGUAGE sql STABLE AS $$
     JOIN event_questions q ON q.id = a.question_id
     JOIN events e ON e.id = q.event_id
     WHERE a.registration_id = p_registration
+$$;
+
+-- The door: the answers the organiser picked (at_door, two at most) as one short line shown next
+-- to the name, e.g. "Wheelchair: yes · Photos of me may be published: no". A consent not given
+-- or withdrawn shows "no". Bounded (each label and value cut to 40 characters; control
+-- characters, which validation already refuses, replaced) so that the offline snapshot stays
+-- small. NULL when the event shows nothing at the door.
+CREATE FUNCTION admit_door_note(p_registration integer) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT string_agg(
+               regexp_replace(left(q.label, 40), '[[:cntrl:]]', ' ', 'g') || ': '
+               || regexp_replace(left(CASE
+                      WHEN q.kind = 'consent' THEN
+                          CASE WHEN a.value = 'yes' AND a.withdrawn_at IS NULL THEN 'yes'
+                               ELSE 'no' END
+                      ELSE coalesce(nullif(a.value, ''), '—') END, 40), '[[:cntrl:]]', ' ', 'g'),
+               ' · ' ORDER BY q.position, q.id)
+    FROM registrations r
+    JOIN event_questions q ON q.event_id = r.event_id AND q.at_door AND q.removed_at IS NULL
+    LEFT JOIN registration_answers a ON a.question_id = q.id AND a.registration_id = r.id
+    WHERE r.id = p_registration
+$$;
+
+-- The check-in API's answers with the door note ("door") of each ticket's registration.
+ALTER FUNCTION admit_checkin(bytea, jsonb) RENAME TO admit_checkin_before_017;
+CREATE FUNCTION admit_checkin(p_token_hash bytea, p_scans jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT CASE WHEN c.answers IS NULL OR jsonb_typeof(c.answers) <> 'array' THEN c.answers
+           ELSE (SELECT coalesce(jsonb_agg(CASE
+                     WHEN x ? 'registration_id' AND x ? 'name'
+                          AND admit_door_note((x ->> 'registration_id')::integer) IS NOT NULL
+                     THEN x || jsonb_build_object('door',
+                               admit_door_note((x ->> 'registration_id')::integer))
+                     ELSE x END ORDER BY o), '[]'::jsonb)
+                 FROM jsonb_array_elements(c.answers) WITH ORDINALITY AS t(x, o)) END
+    FROM (SELECT admit_checkin_before_017(p_token_hash, p_scans) AS answers) c
+$$;
+
+-- The offline snapshot's registrations with their door note ("door", only when there is one).
+-- A withdrawal of consent touches the registration (change_xid), so a delta sync carries it.
+ALTER FUNCTION admit_sync(bytea, text, text, json) RENAME TO admit_sync_before_017;
+CREATE FUNCTION admit_sync(p_token_hash bytea, p_slug text, p_since text, p_keys json,
+                           OUT outcome text, OUT body json)
+LANGUAGE sql STABLE AS $$
+    SELECT s.outcome,
+           CASE WHEN s.body IS NULL THEN NULL
+           ELSE (s.body::jsonb || jsonb_build_object('registrations', (
+                    SELECT coalesce(jsonb_agg(CASE
+                               WHEN admit_door_note((x ->> 'id')::integer) IS NOT NULL
+                               THEN x || jsonb_build_object('door',
+                                             admit_door_note((x ->> 'id')::integer))
+                               ELSE x END ORDER BY o), '[]'::jsonb)
+                    FROM json_array_elements(s.body -> 'registrations')
+                         WITH ORDINALITY AS t(xj, o), LATERAL (SELECT xj::jsonb AS x) j)))::json
+           END
+    FROM admit_sync_before_017(p_token_hash, p_slug, p_since, p_keys) s
 $$;

@@ -9,14 +9,16 @@ removed question keeps its answers; organiser texts are escaped (hostile labels 
 import csv
 import html
 import io
+import os
 import re
 
 import harness
 import email
 import email.policy
 
-from harness import (Browser, ServerTestCase, SmtpSink, create_event, open_form, start_mailer,
-                     ticket_token)
+from harness import (Browser, ScannerProcess, ServerTestCase, SmtpSink, TicketSigner,
+                     add_device, api_call, checkin_event, create_event, new_nonce, open_form,
+                     psql, register_sql, run_scan, start_mailer, ticket_token)
 from test_admin import add_admin, admin_post, logged_in
 
 HOSTILE = '<script>alert("x")</script> \' "q" =cmd|\'/c calc\'!A1'
@@ -269,6 +271,71 @@ class Questions(ServerTestCase):
         self.assertIn("&lt;i&gt;answer&lt;/i&gt; &amp; more", body)
         self.assertIn("&lt;script&gt;", body)
         self.assertNotIn("<script>", body)
+
+
+class Door(ServerTestCase):
+    """The door shows the answers the organiser picked, online (the API's answer, `admit scan`)
+    and offline (the sync snapshot), and a withdrawn consent as "no"."""
+
+    def setUp(self):
+        super().setUp()
+        dsn = self.db.dsn
+        self.event_id, self.lists = checkin_event(dsn, "conf", lists=("Day 1",))
+        for label, kind in (("Wheelchair", "yes_no"), ("Photos may be published", "consent"),
+                            ("Not at the door", "short_text")):
+            psql(dsn, "SELECT admit_question_save(NULL, 'conf', NULL, '%s', '%s', '', false, "
+                      "'{}', %s)" % (kind, label, "true" if label != "Not at the door" else
+                                     "false"))
+        self.regs = register_sql(dsn, "conf", 3, [self.lists["Day 1"]])
+        ids = dict(line.split("|") for line in psql(
+            dsn, "SELECT label, id FROM event_questions").strip().splitlines())
+        # The first: wheelchair, photos agreed; the second: photos agreed then withdrawn; the
+        # third: nothing answered.
+        for reg, answers in ((self.regs[0], {"Wheelchair": "yes",
+                                             "Photos may be published": "yes",
+                                             "Not at the door": "secret"}),
+                             (self.regs[1], {"Photos may be published": "yes"})):
+            body = ",".join('"%s": "%s"' % (ids[k], v) for k, v in answers.items())
+            psql(dsn, "SELECT admit_answers_save(%d, 'created', '{%s}')" % (reg, body))
+        token = psql(dsn, "SELECT token FROM registrations WHERE id = %d" % self.regs[1]).strip()
+        self.assertEqual(psql(dsn, "SELECT admit_consent_withdraw('%s', %s)"
+                                   % (token, ids["Photos may be published"])).strip(), "t")
+        signer = TicketSigner(self.keys)
+        self.tickets = [signer.ticket(self.event_id, r) for r in self.regs]
+        self.token = add_device(dsn, "conf", "Gate A")
+        self.server = self.start_admitd()
+        self.state = os.path.join(self.work, "state")
+        self.expected = ["Wheelchair: yes · Photos may be published: yes",
+                         "Wheelchair: — · Photos may be published: no",
+                         "Wheelchair: — · Photos may be published: no"]
+
+    def args(self, *extra):
+        return ["--server", "http://127.0.0.1:%d" % self.server.port, "--list", "Day 1",
+                "--color", "never", "--token", self.token] + list(extra)
+
+    def test_online_api_and_scan_screen(self):
+        r, body = api_call(self.server, "POST", "/api/v1/checkins", self.token, {
+            "payload": self.tickets[0], "list": "Day 1", "nonce": new_nonce()})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual((body["verdict"], body["door"]), ("valid", self.expected[0]))
+        done = run_scan(self.args("--timeout", "20000"), self.tickets[1:2], state=self.state)
+        self.assertIn("[%s]" % self.expected[1], done.stdout)
+        self.assertNotIn("secret", done.stdout)
+
+    def test_offline_snapshot(self):
+        scanner = ScannerProcess(self.args("--timeout", "1500"), self.state, self.work)
+        a = scanner.scan(self.tickets[2])
+        self.assertEqual((a["verdict"], a["offline"], a.get("door")),
+                         ("valid", False, self.expected[2]))
+        self.assertEqual(self.server.stop(), 0)
+        for i in (0, 1):
+            a = scanner.scan(self.tickets[i])
+            self.assertEqual((a["verdict"], a["offline"], a.get("door")),
+                             ("valid", True, self.expected[i]))
+        snapshot = "".join(open(os.path.join(root, f), errors="replace").read()
+                           for root, _, files in os.walk(self.state) for f in files
+                           if "snapshot" in f)
+        self.assertNotIn("secret", snapshot)
 
 
 if __name__ == "__main__":
