@@ -215,3 +215,18 @@ json_t *admit_questions_form_view(json_t *questions, struct admit_form_values *v
     }
     return out;
 }
+
+enum admit_rc admit_consent_withdraw(struct admit_db *db, const char *token, int question_id,
+                                     bool *done)
+{
+    char id[16];
+    PGresult *res = NULL;
+    snprintf(id, sizeof id, "%d", question_id);
+    const char *params[2] = {token, id};
+    *done = false;
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_CONSENT_WITHDRAW, 2, params, &res);
+    if (rc == ADMIT_OK)
+        *done = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return rc;
+}

@@ -333,3 +333,21 @@ LANGUAGE sql STABLE AS $$
            END
     FROM admit_sync_before_017(p_token_hash, p_slug, p_since, p_keys) s
 $$;
+
+-- The consents of a registration on its ticket page: the wording agreed to, when, and whether
+-- withdrawn (an optional one may be, from there: admit_consent_withdraw).
+CREATE FUNCTION admit_ticket_consents(p_registration integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(json_agg(json_build_object(
+               'question_id', q.id, 'wording', a.wording,
+               'agreed', to_char(a.answered_at AT TIME ZONE e.time_zone,
+                                 'FMDD FMMonth YYYY, HH24:MI'),
+               'withdrawn', to_char(a.withdrawn_at AT TIME ZONE e.time_zone,
+                                    'FMDD FMMonth YYYY, HH24:MI'),
+               'may_withdraw', NOT q.required AND a.withdrawn_at IS NULL)
+               ORDER BY q.position, q.id), '[]'::json)
+    FROM registration_answers a
+    JOIN event_questions q ON q.id = a.question_id AND q.kind = 'consent'
+    JOIN events e ON e.id = q.event_id
+    WHERE a.registration_id = p_registration
+$$;

@@ -135,6 +135,25 @@ class Questions(ServerTestCase):
         self.assertIn("Wording agreed to: “Photos of me may be published\nBy the organiser",
                       page.text)
 
+        # The ticket page shows the consents; the optional one can be withdrawn, with its time.
+        ticket = Browser(self.server)
+        page = ticket.get("/tickets/" + token)
+        self.assertIn("Photos of me may be published", page.text)
+        self.assertIn("/tickets/%s/consents/%s/withdraw" % (token, photos), page.text)
+        self.assertNotIn("/consents/%s/withdraw" % coc, page.text)  # required: not withdrawable
+        csrf = harness.hidden_field(page.text, "csrf_token")
+        path = "/tickets/%s/consents/%s/withdraw" % (token, photos)
+        self.assertEqual(ticket.post(path, {}).status, 403)  # no CSRF token
+        r = ticket.post(path, {"csrf_token": csrf})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertIn("Your consent is withdrawn", ticket.get(r.header("Location")).text)
+        self.assertEqual(ticket.post(path, {"csrf_token": csrf}).status, 404)  # done already
+        coc_path = "/tickets/%s/consents/%s/withdraw" % (token, coc)
+        self.assertEqual(ticket.post(coc_path, {"csrf_token": csrf}).status, 404)
+        self.assertEqual(self.db.sql("SELECT withdrawn_at > now() - interval '1 minute' FROM "
+                                     "registration_answers WHERE question_id = %s" % photos)
+                         .strip(), "t")
+
         # A removed question leaves the form and keeps its answers.
         r = admin_post(self.browser, self.base, "%s/%s/remove" % (self.base, meal))
         self.assertEqual(r.status, 303)
@@ -162,7 +181,8 @@ class Questions(ServerTestCase):
         self.assertEqual(values["Meal (removed)"], "Vegan")
         self.assertEqual(values["Anything else"], "line 1\nline 2")
         self.assertRegex(values["Photos of me may be published"],
-                         r"^yes \(agreed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$")
+                         r"^withdrawn \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(agreed \d{4}-")
+        self.assertRegex(values["I accept the code of conduct"], r"^yes \(agreed \d{4}-")
 
     def test_edit_and_reorder(self):
         self.add(label="First")

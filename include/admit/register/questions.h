@@ -75,4 +75,9 @@ enum admit_rc admit_question_save(struct admit_db *db, int admin_id, const char 
 enum admit_rc admit_question_act(struct admit_db *db, int admin_id, const char *slug, int id,
                                  const char *action, bool *done) ADMIT_MUST_CHECK;
 
+/* Withdraws the optional consent question_id given with the registration of access token
+ * token (its time is kept); *done false when there is none to withdraw. */
+enum admit_rc admit_consent_withdraw(struct admit_db *db, const char *token, int question_id,
+                                     bool *done) ADMIT_MUST_CHECK;
+
 #endif
