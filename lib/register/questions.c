@@ -70,28 +70,42 @@ static const char *read_multi(json_t *q, struct admit_form_values *v, const char
                               struct admit_buf *out)
 {
     const char *values[ADMIT_QUESTION_OPTIONS_MAX + 1];
-    size_t n = v->raw != NULL
-                   ? admit_formdata_get_all(v->raw, name, values, ADMIT_QUESTION_OPTIONS_MAX + 1)
-                   : 0;
-    size_t i;
+    char *split = NULL;
+    size_t n = 0, i;
     json_t *o;
-    if (n > ADMIT_QUESTION_OPTIONS_MAX)
-        return "Choose answers from the list";
-    for (i = 0; i < n; i++)
+    if (v->raw != NULL) {
+        n = admit_formdata_get_all(v->raw, name, values, ADMIT_QUESTION_OPTIONS_MAX + 1);
+    } else {
+        /* No form (admit import): one value, the choices joined as the export joins them. */
+        const char *joined = admit_form_values_get(v, name);
+        split = strdup(joined != NULL ? joined : "");
+        if (split == NULL)
+            abort();
+        for (char *p = split; *p != '\0' && n <= ADMIT_QUESTION_OPTIONS_MAX;) {
+            char *sep = strstr(p, ADMIT_ANSWER_SEPARATOR);
+            if (sep != NULL)
+                *sep = '\0';
+            values[n++] = p;
+            p = sep != NULL ? sep + strlen(ADMIT_ANSWER_SEPARATOR) : p + strlen(p);
+        }
+    }
+    const char *msg = n > ADMIT_QUESTION_OPTIONS_MAX ? "Choose answers from the list" : NULL;
+    for (i = 0; i < n && msg == NULL; i++)
         if (!is_option(q, values[i]))
-            return "Choose answers from the list";
+            msg = "Choose answers from the list";
     /* In the order of the options, whatever the order sent. */
     json_array_foreach(json_object_get(q, "options"), i, o)
     {
-        for (size_t j = 0; j < n; j++)
+        for (size_t j = 0; j < n && msg == NULL; j++)
             if (strcmp(values[j], json_string_value(o)) == 0) {
                 if ((out->len > 0 && admit_buf_puts(out, ADMIT_ANSWER_SEPARATOR) != ADMIT_OK) ||
                     admit_buf_puts(out, values[j]) != ADMIT_OK)
-                    return "Choose fewer answers";
+                    msg = "Choose fewer answers";
                 break;
             }
     }
-    return NULL;
+    free(split);
+    return msg;
 }
 
 /* Checks one answer; the value to store goes to out (empty: none). Returns the message or NULL. */

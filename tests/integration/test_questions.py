@@ -292,6 +292,44 @@ class Questions(ServerTestCase):
         self.assertIn("&lt;script&gt;", body)
         self.assertNotIn("<script>", body)
 
+    def test_import_with_answer_columns(self):
+        from test_import import run_import
+        self.add(kind="multi", label="Workshops", options="Alpha\nBeta")
+        self.add(kind="number", label="Age", required="yes")
+        self.add(kind="consent", label=HOSTILE)
+        base = ["given_name", "family_name", "email", "organisation", "organisation_type",
+                "country", "Workshops", "Age", HOSTILE, "Gone (removed)"]
+
+        def write(rows):
+            path = os.path.join(self.work, "guests.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(base)
+                w.writerows(rows)
+            return path
+
+        good = ["Ada", "L", "ada@example.org", "Org", "research", "BE"]
+        # Bad answers: every line's problem said, nothing imported.
+        done = run_import(self.db.dsn, self.event.slug, write([
+            good + ["Alpha | Omega", "12", "yes", "x"],
+            ["Bob", "M", "bob@example.org", "Org", "research", "BE", "", "", "maybe", ""]]))
+        self.assertNotEqual(done.returncode, 0)
+        err = done.stderr.decode()
+        self.assertIn("line 2: Workshops: Choose answers from the list", err)
+        self.assertIn("line 3: Age: Answer this question", err)
+        self.assertIn("Tick the box", err)
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registrations").strip(), "0")
+        # Valid: stored as the form stores them.
+        done = run_import(self.db.dsn, self.event.slug, write([
+            good + ["Beta | Alpha", "12", "yes", "ignored"]]))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        stored = self.db.sql("SELECT string_agg(a.value, ',' ORDER BY q.position) FROM "
+                             "registration_answers a JOIN event_questions q "
+                             "ON q.id = a.question_id").strip()
+        self.assertEqual(stored, "Alpha | Beta,12,yes")
+        self.assertIn(HOSTILE, self.db.sql("SELECT wording FROM registration_answers "
+                                           "WHERE wording IS NOT NULL"))
+
 
 class Door(ServerTestCase):
     """The door shows the answers the organiser picked, online (the API's answer, `admit scan`)

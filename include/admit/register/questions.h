@@ -32,7 +32,9 @@
 enum admit_rc admit_questions_load(struct admit_db *db, const char *slug,
                                    json_t **out) ADMIT_MUST_CHECK;
 
-/* Checks the answers of v (fields "q<ID>"; several values for a multiple choice) against
+/* Checks the answers of v (fields "q<ID>"; several values for a multiple choice, or, when v
+ * has no raw form (admit import), one value with the choices joined by ADMIT_ANSWER_SEPARATOR)
+ * against
  * questions and appends one error per bad answer to errs (field "q<ID>"). On no error,
  * *answers is the JSON text to store (admit_registration.answers; the caller frees it), else
  * NULL. Returns the number of errors added. */
