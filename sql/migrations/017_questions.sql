@@ -351,3 +351,28 @@ LANGUAGE sql STABLE AS $$
     JOIN events e ON e.id = q.event_id
     WHERE a.registration_id = p_registration
 $$;
+
+-- Personal data (README, "Personal data"): anonymising a registration erases its answers
+-- (consents included); wrapped under its own name as migration 13 did.
+ALTER FUNCTION admit_anonymise(integer[]) RENAME TO admit_anonymise_before_017;
+CREATE FUNCTION admit_anonymise(p_ids integer[]) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM registration_answers a
+    USING registrations r
+    WHERE a.registration_id = r.id AND r.id = ANY (p_ids) AND r.anonymised_at IS NULL;
+    RETURN admit_anonymise_before_017(p_ids);
+END $$;
+
+-- Everything held about a person (admit_access_json) includes their answers, consents with
+-- their wording and times: "answers" beside each registration.
+ALTER FUNCTION admit_access_json(integer[]) RENAME TO admit_access_json_before_017;
+CREATE FUNCTION admit_access_json(p_ids integer[]) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN a.doc IS NULL THEN NULL
+           ELSE (a.doc::jsonb || jsonb_build_object('registrations', (
+                    SELECT coalesce(jsonb_agg(x || jsonb_build_object('answers',
+                               admit_answers_json(((x -> 'registration') ->> 'id')::integer)::jsonb)
+                               ORDER BY o), '[]'::jsonb)
+                    FROM jsonb_array_elements(a.doc::jsonb -> 'registrations')
+                         WITH ORDINALITY AS t(x, o))))::json END
+    FROM (SELECT admit_access_json_before_017(p_ids) AS doc) a
+$$;

@@ -154,6 +154,12 @@ class Questions(ServerTestCase):
                                      "registration_answers WHERE question_id = %s" % photos)
                          .strip(), "t")
 
+        # The person's data download holds the answers, consents with wording and times.
+        data = ticket.get("/tickets/%s/data.json" % token)
+        self.assertEqual(data.status, 200)
+        self.assertIn("By the organiser, on the event site.", data.text)
+        self.assertIn("Alpha | Gamma", data.text)
+
         # A removed question leaves the form and keeps its answers.
         r = admin_post(self.browser, self.base, "%s/%s/remove" % (self.base, meal))
         self.assertEqual(r.status, 303)
@@ -183,6 +189,10 @@ class Questions(ServerTestCase):
         self.assertRegex(values["Photos of me may be published"],
                          r"^withdrawn \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(agreed \d{4}-")
         self.assertRegex(values["I accept the code of conduct"], r"^yes \(agreed \d{4}-")
+
+        # Erasure on request erases the answers too, consents included.
+        self.db.sql("SELECT admit_erase_ids(array_agg(id)) FROM registrations")
+        self.assertEqual(self.db.sql("SELECT count(*) FROM registration_answers").strip(), "0")
 
     def test_edit_and_reorder(self):
         self.add(label="First")
