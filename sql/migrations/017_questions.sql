@@ -1,5 +1,6 @@
 -- Issue 17, questions: each event's own questions, in order, and the answers of each
--- registration. Additive: two new tables and new functions; the running release ignores them.
+-- registration. Safe live: two new tables, new functions, and functions of earlier migrations
+-- wrapped under their own names with the same signatures; the running release ignores answers.
 -- A removed question is hidden from the form but keeps its answers (exports still show them).
 -- A consent answer keeps the exact wording agreed to and when, and its withdrawal time.
 

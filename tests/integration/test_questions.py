@@ -272,6 +272,12 @@ class Questions(ServerTestCase):
         ticket_token(r)
         self.assertEqual(self.db.sql("SELECT value FROM registration_answers").strip(),
                          HOSTILE_OPTION)
+        reg = self.db.sql("SELECT id FROM registrations").strip()
+        page = self.browser.get("/admin/events/%s/attendees/%s" % (self.event.slug, reg))
+        self.assertEqual(page.status, 200)
+        self.assertNotIn("<script>alert", page.text)
+        self.assertNotIn("<b>", page.text)
+        self.assertIn("&lt;b&gt;", page.text)
         # In the CSV export, the formula prefixes of the label and the answer are neutralised.
         r = self.browser.get("/admin/events/%s/registrations.csv" % self.event.slug)
         rows = list(csv.reader(io.StringIO(r.text)))
