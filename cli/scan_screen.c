@@ -111,6 +111,17 @@ static void show_json(struct scan_screen *sc, const struct admit_scan_answer *a)
         sc->failed = true;
 }
 
+/* The organiser's picked answers (issue 17) for the verdict line, at most outlen - 1 bytes:
+ * control characters (none pass validation, but the terminal must never get one) become
+ * spaces. */
+static void door_text(const char *door, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *p = door != NULL ? door : ""; *p != '\0' && n + 1 < outlen; p++)
+        out[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
+    out[n] = '\0';
+}
+
 /* One verdict line: a badge (white on green or red on a terminal), who, and why:
  *     ✔ VALID  Ada Lovelace — Analytical Engines
  *     ✖ ALREADY CHECKED IN  at 09:12 (Gate A) — Ada Lovelace  [offline]            */
@@ -136,14 +147,17 @@ static void show_line(struct scan_screen *sc, const struct admit_scan_answer *a,
         snprintf(detail, sizeof detail, "not registered for %s: send to the desk", a->list);
     }
     const char *name = a->name;
+    char door[1024];
+    door_text(a->door, door, sizeof door);
     if (ok)
-        printf("%s%s%s  %s%s%s%s%s%s%s%s", on, badge, off, bold,
+        printf("%s%s%s  %s%s%s%s%s%s%s%s%s%s%s", on, badge, off, bold,
                name[0] ? name : "(registered since the last sync)", plain,
-               a->organisation[0] ? " — " : "", a->organisation, detail[0] ? "  " : "", detail,
-               a->offline ? "  [offline]" : "");
+               a->organisation[0] ? " — " : "", a->organisation, door[0] ? "  [" : "", door,
+               door[0] ? "]" : "", detail[0] ? "  " : "", detail, a->offline ? "  [offline]" : "");
     else
-        printf("%s%s%s  %s%s%s%s%s%s", on, badge, off, detail, name[0] ? " — " : "", bold, name,
-               plain, a->offline ? "  [offline]" : "");
+        printf("%s%s%s  %s%s%s%s%s%s%s%s%s", on, badge, off, detail, name[0] ? " — " : "", bold,
+               name, plain, door[0] ? "  [" : "", door, door[0] ? "]" : "",
+               a->offline ? "  [offline]" : "");
     /* The bell ends the line, so that a log of the screen keeps one line per scan. */
     fputs(!ok && sc->bell_stdout ? "\a\n" : "\n", stdout);
     if (fflush(stdout) != 0)

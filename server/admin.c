@@ -164,6 +164,7 @@ static const struct {
     {"report", "Attendance report", "/report"},
     {"flagged", "Flagged scans", "/flagged"},
     {"devices", "Door devices", "/devices"},
+    {"questions", "Questions", "/questions"},
     {"edit", "Edit event", "/edit"},
 };
 

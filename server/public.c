@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admit/register/page.h"
+#include "admit/register/questions.h"
 #include "admit/register/registration.h"
 #include "admit/register/resend.h"
 #include "admit/core/splice.h"
@@ -60,12 +61,23 @@ static bool load_event(struct http_request *req, const char *slug, json_t **even
     return rc == ADMIT_OK;
 }
 
+/* The event's own questions (admit/register/questions.h) in *questions; false after answering. */
+static bool load_questions(struct http_request *req, const char *slug, json_t **questions)
+{
+    enum admit_rc rc = admit_questions_load(http_db(req), slug, questions);
+    if (rc == ADMIT_ERR_NOT_FOUND)
+        no_event(req);
+    else if (rc != ADMIT_OK)
+        pages_load_failed(req, rc);
+    return rc == ADMIT_OK;
+}
+
 /* The template context of the event page with its form: empty (get NULL) or as submitted with
  * errors; csrf_token and nonce go in the form as they are. Takes no reference. */
 static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
                              const struct admit_registration *in,
                              const struct admit_form_errors *errs, const char *csrf_token,
-                             const char *nonce)
+                             const char *nonce, json_t *questions)
 {
     char action[160];
     json_t *values = json_object(), *errors = json_object(), *error_list = json_array();
@@ -89,19 +101,22 @@ static json_t *event_context(json_t *event, admit_form_lookup get, void *ctx,
         json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "action", action, "csrf_token", csrf_token,
                   "nonce", nonce, "values", values, "errors", errors, "error_list", error_list,
                   "has_errors", errs != NULL && errs->count > 0);
-    return json_pack("{s:O, s:O, s:o, s:o, s:o, s:o}", "title", json_object_get(event, "name"),
-                     "event", event, "form", form, "countries",
-                     pages_countries_json(get ? get(ctx, "country") : NULL), "organisation_types",
-                     pages_organisation_types_json(get ? get(ctx, "organisation_type") : NULL),
-                     "lists",
-                     pages_lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
+    json_t *asked = admit_questions_form_view(questions, get != NULL ? ctx : NULL, errs);
+    bool has_questions = json_array_size(asked) > 0;
+    return json_pack(
+        "{s:O, s:O, s:o, s:o, s:b, s:o, s:o, s:o}", "title", json_object_get(event, "name"),
+        "event", event, "form", form, "questions", asked, "has_questions", has_questions,
+        "countries", pages_countries_json(get ? get(ctx, "country") : NULL), "organisation_types",
+        pages_organisation_types_json(get ? get(ctx, "organisation_type") : NULL), "lists",
+        pages_lists_json(event, in ? in->list_ids : NULL, in ? in->nlists : 0));
 }
 
 /* Renders the event page with the form as submitted, and its errors. */
 static void render_event(struct http_request *req, unsigned status, json_t *event,
-                         admit_form_lookup get, void *ctx, const struct admit_registration *in,
-                         const struct admit_form_errors *errs)
+                         json_t *questions, struct admit_form_values *ctx,
+                         const struct admit_registration *in, const struct admit_form_errors *errs)
 {
+    admit_form_lookup get = admit_form_values_get;
     char nonce[ADMIT_TOKEN_SIZE];
     /* A form shown again keeps its nonce: submitting it twice must still be one registration. */
     const char *sent = get(ctx, "form_nonce");
@@ -109,8 +124,8 @@ static void render_event(struct http_request *req, unsigned status, json_t *even
         snprintf(nonce, sizeof nonce, "%s", sent);
     else
         admit_token_new(nonce);
-    json_t *context =
-        event_context(event, get, ctx, in, errs, http_csrf_token(req, REGISTER_FORM), nonce);
+    json_t *context = event_context(event, get, ctx, in, errs, http_csrf_token(req, REGISTER_FORM),
+                                    nonce, questions);
     http_no_store(req); /* each view carries its own nonce */
     http_render(req, status, "event.html", context);
 }
@@ -133,16 +148,16 @@ static struct page_cache_page *build_event_page(struct http_request *req, const 
     const char *mark_list[2] = {marks[0], marks[1]};
     struct admit_splice *splice = NULL;
     struct admit_buf out;
-    json_t *event = NULL;
+    json_t *event = NULL, *questions = NULL;
 
     admit_buf_init(&out, EVENT_PAGE_MAX);
-    if (!load_event(req, slug, &event))
+    if (!load_event(req, slug, &event) || !load_questions(req, slug, &questions))
         goto fail;
     /* Fresh random marks: no text of the event can hold them. */
     admit_token_new(marks[0]);
     admit_token_new(marks[1]);
-    json_t *context =
-        event_context(pages_decorate_event(event), NULL, NULL, NULL, NULL, marks[0], marks[1]);
+    json_t *context = event_context(pages_decorate_event(event), NULL, NULL, NULL, NULL, marks[0],
+                                    marks[1], questions);
     /* What http_render adds to every page. */
     json_object_set_new(context, "site", json_pack("{s:s}", "url", http_server(req)->public_url));
     enum admit_rc rc = admit_tmpl_render(http_server(req)->templates, "event.html", context, &out);
@@ -156,10 +171,12 @@ static struct page_cache_page *build_event_page(struct http_request *req, const 
     }
     admit_buf_free(&out);
     json_decref(event);
+    json_decref(questions);
     return page_cache_put(event_pages, slug, splice);
 fail:
     admit_buf_free(&out);
     json_decref(event);
+    json_decref(questions);
     page_cache_abandon(event_pages, slug);
     return NULL;
 }
@@ -227,12 +244,19 @@ static void register_attendee(struct http_request *req)
     struct admit_form_errors errs = {.count = 0};
     struct admit_registration in;
     struct admit_registration_result result;
-    json_t *event = NULL;
+    json_t *event = NULL, *questions = NULL;
+    char *answers = NULL;
 
     if (!http_csrf_check(req, REGISTER_FORM))
         return;
+    /* The event's questions are checked with the standard fields: one list of errors. */
+    if (!load_questions(req, slug, &questions))
+        return;
     admit_form_values_init(&form, http_form_data(req));
-    if (admit_registration_read(&form, &in, &errs) == 0) {
+    size_t bad = admit_registration_read(&form, &in, &errs);
+    bad += admit_questions_check(questions, &form, &errs, &answers);
+    in.answers = answers;
+    if (bad == 0) {
         enum admit_rc rc = admit_registration_submit(http_db(req), slug, &in, &result);
         if (rc != ADMIT_OK) {
             http_respond_db_error(req, rc);
@@ -253,7 +277,7 @@ static void register_attendee(struct http_request *req)
         goto done;
     pages_decorate_event(event);
     if (errs.count > 0) {
-        render_event(req, 422, event, admit_form_values_get, &form, &in, &errs);
+        render_event(req, 422, event, questions, &form, &in, &errs);
         goto done;
     }
     switch (result.outcome) {
@@ -275,6 +299,8 @@ static void register_attendee(struct http_request *req)
     }
 done:
     json_decref(event);
+    json_decref(questions);
+    free(answers);
     admit_form_values_free(&form);
 }
 

@@ -32,6 +32,7 @@ extern const struct http_route paper_routes[];      /* server/paper.c: certifica
 
 /* The organisers' area, continued: door devices, organisers, password links. */
 extern const struct http_route admin_device_routes[];    /* server/admin_devices.c */
+extern const struct http_route admin_question_routes[];  /* server/admin_questions.c */
 extern const struct http_route admin_organiser_routes[]; /* server/admin_organisers.c */
 extern const struct http_route admin_password_routes[];  /* server/admin_password.c */
 extern const struct http_route privacy_routes[];         /* server/admin_privacy.c: personal data */

@@ -13,6 +13,7 @@ const struct http_route *const http_route_tables[] = {
     api_routes,
     admin_routes,
     admin_device_routes,
+    admin_question_routes,
     admin_organiser_routes,
     admin_password_routes,
     resend_routes,

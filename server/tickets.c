@@ -3,13 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit/register/admin_view.h"
 #include "admit/register/page.h"
+#include "admit/register/questions.h"
 #include "admit/register/registration.h"
 #include "admit/register/ticket_image.h"
 #include "pages.h"
 #include "router.h"
 
-#define CANCEL_FORM "cancel"
+#define CANCEL_FORM  "cancel"
+#define CONSENT_FORM "consent"
 
 /* The error page, with the way to get a ticket's link again. */
 static void no_ticket(struct http_request *req)
@@ -75,6 +78,11 @@ static void ticket_page(struct http_request *req)
                                 "just_unchanged", http_query(req, "unchanged") != NULL,
                                 "email_sent", http_query(req, "email_sent") != NULL,
                                 "email_confirmed", http_query(req, "email_confirmed") != NULL);
+    json_object_set_new(context, "consent_withdrawn",
+                        json_boolean(http_query(req, "consent_withdrawn") != NULL));
+    json_object_set_new(context, "csrf_token", json_string(http_csrf_token(req, CONSENT_FORM)));
+    json_object_set_new(ticket, "has_consents",
+                        json_boolean(json_array_size(json_object_get(ticket, "consents")) > 0));
     http_render(req, 200, "ticket.html", context);
     admit_ticket_page_free(&page);
 }
@@ -170,7 +178,37 @@ static void cancel(struct http_request *req)
     http_redirect(req, location);
 }
 
+/* Withdraws an optional consent (issue 17 and 18): recorded with its time, shown at the door
+ * and in the exports from then on. */
+static void consent_withdraw(struct http_request *req)
+{
+    const char *token = http_param(req, "token");
+    char location[128];
+    bool done = false;
+    if (!http_csrf_check(req, CONSENT_FORM))
+        return;
+    http_no_store(req);
+    int id = admit_admin_parse_id(http_param(req, "id"));
+    if (!admit_token_valid(token) || id <= 0) {
+        no_ticket(req);
+        return;
+    }
+    enum admit_rc rc = admit_consent_withdraw(http_db(req), token, id, &done);
+    if (rc != ADMIT_OK) {
+        http_respond_db_error(req, rc);
+        return;
+    }
+    if (!done) {
+        no_ticket(req);
+        return;
+    }
+    http_log_note(req, "consent-withdrawn");
+    snprintf(location, sizeof location, "/tickets/%s?consent_withdrawn=1", token);
+    http_redirect(req, location);
+}
+
 const struct http_route ticket_routes[] = {
+    {HTTP_POST, "/tickets/:token/consents/:id/withdraw", consent_withdraw, HTTP_ROUTE_DB},
     {HTTP_GET, "/tickets/:token", ticket_page, HTTP_ROUTE_DB},
     {HTTP_GET, "/tickets/:token/qr.svg", qr_svg, HTTP_ROUTE_DB},
     {HTTP_GET, "/tickets/:token/qr.png", qr_png, HTTP_ROUTE_DB},

@@ -127,9 +127,10 @@ static json_t *group_answer(const struct admit_checkin_entry *e, const PGresult 
     if (!PQgetisnull(res, row, 3))
         json_object_set_new(a, "registration_id",
                             json_integer(strtoll(PQgetvalue(res, row, 3), NULL, 10)));
-    static const char *const columns[] = {"name",       "organisation", "first_at",
-                                          "first_gate", "entered_at",   "entered_gate"};
-    for (int c = 0; c < 6; c++)
+    /* "door": the answers the organiser shows at the door (issue 17), when there are some. */
+    static const char *const columns[] = {"name",       "organisation", "first_at", "first_gate",
+                                          "entered_at", "entered_gate", "door"};
+    for (int c = 0; c < 7; c++)
         if (!PQgetisnull(res, row, 4 + c))
             json_object_set_new(a, columns[c], json_string(PQgetvalue(res, row, 4 + c)));
     return a;

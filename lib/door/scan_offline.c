@@ -24,6 +24,7 @@ struct registration {
     long reissue;
     const char *name; /* point into the snapshot */
     const char *organisation;
+    const char *door; /* the organiser's picked answers (issue 17), or NULL */
     const json_t *lists;
 };
 
@@ -110,7 +111,8 @@ static bool registration_valid(const json_t *r)
     const json_t *l;
     if (!field_id(r, "id") || status == NULL || !json_is_integer(reissue) ||
         json_integer_value(reissue) < 0 || json_integer_value(reissue) > 65535 ||
-        !field_string(r, "name") || !field_string(r, "organisation") || !json_is_array(lists))
+        !field_string(r, "name") || !field_string(r, "organisation") || !json_is_array(lists) ||
+        (json_object_get(r, "door") != NULL && !json_is_string(json_object_get(r, "door"))))
         return false;
     if (strcmp(status, "confirmed") != 0 && strcmp(status, "waitlisted") != 0 &&
         strcmp(status, "cancelled") != 0)
@@ -254,6 +256,7 @@ enum admit_rc admit_scan_offline_load(struct admit_scan_offline *k, json_t *snap
         r->reissue = (long)json_integer_value(json_object_get(item, "reissue"));
         r->name = json_string_value(json_object_get(item, "name"));
         r->organisation = json_string_value(json_object_get(item, "organisation"));
+        r->door = json_string_value(json_object_get(item, "door"));
         r->lists = json_object_get(item, "lists");
         map_put(&k->reg_index, r->id, (uint32_t)k->nregs++);
     }
@@ -417,6 +420,8 @@ json_t *admit_scan_offline_decide(const struct admit_scan_offline *k, const char
     if (r != NULL) {
         json_object_set_new(answer, "name", json_string(r->name));
         json_object_set_new(answer, "organisation", json_string(r->organisation));
+        if (r->door != NULL)
+            json_object_set_new(answer, "door", json_string(r->door));
         if (r->status == REG_CANCELLED) {
             set_verdict(answer, ADMIT_VERDICT_REVOKED, "cancelled");
             return answer;

@@ -54,6 +54,7 @@ json_t *scan_session_journal_answer(const json_t *answer)
         abort();
     json_object_del(kept, "name");
     json_object_del(kept, "organisation");
+    json_object_del(kept, "door");
     return kept;
 }
 
@@ -269,6 +270,7 @@ static void caller_answer(struct admit_scan_answer *out, const json_t *answer, c
         .registration_id = json_is_integer(id) ? (long long)json_integer_value(id) : 0,
         .name = scan_session_str(j, "name"),
         .organisation = scan_session_str(j, "organisation"),
+        .door = scan_session_str(j, "door"),
         .list = scan_session_str(j, "list"),
         .nonce = scan_session_str(j, "nonce"),
         .scanned_at = scan_session_str(j, "scanned_at"),

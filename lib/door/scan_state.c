@@ -51,8 +51,8 @@ static bool nonce_ok(const json_t *obj)
 
 bool admit_scan_answer_valid(const json_t *answer)
 {
-    static const char *const strings[] = {"reason",     "name",         "organisation",
-                                          "first_gate", "entered_gate", "list"};
+    static const char *const strings[] = {"reason",       "name", "organisation", "first_gate",
+                                          "entered_gate", "list", "door"};
     static const char *const times[] = {"first_at", "entered_at"};
     if (!json_is_object(answer) ||
         admit_verdict_parse(json_string_value(json_object_get(answer, "verdict"))) < 0)

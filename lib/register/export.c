@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "admit/core/buf.h"
 #include "admit/core/mem.h"
 
@@ -103,7 +105,8 @@ struct admit_export {
     size_t pending_off;
     bool header_done, rows_done, flushed;
     unsigned long rows;
-    PGresult *first; /* the query's first result, read by admit_export_open; NULL once used */
+    PGresult *questions; /* registrations: the question columns' headers (export_questions.sql) */
+    PGresult *first;     /* the query's first result, read by admit_export_open; NULL once used */
 };
 
 static enum admit_rc pending_sink(void *ctx, const char *data, size_t len)
@@ -118,12 +121,15 @@ static enum admit_rc pending_sink(void *ctx, const char *data, size_t len)
 
 static enum admit_rc write_header(struct admit_export *x)
 {
-    const char *names[32];
-    size_t n = 0;
     if (x->kind == ADMIT_EXPORT_REGISTRATIONS) {
-        for (n = 0; n < admit_registration_column_count; n++)
-            names[n] = admit_registration_columns[n].name;
-        return admit_csv_write_row(&x->writer, names, n);
+        enum admit_rc rc = admit_csv_begin_row(&x->writer);
+        for (size_t i = 0; i < admit_registration_column_count && rc == ADMIT_OK; i++)
+            rc = admit_csv_add_field(&x->writer, admit_registration_columns[i].name,
+                                     strlen(admit_registration_columns[i].name));
+        for (int i = 0; i < PQntuples(x->questions) && rc == ADMIT_OK; i++)
+            rc = admit_csv_add_field(&x->writer, PQgetvalue(x->questions, i, 0),
+                                     (size_t)PQgetlength(x->questions, i, 0));
+        return rc == ADMIT_OK ? admit_csv_end_row(&x->writer) : rc;
     }
     if (x->kind == ADMIT_EXPORT_ATTENDANCE)
         return admit_csv_write_row(&x->writer, attendance_header,
@@ -134,7 +140,8 @@ static enum admit_rc write_header(struct admit_export *x)
 
 static size_t column_count(enum admit_export_kind kind)
 {
-    return kind == ADMIT_EXPORT_REGISTRATIONS ? admit_registration_column_count
+    /* registrations: and the answers, as one JSON array (answer_fields) */
+    return kind == ADMIT_EXPORT_REGISTRATIONS ? admit_registration_column_count + 1
            : kind == ADMIT_EXPORT_ATTENDANCE
                ? sizeof attendance_header / sizeof attendance_header[0]
                : sizeof scans_header / sizeof scans_header[0];
@@ -166,14 +173,16 @@ enum admit_rc admit_export_open(struct admit_export **out, const char *dsn,
     PGresult *res = NULL;
     rc = admit_db_query(x->db, ADMIT_Q_EXPORT_SETUP, 0, NULL, &res);
     PQclear(res);
+    snprintf(event, sizeof event, "%d", event_id);
+    snprintf(list, sizeof list, "%d", list_id);
+    const char *params[2] = {event, list_id > 0 ? list : NULL};
+    if (rc == ADMIT_OK && kind == ADMIT_EXPORT_REGISTRATIONS)
+        rc = admit_db_query(x->db, ADMIT_Q_EXPORT_QUESTIONS, 1, params, &x->questions);
     if (rc != ADMIT_OK) {
         admit_error_set(err, "%s", admit_db_error(x->db));
         goto fail;
     }
     PGconn *conn = admit_db_conn(x->db);
-    snprintf(event, sizeof event, "%d", event_id);
-    snprintf(list, sizeof list, "%d", list_id);
-    const char *params[2] = {event, list_id > 0 ? list : NULL};
     int nparams = kind == ADMIT_EXPORT_ATTENDANCE ? 2 : 1;
     if (!PQsendQueryPrepared(conn, admit_queries[kinds[kind].query].name, nparams, params, NULL,
                              NULL, 0) ||
@@ -200,6 +209,21 @@ fail:
     return rc;
 }
 
+/* The answers of a row (a JSON array of strings) as one field per question column; a question
+ * added since the header was read is left out, one removed meanwhile left empty. */
+static enum admit_rc answer_fields(struct admit_export *x, const char *answers)
+{
+    json_t *list = json_loads(answers, 0, NULL);
+    enum admit_rc rc = json_is_array(list) ? ADMIT_OK : ADMIT_ERR_STATE;
+    for (int i = 0; i < PQntuples(x->questions) && rc == ADMIT_OK; i++) {
+        json_t *v = json_array_get(list, (size_t)i);
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        rc = admit_csv_add_field(&x->writer, s, json_is_string(v) ? json_string_length(v) : 0);
+    }
+    json_decref(list);
+    return rc;
+}
+
 /* Writes the next row of the result into the writer, or notes the end of the rows. */
 static enum admit_rc next_row(struct admit_export *x)
 {
@@ -214,11 +238,15 @@ static enum admit_rc next_row(struct admit_export *x)
             rc = ADMIT_ERR_STATE; /* the query and the header disagree: a bug */
             goto done;
         }
+        if (x->kind == ADMIT_EXPORT_REGISTRATIONS)
+            n--; /* the answers: answer_fields */
         rc = admit_csv_begin_row(&x->writer);
         for (int i = 0; i < n && rc == ADMIT_OK; i++)
             rc = admit_csv_add_field(&x->writer,
                                      PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i),
                                      (size_t)PQgetlength(res, 0, i));
+        if (rc == ADMIT_OK && x->kind == ADMIT_EXPORT_REGISTRATIONS)
+            rc = answer_fields(x, PQgetvalue(res, 0, n));
         if (rc == ADMIT_OK)
             rc = admit_csv_end_row(&x->writer);
         x->rows++;
@@ -274,6 +302,7 @@ void admit_export_close(struct admit_export *x)
     if (x == NULL)
         return;
     PQclear(x->first);
+    PQclear(x->questions);
     admit_db_free(x->db);
     admit_buf_free(&x->pending);
     free(x);

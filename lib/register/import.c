@@ -13,6 +13,7 @@
 #include "admit/core/db.h"
 #include "admit/core/mem.h"
 #include "admit/register/export.h"
+#include "admit/register/questions.h"
 #include "admit/register/registration.h"
 #include "admit/core/token.h"
 
@@ -31,6 +32,9 @@ struct import {
     PGconn *conn;
     struct admit_csv_writer tickets;
     FILE *tickets_tmp;
+    json_t *questions;                           /* the event's questions (admit_questions_load) */
+    size_t question_column[ADMIT_QUESTIONS_MAX]; /* per question: index in the file */
+    char *answers;                               /* the current row's answers as JSON, or NULL */
 };
 
 static void problem(struct import *im, unsigned long line, const char *fmt, ...)
@@ -56,12 +60,74 @@ static size_t find_column(const char *name)
     return NO_COLUMN;
 }
 
+/* Maps a header column named after one of the event's questions (its label, as the export
+ * names it) to that question; a removed question's export column ("LABEL (removed)") is
+ * ignored. Returns whether field f was such a column. */
+static bool question_header(struct import *im, const struct admit_csv_record *rec, size_t f)
+{
+    size_t i;
+    json_t *q;
+    const char *name = rec->fields[f];
+    size_t len = strlen(name), mark = strlen(" (removed)");
+    if (len > mark && strcmp(name + len - mark, " (removed)") == 0)
+        return true;
+    json_array_foreach(im->questions, i, q)
+    {
+        if (i < ADMIT_QUESTIONS_MAX &&
+            strcmp(json_string_value(json_object_get(q, "label")), name) == 0) {
+            if (im->question_column[i] != NO_COLUMN)
+                problem(im, rec->line, "the column \"%s\" appears twice: keep one of them", name);
+            im->question_column[i] = f;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Checks the row's answers to the event's questions (the form's rules); on success
+ * im->answers holds them as JSON. */
+static void check_answers(struct import *im, const struct admit_csv_record *rec)
+{
+    struct admit_form_values v;
+    struct admit_form_errors errs = {.count = 0};
+    size_t i;
+    json_t *q;
+    admit_form_values_init(&v, NULL);
+    json_array_foreach(im->questions, i, q)
+    {
+        char name[24];
+        size_t f = i < ADMIT_QUESTIONS_MAX ? im->question_column[i] : NO_COLUMN;
+        snprintf(name, sizeof name, "q%lld",
+                 (long long)json_integer_value(json_object_get(q, "id")));
+        v.names = admit_xrealloc(v.names, (v.count + 1) * sizeof *v.names);
+        v.values = admit_xrealloc(v.values, (v.count + 1) * sizeof *v.values);
+        v.names[v.count] = admit_xstrdup(name);
+        v.values[v.count++] =
+            admit_form_normalise(f != NO_COLUMN && f < rec->count ? rec->fields[f] : "");
+    }
+    free(im->answers);
+    im->answers = NULL;
+    admit_questions_check(im->questions, &v, &errs, &im->answers);
+    for (size_t e = 0; e < errs.count; e++) {
+        const char *label = "";
+        json_array_foreach(im->questions, i, q)
+        {
+            if (json_integer_value(json_object_get(q, "id")) == atoll(errs.items[e].field + 1))
+                label = json_string_value(json_object_get(q, "label"));
+        }
+        problem(im, rec->line, "%s: %s", label, errs.items[e].message);
+    }
+    admit_form_values_free(&v);
+}
+
 /* Maps the header's columns; reports unknown, repeated and missing ones. */
 static void read_header(struct import *im, const struct admit_csv_record *rec)
 {
     for (size_t i = 0; i < admit_registration_column_count; i++)
         im->column[i] = NO_COLUMN;
     for (size_t f = 0; f < rec->count; f++) {
+        if (question_header(im, rec, f))
+            continue;
         size_t c = find_column(rec->fields[f]);
         if (c == NO_COLUMN) {
             problem(im, rec->line,
@@ -158,6 +224,7 @@ static bool check_row(struct import *im, const struct admit_csv_record *rec, siz
         else
             problem(im, rec->line, "%s: %s", field, errs.items[i].message);
     }
+    check_answers(im, rec);
     const char *lists = cell(im, "lists");
     if (admit_form_valid_line(lists, 4000) != NULL)
         problem(im, rec->line, "lists: write list names separated by \";\", on one line");
@@ -262,6 +329,11 @@ static enum admit_rc store_row(struct import *im, unsigned long line)
         if (im->full++ == 0)
             im->first_full_line = line; /* said once, at the end: how many do not fit */
     } else {
+        const char *answer_params[2] = {token, im->answers != NULL ? im->answers : "{}"};
+        if (im->answers != NULL && strcmp(im->answers, "{}") != 0)
+            rc = exec(im, ADMIT_Q_IMPORT_ANSWERS, 2, answer_params, NULL);
+        if (rc != ADMIT_OK)
+            goto done;
         im->result->imported++;
         rc = admit_buf_printf(&url, "%s/tickets/%s", im->opt->base_url ? im->opt->base_url : "",
                               token);
@@ -368,9 +440,16 @@ enum admit_rc admit_import_run(struct admit_db *db, const char *slug, FILE *in,
     if (rc != ADMIT_OK)
         return rc;
     snprintf(im.event_id, sizeof im.event_id, "%d", event_id);
+    for (size_t i = 0; i < ADMIT_QUESTIONS_MAX; i++)
+        im.question_column[i] = NO_COLUMN;
+    rc = admit_questions_load(db, slug, &im.questions);
+    if (rc != ADMIT_OK)
+        return rc;
     im.tickets_tmp = tmpfile();
-    if (im.tickets_tmp == NULL)
+    if (im.tickets_tmp == NULL) {
+        json_decref(im.questions);
         return ADMIT_ERR_IO;
+    }
     admit_csv_writer_init(&im.tickets, ADMIT_CSV_RFC4180, admit_csv_sink_file, im.tickets_tmp);
     static const char *const ticket_header[4] = {"email", "given_name", "family_name",
                                                  "ticket_url"};
@@ -421,6 +500,8 @@ done:
     if (rc == ADMIT_ERR_IO && in_transaction)
         out->imported = 0;
     admit_csv_reader_close(reader);
+    json_decref(im.questions);
+    free(im.answers);
     if (im.tickets_tmp != NULL)
         fclose(im.tickets_tmp);
     return rc;

@@ -221,7 +221,7 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
         goto done;
     /* A fresh token per attempt; a duplicate submission gets the stored one back instead. */
     admit_token_new(token);
-    const char *params[13] = {slug,
+    const char *params[14] = {slug,
                               in->form_nonce,
                               token,
                               in->given_name,
@@ -233,8 +233,9 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
                               in->dietary,
                               in->accessibility,
                               admit_buf_cstr(&lists),
-                              in->source ? in->source : "web"};
-    rc = admit_db_query(db, ADMIT_Q_REGISTER, 13, params, &res);
+                              in->source ? in->source : "web",
+                              in->answers ? in->answers : "{}"};
+    rc = admit_db_query(db, ADMIT_Q_REGISTER, 14, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     out->outcome = parse_outcome(PQgetvalue(res, 0, 0));

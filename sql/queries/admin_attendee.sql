@@ -8,6 +8,7 @@ SELECT json_build_object(
     'email', r.email, 'organisation', r.organisation, 'organisation_type', r.organisation_type,
     'country', r.country, 'dietary', r.dietary, 'accessibility', r.accessibility,
     'source', r.source, 'token', r.token, 'reissue', r.reissue,
+    'answers', admit_answers_admin(r.id),
     -- Why each action makes no sense now (NULL: offered).
     'refusals', json_build_object(
         'cancel', admit_admin_action_refusal('cancel', r.status),

@@ -26,7 +26,7 @@
 -- refused (then $6-$8 are NULL).
 -- One row per scan decided: its position in the arrays (from 1), verdict, reason,
 -- registration_id, name, organisation, first_at, first_gate, entered_at, entered_gate (the
--- latest entry: migration 6).
+-- latest entry: migration 6), door (the answers the organiser shows at the door: migration 17).
 WITH i AS (
     SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
                          $6::bigint[], $7::bigint[], $8::integer[], $9::text[])
@@ -97,5 +97,7 @@ SELECT ord, verdict, reason, registration_id, name, organisation,
        CASE WHEN verdict = 'already_checked_in' THEN admit_api_time(first_at) END,
        CASE WHEN verdict = 'already_checked_in' THEN first_gate END,
        CASE WHEN verdict = 'already_checked_in' THEN admit_api_time(entered_at) END,
-       CASE WHEN verdict = 'already_checked_in' THEN entered_gate END
+       CASE WHEN verdict = 'already_checked_in' THEN entered_gate END,
+       CASE WHEN registration_id IS NOT NULL AND name IS NOT NULL
+            THEN admit_door_note(registration_id) END
 FROM v WHERE verdict IS NOT NULL

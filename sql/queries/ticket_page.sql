@@ -6,6 +6,7 @@ SELECT json_build_object(
     'registration_id', r.id, 'event_id', r.event_id, 'token', r.token, 'status', r.status,
     'given_name', r.given_name, 'family_name', r.family_name, 'email', r.email,
     'organisation', r.organisation, 'reissue', r.reissue,
+    'consents', admit_ticket_consents(r.id),
     'registered', to_char(r.created_at AT TIME ZONE e.time_zone, 'FMDD FMMonth YYYY, HH24:MI'),
     'waitlist_position', CASE WHEN r.status = 'waitlisted' THEN
         (SELECT count(*) FROM registrations w

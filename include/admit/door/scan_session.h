@@ -90,6 +90,7 @@ struct admit_scan_answer {
     bool exit;                  /* the scan was an exit */
     long long registration_id;  /* 0 when unknown */
     const char *name, *organisation;
+    const char *door; /* the answers the organiser shows at the door (issue 17), or "" */
     const char *list, *nonce, *scanned_at;
     const char *first_at, *first_gate;     /* already checked in: the first entry */
     const char *entered_at, *entered_gate; /* already checked in: the latest entry */

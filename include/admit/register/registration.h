@@ -32,6 +32,8 @@ struct admit_registration {
     int list_ids[ADMIT_EVENT_MAX_LISTS];
     size_t nlists;
     const char *source; /* "web", "import" or "admin" */
+    const char
+        *answers; /* the questions' answers as JSON (admit/register/questions.h); NULL: none */
 };
 
 /* Validates a submitted form: every field of admit_registration_fields through get(ctx, name),
