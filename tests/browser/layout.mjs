@@ -30,7 +30,7 @@ const WIDTHS = [390, 1280];
 const MAX_PAGES = 40;
 const TIMEOUT = 60000;
 // Not pages: files, images, the JSON the live view polls, and leaving.
-const SKIP = /(\.csv|\.svg|\.png|\.pdf|\.json)(\?|$)|\/logout|\/export/;
+const SKIP = /(\.csv|\.svg|\.png|\.pdf|\.json|\.tar)(\?|$)|\/logout|\/export/;
 
 const browser = await chromium.launch({
   executablePath: process.env.ADMIT_CHROMIUM || '/usr/bin/chromium',
@@ -86,7 +86,14 @@ try {
     const where = queue.shift();
     if (seen.has(where)) continue;
     seen.add(where);
-    const response = await page.goto(`${base}${where}`);
+    let response;
+    try {
+      response = await page.goto(`${base}${where}`);
+    } catch (error) {
+      // A link to a file the server sends as a download (an attachment) is not a page.
+      if (/Download is starting/.test(error.message)) continue;
+      throw error;
+    }
     if (!response || response.status() !== 200 ||
         !(response.headers()['content-type'] || '').startsWith('text/html')) {
       continue;
