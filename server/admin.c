@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "admit/register/privacy.h"
 #include "admit/register/event.h"
 #include "pages.h"
 #include "router.h"
@@ -60,6 +61,14 @@ bool admin_loaded(struct http_request *req, enum admit_rc rc)
     else if (rc != ADMIT_OK)
         pages_load_failed(req, rc);
     return rc == ADMIT_OK;
+}
+
+void admin_audit_registration(struct http_request *req, int admin_id, const char *action,
+                              int registration_id)
+{
+    if (admit_privacy_audit_registration(http_db(req), admin_id, action, registration_id,
+                                         http_client(req)) != ADMIT_OK)
+        http_log_note(req, "audit-failed");
 }
 
 const char *admin_slug(struct http_request *req)

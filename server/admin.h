@@ -55,6 +55,12 @@ void admin_not_found(struct http_request *req);
  * 404 (admin_not_found) for ADMIT_ERR_NOT_FOUND, the "could not load" page for the rest. */
 bool admin_loaded(struct http_request *req, enum admit_rc rc);
 
+/* Records in the audit log (issue 18) that this organiser changed a registration: action is
+ * "registration.cancel", "registration.edit", ...; the client's address with it. A failure to
+ * record is logged (note audit-failed), not answered: the change is made already. */
+void admin_audit_registration(struct http_request *req, int admin_id, const char *action,
+                              int registration_id);
+
 /* The view of the event slug (admit_admin_view_event) in *out. Returns false after answering:
  * 503/500, or 404 when the event does not exist or this admin may not see it. */
 bool admin_event_view(struct http_request *req, const struct admit_admin *admin,

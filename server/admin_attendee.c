@@ -227,6 +227,13 @@ static void act(struct http_request *req, enum admit_admin_action_kind kind)
         return;
     }
     if (result.outcome == ADMIT_ADMIN_DONE) {
+        static const char *const audited[] = {
+            [ADMIT_ADMIN_CANCEL] = "registration.cancel",
+            [ADMIT_ADMIN_REISSUE] = "registration.reissue",
+            [ADMIT_ADMIN_PROMOTE] = "registration.promote",
+            [ADMIT_ADMIN_CHECKIN] = "registration.checkin",
+        };
+        admin_audit_registration(req, admin.id, audited[kind], registration_id);
         redirect_done(req, slug, registration_id, kind, &result);
         return;
     }

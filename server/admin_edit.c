@@ -104,6 +104,8 @@ static void edit(struct http_request *req)
             snprintf(location, sizeof location, "/admin/events/%s/attendees/%d/edit?saved=%s",
                      who.slug, who.registration_id, result.email_pending ? "email" : "1");
             http_log_note(req, result.outcome == ADMIT_EDIT_SAVED ? "edited" : "unchanged");
+            if (result.outcome == ADMIT_EDIT_SAVED)
+                admin_audit_registration(req, admin.id, "registration.edit", who.registration_id);
             http_redirect(req, location);
             goto done;
         }

@@ -93,6 +93,19 @@ enum admit_rc admit_privacy_audit(struct admit_db *db, int admin_id, const char 
     return rc;
 }
 
+enum admit_rc admit_privacy_audit_registration(struct admit_db *db, int admin_id,
+                                               const char *action, int registration_id,
+                                               const char *client)
+{
+    char admin[16], registration[16];
+    PGresult *res = NULL;
+    snprintf(registration, sizeof registration, "%d", registration_id);
+    const char *params[4] = {admin_param(admin_id, admin), action, registration, client};
+    enum admit_rc rc = admit_db_query(db, ADMIT_Q_AUDIT_REGISTRATION, 4, params, &res);
+    PQclear(res);
+    return rc;
+}
+
 enum admit_rc admit_privacy_audit_list(struct admit_db *db, int admin_id, int limit, json_t **out)
 {
     char admin[16], limit_text[16];

@@ -489,6 +489,9 @@ class Organiser(EditCase):
         r = self.admin.post(base + "/edit", fields)
         self.assertEqual(r.status, 303, r.text[:500])
         self.assertEqual(r.header("Location"), base + "/edit?saved=1")
+        self.assertEqual(self.db.sql("SELECT actor || ' ' || action || ' ' || registration_id "
+                                     "FROM audit_log").strip(),
+                         "boss@example.org registration.edit %d" % reg)
         page = self.admin.get(r.header("Location"))
         self.assertIn("The attendee was emailed a summary of the change", page.text)
         self.assertIn("boss@example.org", page.text)

@@ -357,6 +357,19 @@ class Privacy(ServerTestCase):
         self.assertEqual(self.db.sql("SELECT actor || ' ' || action || ' ' || (event_id = %d) "
                                      "FROM audit_log ORDER BY id DESC LIMIT 1"
                                      % self.event.id).strip(), "shell export.attendance true")
+        # An organiser's changes to a registration, with the client address: a reissue, a
+        # check-in by hand (no personal data in the rows: the registration's number).
+        from test_admin import admin_act
+        other = self.people[1]
+        attendee = "/admin/events/%s/attendees/%d" % (self.event.slug, other["id"])
+        self.assertEqual(admin_act(limited, attendee + "/reissue").status, 303)
+        self.assertEqual(admin_act(limited, attendee + "/checkin",
+                                   {"list": str(self.event.list_ids[0])}).status, 303)
+        rows = self.db.sql("SELECT actor || ' ' || action || ' ' || registration_id || ' ' || "
+                           "client FROM audit_log WHERE action LIKE 'registration.%' ORDER BY id")
+        self.assertEqual(rows.split("\n")[:2],
+                         ["limited@example.org registration.reissue %d 127.0.0.1" % other["id"],
+                          "limited@example.org registration.checkin %d 127.0.0.1" % other["id"]])
 
     def test_erase_refuses_bad_requests(self):
         for args, status, words in [

@@ -65,6 +65,12 @@ enum admit_rc admit_privacy_access_email(struct admit_db *db, int admin_id, cons
 enum admit_rc admit_privacy_audit(struct admit_db *db, int admin_id, const char *action,
                                   int event_id, const char *client) ADMIT_MUST_CHECK;
 
+/* The same for an organiser's change to one registration (a cancellation, a reissue, a move
+ * from the waiting list, a check-in by hand, an edit): the event is the registration's. */
+enum admit_rc admit_privacy_audit_registration(struct admit_db *db, int admin_id,
+                                               const char *action, int registration_id,
+                                               const char *client) ADMIT_MUST_CHECK;
+
 /* The audit log, newest first, at most limit entries (0: all), as JSON (see admit_audit_list),
  * owned by the caller. ADMIT_ERR_NOT_FOUND unless admin_id sees every event. */
 enum admit_rc admit_privacy_audit_list(struct admit_db *db, int admin_id, int limit,
