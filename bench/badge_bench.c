@@ -63,8 +63,8 @@ static int badge(struct admit_badge_doc *doc, const struct admit_signing_key *ke
     char text[ADMIT_TICKET_TEXT_MAX];
     if (admit_ticket_sign(key, 1, (uint32_t)i + 1, 0, text) != ADMIT_OK)
         return -1;
-    struct admit_badge b = {given[i % 5], family[(i / 5) % 5], orgs[(i / 25) % 5], "Research",
-                            text};
+    struct admit_badge b = {
+        given[i % 5], family[(i / 5) % 5], orgs[(i / 25) % 5], "Research", text, ""};
     return admit_badge_doc_add(doc, &b) == ADMIT_OK ? 0 : -1;
 }
 

@@ -50,7 +50,7 @@ void scan_print_badge(const struct cli_args *args, struct admit_badge_queue *q,
         return;
     memcpy(text, line, len);
     len = admit_ticket_normalize(text, len);
-    struct admit_badge badge = {answer->name, "", answer->organisation, "", text};
+    struct admit_badge badge = {answer->name, "", answer->organisation, "", text, ""};
     snprintf(name, sizeof name, "badge-%lld-%s", answer->registration_id,
              answer->nonce[0] ? answer->nonce : "scan");
     if (!admit_badge_queue_submit(q, &badge, name))

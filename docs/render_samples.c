@@ -67,9 +67,12 @@ static bool badge(const struct admit_signing_key *key, const char *layouts_file,
         fprintf(stderr, "admit_render_samples: no a6 layout in %s\n", layouts_file);
         return false;
     }
-    const struct admit_badge person = {"Anne-Sophie", "de la Tour d'Auvergne",
+    const struct admit_badge person = {"Anne-Sophie",
+                                       "de la Tour d'Auvergne",
                                        "Bundesanstalt für Materialforschung und -prüfung",
-                                       "Research", text};
+                                       "Research",
+                                       text,
+                                       "\u2717 Photos of me may be published"};
     cairo_surface_t *surface;
     cairo_t *cr = white_page(layout->width_mm, layout->height_mm, &surface);
     enum admit_rc rc = print_badge_draw(cr, layout, &person);

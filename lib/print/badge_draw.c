@@ -129,18 +129,27 @@ enum admit_rc print_badge_draw(cairo_t *cr, const struct admit_badge_layout *l,
     cairo_set_source_rgb(cr, 0, 0, 0);
     double top = h - 2 * m - q - gap; /* the height above the QR code */
     double y = m;
+    const char *marker = badge->marker != NULL ? badge->marker : "";
+    bool marked = marker[0] != '\0';
     if (landscape) {
         draw_text(cr, name, true, l->name_pt, MIN_NAME_PT, m, &y, w - 2 * m, top, 3);
         double below = h - m - q, bw = w - 3 * m - q;
-        draw_text(cr, badge->organisation, false, l->org_pt, MIN_TEXT_PT, m, &below, bw, q * 0.6,
-                  2);
-        draw_text(cr, badge->type, true, l->type_pt, MIN_TEXT_PT, m, &below, bw, q * 0.3, 1);
+        draw_text(cr, badge->organisation, false, l->org_pt, MIN_TEXT_PT, m, &below, bw,
+                  q * (marked ? 0.45 : 0.6), 2);
+        draw_text(cr, badge->type, true, l->type_pt, MIN_TEXT_PT, m, &below, bw,
+                  q * (marked ? 0.2 : 0.3), 1);
+        if (marked)
+            draw_text(cr, marker, true, l->type_pt, MIN_TEXT_PT, m, &below, bw, q * 0.3, 2);
     } else {
-        draw_text(cr, name, true, l->name_pt, MIN_NAME_PT, m, &y, w - 2 * m, top * 0.6, 3);
+        draw_text(cr, name, true, l->name_pt, MIN_NAME_PT, m, &y, w - 2 * m,
+                  top * (marked ? 0.5 : 0.6), 3);
         draw_text(cr, badge->organisation, false, l->org_pt, MIN_TEXT_PT, m, &y, w - 2 * m,
-                  top * 0.25, 2);
+                  top * (marked ? 0.2 : 0.25), 2);
         draw_text(cr, badge->type, true, l->type_pt, MIN_TEXT_PT, m, &y, w - 2 * m,
-                  top * 0.15 - gap, 1);
+                  top * (marked ? 0.12 : 0.15) - (marked ? 0 : gap), 1);
+        if (marked)
+            draw_text(cr, marker, true, l->type_pt, MIN_TEXT_PT, m, &y, w - 2 * m, top * 0.18 - gap,
+                      2);
     }
     enum admit_rc rc = ADMIT_OK;
     if (badge->qr_text[0] != '\0')

@@ -43,7 +43,7 @@ static bool write_badge(const struct admit_badge_queue *q, const struct job *j)
     char partial[4200], final[4200];
     struct admit_badge_doc *doc = NULL;
     struct admit_badge_doc_options alone = {false, false};
-    struct admit_badge badge = {j->given, j->family, j->organisation, j->type, j->qr};
+    struct admit_badge badge = {j->given, j->family, j->organisation, j->type, j->qr, ""};
     snprintf(final, sizeof final, "%s/%s.pdf", q->dir, j->name);
     snprintf(partial, sizeof partial, "%s/.%s.pdf.partial", q->dir, j->name);
     FILE *f = fopen(partial, "wb");

@@ -15,8 +15,12 @@ static enum admit_rc add_row(struct admit_badge_doc *doc, const PGresult *res, i
     enum admit_rc rc = admit_ticket_sign(key, event_id, attendee, reissue, text);
     if (rc != ADMIT_OK)
         return rc;
-    struct admit_badge badge = {PQgetvalue(res, row, 3), PQgetvalue(res, row, 4),
-                                PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), text};
+    struct admit_badge badge = {PQgetvalue(res, row, 3),
+                                PQgetvalue(res, row, 4),
+                                PQgetvalue(res, row, 5),
+                                PQgetvalue(res, row, 6),
+                                text,
+                                PQgetvalue(res, row, 7)};
     return admit_badge_doc_add(doc, &badge);
 }
 

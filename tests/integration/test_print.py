@@ -106,6 +106,33 @@ class BadgesFromTheShell(ServerTestCase, PdfChecks):
                          "--out", out, "--key", self.key, *extra, check=check)
         return out, done
 
+    def test_consents_not_given_are_marked(self):
+        """A consent question (issue 17) not agreed to, or withdrawn, shows on the badge as
+        "✗" and its words, for the photographer; an agreed one shows nothing."""
+        event = self.event.id
+        self.db.sql("INSERT INTO event_questions (event_id, position, kind, label) VALUES "
+                    "(%d, 1, 'consent', 'Photos of me may be published'), "
+                    "(%d, 2, 'yes_no', 'Wheelchair')" % (event, event))
+        ids = self.db.sql("SELECT id FROM registrations ORDER BY id").split()
+        photos = self.db.sql("SELECT id FROM event_questions WHERE kind = 'consent'").strip()
+        # The first agreed, the second agreed then withdrew, the others said nothing.
+        self.db.sql("INSERT INTO registration_answers (registration_id, question_id, value, "
+                    "wording, withdrawn_at) VALUES (%s, %s, 'yes', 'Photos', NULL), "
+                    "(%s, %s, 'yes', 'Photos', now())" % (ids[0], photos, ids[1], photos))
+        pdf, _ = self.print_badges("--size", "a6", "--single")
+        pages = self.check_pdf(pdf).split("\f")
+        marked = [squash("✗ Photos of me may be published") in squash(page) for page in pages
+                  if page.strip()]
+        self.assertEqual(len(marked), len(PEOPLE))
+        names = self.db.sql("SELECT family_name FROM registrations ORDER BY lower(family_name),"
+                            " lower(given_name), id").splitlines()
+        first = self.db.sql("SELECT family_name FROM registrations WHERE id = %s" % ids[0]).strip()
+        expected = [name != first for name in names]
+        self.assertEqual(marked, expected)
+        self.assertNotIn("Wheelchair", self.check_pdf(pdf))
+        w, h, _ = LAYOUTS["a6"]
+        self.words_inside(pdf, w, h)
+
     def test_every_layout_alone_holds_every_name_inside_the_badge(self):
         for size, (w, h, _) in LAYOUTS.items():
             with self.subTest(size=size):

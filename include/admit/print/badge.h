@@ -55,6 +55,8 @@ struct admit_badge {
     const char *organisation;
     const char *type;
     const char *qr_text;
+    const char *marker; /* consents not given, e.g. "✗ Photos of me may be published" (NULL or
+                           "": none), in bold under the type */
 };
 
 /* Where the PDF's bytes go: returns 0 when all len bytes were taken, -1 to stop (the document
