@@ -73,7 +73,8 @@ static json_t *list_rows(json_t *lists)
     }
     for (size_t j = 0; j < NEW_LIST_ROWS; j++)
         json_array_append_new(
-            rows, json_pack("{s:s, s:s, s:s, s:I, s:b}", "id", "", "name", "", "day", "", "number",
+            rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "id", "", "name", "", "day",
+                            "", "capacity", "", "session_starts", "", "session_ends", "", "number",
                             (json_int_t)(json_array_size(lists) + j + 1), "existing", 0));
     return rows;
 }
@@ -138,8 +139,7 @@ void admin_event_edit_page(struct http_request *req)
 }
 
 /* The submitted values as the form shows them again. */
-static json_t *submitted_values(struct http_request *req, const char *const *ids,
-                                const char *const *names, const char *const *days, size_t nrows)
+static json_t *submitted_values(struct http_request *req, const struct admit_admin_event_rows *rows)
 {
     json_t *values = json_object();
     for (size_t i = 0; i < admit_admin_event_field_count; i++) {
@@ -152,12 +152,18 @@ static json_t *submitted_values(struct http_request *req, const char *const *ids
     json_object_set_new(values, "attach_pdf_ticket",
                         json_boolean(attach && !strcmp(attach, "yes")));
     json_t *lists = json_array();
-    for (size_t i = 0; i < nrows; i++) {
-        if ((ids[i] == NULL || ids[i][0] == '\0') && (names[i] == NULL || names[i][0] == '\0'))
+    for (size_t i = 0; i < rows->n; i++) {
+        const char *id = rows->ids[i], *name = rows->names[i], *day = rows->days[i];
+        if ((id == NULL || id[0] == '\0') && (name == NULL || name[0] == '\0'))
             continue;
+        const char *cap = rows->caps ? rows->caps[i] : NULL;
+        const char *starts = rows->starts ? rows->starts[i] : NULL;
+        const char *ends = rows->ends ? rows->ends[i] : NULL;
         json_array_append_new(lists,
-                              json_pack("{s:s, s:s, s:s}", "id", ids[i] ? ids[i] : "", "name",
-                                        names[i] ? names[i] : "", "day", days[i] ? days[i] : ""));
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id ? id : "",
+                                        "name", name ? name : "", "day", day ? day : "", "capacity",
+                                        cap ? cap : "", "session_starts", starts ? starts : "",
+                                        "session_ends", ends ? ends : ""));
     }
     json_object_set_new(values, "lists", lists);
     return values;
@@ -172,6 +178,7 @@ static void save(struct http_request *req, const char *slug)
     struct admit_admin_event_form form;
     struct admit_admin_event_saved saved;
     const char *ids[MAX_LIST_ROWS], *names[MAX_LIST_ROWS], *days[MAX_LIST_ROWS];
+    const char *caps[MAX_LIST_ROWS], *starts[MAX_LIST_ROWS], *ends[MAX_LIST_ROWS];
     if (!http_csrf_check(req, ADMIN_CSRF_FORM))
         return;
     if (!admin_session(req, &admin, ADMIN_PAGE))
@@ -183,14 +190,22 @@ static void save(struct http_request *req, const char *slug)
     size_t nids = http_form_all(req, "list_id", ids, MAX_LIST_ROWS);
     size_t nnames = http_form_all(req, "list_name", names, MAX_LIST_ROWS);
     size_t ndays = http_form_all(req, "list_day", days, MAX_LIST_ROWS);
-    if (nids != nnames || nids != ndays || nids > MAX_LIST_ROWS) {
+    /* Session settings (issue 17): all three columns or none (a form without them). */
+    size_t ncaps = http_form_all(req, "list_capacity", caps, MAX_LIST_ROWS);
+    size_t nstarts = http_form_all(req, "list_starts", starts, MAX_LIST_ROWS);
+    size_t nends = http_form_all(req, "list_ends", ends, MAX_LIST_ROWS);
+    bool sessions = ncaps > 0 || nstarts > 0 || nends > 0;
+    if (nids != nnames || nids != ndays || nids > MAX_LIST_ROWS ||
+        (sessions && (ncaps != nids || nstarts != nids || nends != nids))) {
         http_respond_error(req, 400, "Bad request",
                            "The check-in lists of this form do not fit together: reload the "
                            "page and send it again.");
         return;
     }
-    admit_admin_event_check(http_form_lookup, req, slug == NULL, ids, names, days, nids, &form,
-                            &errs);
+    struct admit_admin_event_rows rows = {
+        ids, names, days, sessions ? caps : NULL, sessions ? starts : NULL, sessions ? ends : NULL,
+        nids};
+    admit_admin_event_check(http_form_lookup, req, slug == NULL, &rows, &form, &errs);
     if (errs.count == 0) {
         enum admit_rc rc = admit_admin_event_save(http_db(req), admin.id, slug, &form, &saved);
         if (rc != ADMIT_OK) {
@@ -212,7 +227,7 @@ static void save(struct http_request *req, const char *slug)
         }
         admit_form_add_error(&errs, saved.error.field, saved.error.message);
     }
-    json_t *values = submitted_values(req, ids, names, days, nids);
+    json_t *values = submitted_values(req, &rows);
     json_t *event = NULL;
     if (slug != NULL)
         event = json_pack("{s:s, s:O}", "slug", slug, "name", json_object_get(values, "name"));

@@ -29,6 +29,8 @@ const char *const admit_mail_templates[] = {
     "email/certificate.txt",
     "email/certificate.html",
     "email/event.ics",
+    "email/session_promoted.txt",
+    "email/session_promoted.html",
     NULL,
 };
 
@@ -53,6 +55,8 @@ static const struct kind kinds[] = {
     {"changed", NULL, "changed", 0, NULL, NULL, 0},
     {"email_confirm", NULL, "email_confirm", 0, NULL, NULL, 0},
     {"certificate", NULL, "certificate", 0, NULL, "certificate.pdf", 1},
+    /* A place in a full session came free (migration 18): details.session names it. */
+    {"session_promoted", NULL, "session_promoted", 0, NULL, NULL, 0},
 };
 
 /* The iCalendar METHOD a message's event.ics has, or NULL when it has none: a cancellation only

@@ -98,12 +98,42 @@ static const char *lookup_get(void *ctx, const char *name)
     return l->get(l->ctx, name);
 }
 
-static void check_lists(const char *const *ids, const char *const *names, const char *const *days,
-                        size_t nrows, struct admit_admin_event_form *out,
-                        struct admit_form_errors *errs)
+/* A row's session settings; false (with an error added) when they are not valid. */
+static bool check_session(struct admit_admin_event_list *row, struct admit_form_errors *errs)
 {
-    for (size_t i = 0; i < nrows; i++) {
-        const char *id = or_empty(ids[i]), *name = or_empty(names[i]), *day = or_empty(days[i]);
+    size_t n = strlen(row->capacity);
+    if (n > 0 &&
+        (n > 7 || strspn(row->capacity, "0123456789") != n || atol(row->capacity) > 1000000)) {
+        admit_form_add_error(errs, "lists",
+                             "Enter a session's places as a whole number from 0 to 1000000, or "
+                             "leave it empty for no limit");
+        return false;
+    }
+    if ((row->session_starts[0] != '\0' && !admit_event_time_valid(row->session_starts)) ||
+        (row->session_ends[0] != '\0' && !admit_event_time_valid(row->session_ends))) {
+        admit_form_add_error(errs, "lists", "Enter session times like 2027-10-29 14:00");
+        return false;
+    }
+    if ((row->session_starts[0] == '\0') != (row->session_ends[0] == '\0')) {
+        admit_form_add_error(errs, "lists",
+                             "Give a session both a start and an end time, or neither");
+        return false;
+    }
+    return true;
+}
+
+static const char *row_value(const char *const *column, size_t i)
+{
+    return column != NULL ? or_empty(column[i]) : "";
+}
+
+static void check_lists(const struct admit_admin_event_rows *rows,
+                        struct admit_admin_event_form *out, struct admit_form_errors *errs)
+{
+    out->sessions = rows->caps != NULL;
+    for (size_t i = 0; i < rows->n; i++) {
+        const char *id = or_empty(rows->ids[i]), *name = or_empty(rows->names[i]),
+                   *day = or_empty(rows->days[i]);
         if (id[0] == '\0' && name[0] == '\0')
             continue;
         if (out->nlists == ADMIT_EVENT_MAX_LISTS) {
@@ -136,13 +166,20 @@ static void check_lists(const char *const *ids, const char *const *names, const 
                 return;
             }
         }
-        out->lists[out->nlists++] = (struct admit_admin_event_list){id, name, day};
+        struct admit_admin_event_list row = {id,
+                                             name,
+                                             day,
+                                             row_value(rows->caps, i),
+                                             row_value(rows->starts, i),
+                                             row_value(rows->ends, i)};
+        if (!check_session(&row, errs))
+            return;
+        out->lists[out->nlists++] = row;
     }
 }
 
 size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
-                               const char *const *ids, const char *const *names,
-                               const char *const *days, size_t nrows,
+                               const struct admit_admin_event_rows *rows,
                                struct admit_admin_event_form *out, struct admit_form_errors *errs)
 {
     size_t before = errs->count;
@@ -171,21 +208,22 @@ size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
     out->waitlist = waitlist != NULL && strcmp(waitlist, "yes") == 0;
     const char *attach = get(ctx, "attach_pdf_ticket");
     out->attach_pdf_ticket = attach != NULL && strcmp(attach, "yes") == 0;
-    check_lists(ids, names, days, nrows, out, errs);
+    check_lists(rows, out, errs);
     return errs->count - before;
 }
 
-/* One column of the form's list rows (0: ids, 1: names, 2: days) as a PostgreSQL array
- * literal; an empty id or day is NULL. */
+/* One column of the form's list rows (0: ids, 1: names, 2: days, 3: capacities, 4: session
+ * starts, 5: session ends) as a PostgreSQL array literal; an empty value other than a name is
+ * NULL. */
 static enum admit_rc array_literal(struct admit_buf *out, const struct admit_admin_event_form *f,
                                    int which)
 {
     const char *items[ADMIT_EVENT_MAX_LISTS];
     for (size_t i = 0; i < f->nlists; i++) {
-        const char *item = which == 0   ? f->lists[i].id
-                           : which == 1 ? f->lists[i].name
-                                        : f->lists[i].day;
-        items[i] = item[0] == '\0' && which != 1 ? NULL : item;
+        const struct admit_admin_event_list *l = &f->lists[i];
+        const char *columns[] = {l->id,       l->name,           l->day,
+                                 l->capacity, l->session_starts, l->session_ends};
+        items[i] = columns[which][0] == '\0' && which != 1 ? NULL : columns[which];
     }
     return admit_db_array_literal(out, items, f->nlists);
 }
@@ -210,22 +248,20 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                                      const struct admit_admin_event_form *form,
                                      struct admit_admin_event_saved *out)
 {
-    struct admit_buf ids, names, days;
+    struct admit_buf arrays[6];
     char admin[16];
     PGresult *res = NULL;
+    enum admit_rc rc = ADMIT_OK;
     memset(out, 0, sizeof *out);
-    admit_buf_init(&ids, 4096);
-    admit_buf_init(&names, 16384);
-    admit_buf_init(&days, 4096);
-    enum admit_rc rc = array_literal(&ids, form, 0);
-    if (rc == ADMIT_OK)
-        rc = array_literal(&names, form, 1);
-    if (rc == ADMIT_OK)
-        rc = array_literal(&days, form, 2);
+    for (int i = 0; i < 6; i++) {
+        admit_buf_init(&arrays[i], i == 1 ? 16384 : 4096);
+        if (rc == ADMIT_OK)
+            rc = array_literal(&arrays[i], form, i);
+    }
     if (rc != ADMIT_OK)
         goto done;
     snprintf(admin, sizeof admin, "%d", admin_id);
-    const char *params[23] = {admin,
+    const char *params[26] = {admin,
                               slug,
                               slug == NULL ? form->slug : NULL,
                               form->name,
@@ -241,14 +277,17 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
                               empty_null(form->closes),
                               form->capacity,
                               form->waitlist ? "t" : "f",
-                              admit_buf_cstr(&ids),
-                              admit_buf_cstr(&names),
-                              admit_buf_cstr(&days),
+                              admit_buf_cstr(&arrays[0]),
+                              admit_buf_cstr(&arrays[1]),
+                              admit_buf_cstr(&arrays[2]),
                               empty_null(form->edits_close),
                               empty_null(form->retention_days),
                               form->privacy_notice_url,
-                              form->controller};
-    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 23, params, &res);
+                              form->controller,
+                              form->sessions ? admit_buf_cstr(&arrays[3]) : NULL,
+                              form->sessions ? admit_buf_cstr(&arrays[4]) : NULL,
+                              form->sessions ? admit_buf_cstr(&arrays[5]) : NULL};
+    rc = admit_db_query(db, ADMIT_Q_ADMIN_EVENT_SAVE, 26, params, &res);
     if (rc != ADMIT_OK)
         goto done;
     const char *outcome = PQgetvalue(res, 0, 0);
@@ -273,8 +312,7 @@ enum admit_rc admit_admin_event_save(struct admit_db *db, int admin_id, const ch
         rc = save_attach_pdf(db, admin, out->slug, form->attach_pdf_ticket);
 done:
     PQclear(res);
-    admit_buf_free(&ids);
-    admit_buf_free(&names);
-    admit_buf_free(&days);
+    for (int i = 0; i < 6; i++)
+        admit_buf_free(&arrays[i]);
     return rc;
 }

@@ -58,6 +58,8 @@ static const struct {
     {"erased", ADMIT_EDIT_ERASED, NULL, NULL},
     {"bad_list", ADMIT_EDIT_BAD_LIST, "lists", "Choose days and sessions from the list"},
     {"no_list", ADMIT_EDIT_NO_LIST, "lists", "Choose at least one day or session"},
+    {"overlap", ADMIT_EDIT_BAD_LIST, "lists",
+     "Two of the sessions you chose take place at the same time: keep only one of them"},
     {"not_found", ADMIT_EDIT_NOT_FOUND, NULL, NULL},
 };
 

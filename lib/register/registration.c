@@ -192,11 +192,18 @@ static enum admit_registration_outcome parse_outcome(const char *s)
         {"full", ADMIT_REG_FULL},
         {"bad_list", ADMIT_REG_BAD_LIST},
         {"no_list", ADMIT_REG_NO_LIST},
+        {"overlap", ADMIT_REG_BAD_LIST},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(s, table[i].text) == 0)
             return table[i].outcome;
     return ADMIT_REG_NOT_FOUND;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
@@ -211,8 +218,14 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
     admit_buf_init(&lists, 16 * ADMIT_EVENT_MAX_LISTS);
     char ids[ADMIT_EVENT_MAX_LISTS][16];
     const char *items[ADMIT_EVENT_MAX_LISTS];
-    for (size_t i = 0; i < in->nlists && i < ADMIT_EVENT_MAX_LISTS; i++) {
-        snprintf(ids[i], sizeof ids[i], "%d", in->list_ids[i]);
+    /* In id order: sessions with places (migration 18) take their lists' locks in this order,
+     * as a cancellation gives them back, so the two cannot wait for each other in a cycle. */
+    int sorted[ADMIT_EVENT_MAX_LISTS];
+    size_t nsorted = in->nlists < ADMIT_EVENT_MAX_LISTS ? in->nlists : ADMIT_EVENT_MAX_LISTS;
+    memcpy(sorted, in->list_ids, nsorted * sizeof sorted[0]);
+    qsort(sorted, nsorted, sizeof sorted[0], by_id);
+    for (size_t i = 0; i < nsorted; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", sorted[i]);
         items[i] = ids[i];
     }
     enum admit_rc rc = admit_db_array_literal(
@@ -242,8 +255,12 @@ enum admit_rc admit_registration_submit(struct admit_db *db, const char *slug,
     admit_error_clear(&out->error);
     if (out->outcome == ADMIT_REG_BAD_LIST || out->outcome == ADMIT_REG_NO_LIST) {
         admit_error_set_field(&out->error, "lists");
+        const char *outcome = PQgetvalue(res, 0, 0);
         admit_error_set(&out->error, "%s",
-                        out->outcome == ADMIT_REG_BAD_LIST
+                        strcmp(outcome, "overlap") == 0
+                            ? "Two of the sessions you chose take place at the same time: keep "
+                              "only one of them"
+                        : out->outcome == ADMIT_REG_BAD_LIST
                             ? "Choose days and sessions from the list"
                             : "Choose at least one day or session");
     }

@@ -24,9 +24,9 @@ static json_t *new_section(const char *name, const char *day, bool whole)
                                                  admit_organisation_types[i].value, "label",
                                                  admit_organisation_types[i].label, "registered", 0,
                                                  "attended", 0));
-    return json_pack("{s:s, s:s, s:b, s:i, s:i, s:o, s:o}", "name", name, "day", day, "whole_event",
-                     whole, "registered", 0, "attended", 0, "by_type", by_type, "by_country",
-                     json_array());
+    return json_pack("{s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:o, s:o}", "name", name, "day", day,
+                     "whole_event", whole, "registered", 0, "attended", 0, "waiting", 0, "no_shows",
+                     0, "by_type", by_type, "by_country", json_array());
 }
 
 static int by_attended(const void *a, const void *b)
@@ -92,9 +92,12 @@ enum admit_rc admit_report_load(struct admit_db *db, int event_id, json_t **out)
         }
         const char *dimension = PQgetvalue(res, r, 3), *key = PQgetvalue(res, r, 4);
         json_int_t registered = atol(PQgetvalue(res, r, 5)), attended = atol(PQgetvalue(res, r, 6));
+        json_int_t no_shows = atol(PQgetvalue(res, r, 8));
         if (strcmp(dimension, "total") == 0) {
             json_object_set_new(section, "registered", json_integer(registered));
             json_object_set_new(section, "attended", json_integer(attended));
+            json_object_set_new(section, "waiting", json_integer(atol(PQgetvalue(res, r, 7))));
+            json_object_set_new(section, "no_shows", json_integer(no_shows));
         } else if (key[0] == '\0') {
             continue; /* a list without anyone: no type or country to count */
         } else if (strcmp(dimension, "organisation_type") == 0) {
@@ -105,14 +108,15 @@ enum admit_rc admit_report_load(struct admit_db *db, int event_id, json_t **out)
                 if (strcmp(json_string_value(json_object_get(item, "key")), key) == 0) {
                     json_object_set_new(item, "registered", json_integer(registered));
                     json_object_set_new(item, "attended", json_integer(attended));
+                    json_object_set_new(item, "no_shows", json_integer(no_shows));
                 }
             }
         } else {
             const struct admit_country *c = admit_country_find(key);
             json_array_append_new(json_object_get(section, "by_country"),
-                                  json_pack("{s:s, s:s, s:I, s:I}", "key", key, "label",
+                                  json_pack("{s:s, s:s, s:I, s:I, s:I}", "key", key, "label",
                                             c != NULL ? c->name : key, "registered", registered,
-                                            "attended", attended));
+                                            "attended", attended, "no_shows", no_shows));
         }
     }
     PQclear(res);
@@ -121,10 +125,15 @@ enum admit_rc admit_report_load(struct admit_db *db, int event_id, json_t **out)
     return ADMIT_OK;
 }
 
+/* One row of the report's CSV; counts: registered, attended, waiting (NULL: not counted, on
+ * the breakdown rows) and no-shows, from item (the section itself for its total row). */
 static enum admit_rc csv_row(struct admit_csv_writer *w, const json_t *section,
                              const char *dimension, const char *key, const char *label,
-                             json_int_t registered, json_int_t attended)
+                             const json_t *item)
 {
+    json_int_t registered = json_integer_value(json_object_get(item, "registered"));
+    json_int_t attended = json_integer_value(json_object_get(item, "attended"));
+    const json_t *waiting = json_object_get(item, "waiting");
     enum admit_rc rc = admit_csv_begin_row(w);
     const char *texts[5] = {json_string_value(json_object_get(section, "name")),
                             json_string_value(json_object_get(section, "day")), dimension, key,
@@ -136,14 +145,19 @@ static enum admit_rc csv_row(struct admit_csv_writer *w, const json_t *section,
     if (rc == ADMIT_OK)
         rc = admit_csv_add_int(w, attended);
     if (rc == ADMIT_OK)
+        rc = waiting != NULL ? admit_csv_add_int(w, json_integer_value(waiting))
+                             : admit_csv_add_field(w, "", 0);
+    if (rc == ADMIT_OK)
+        rc = admit_csv_add_int(w, json_integer_value(json_object_get(item, "no_shows")));
+    if (rc == ADMIT_OK)
         rc = admit_csv_end_row(w);
     return rc;
 }
 
 enum admit_rc admit_report_write_csv(const json_t *report, struct admit_csv_writer *w)
 {
-    static const char *const header[] = {"section", "day",        "dimension", "key",
-                                         "label",   "registered", "attended"};
+    static const char *const header[] = {"section",    "day",      "dimension", "key",     "label",
+                                         "registered", "attended", "waiting",   "no_shows"};
     enum admit_rc rc = admit_csv_write_row(w, header, sizeof header / sizeof header[0]);
     size_t i;
     json_t *section;
@@ -151,9 +165,7 @@ enum admit_rc admit_report_write_csv(const json_t *report, struct admit_csv_writ
     {
         if (rc != ADMIT_OK)
             break;
-        rc = csv_row(w, section, "total", "", "",
-                     json_integer_value(json_object_get(section, "registered")),
-                     json_integer_value(json_object_get(section, "attended")));
+        rc = csv_row(w, section, "total", "", "", section);
         const char *dims[2] = {"by_type", "by_country"};
         const char *names[2] = {"organisation_type", "country"};
         for (size_t d = 0; d < 2 && rc == ADMIT_OK; d++) {
@@ -164,9 +176,7 @@ enum admit_rc admit_report_write_csv(const json_t *report, struct admit_csv_writ
                 if (rc != ADMIT_OK)
                     break;
                 rc = csv_row(w, section, names[d], json_string_value(json_object_get(item, "key")),
-                             json_string_value(json_object_get(item, "label")),
-                             json_integer_value(json_object_get(item, "registered")),
-                             json_integer_value(json_object_get(item, "attended")));
+                             json_string_value(json_object_get(item, "label")), item);
             }
         }
     }

@@ -24,6 +24,9 @@ SELECT json_build_object(
         'id', l.id, 'name', l.name, 'day', to_char(l.day, 'FMDay FMDD FMMonth'),
         'on_list', EXISTS (SELECT 1 FROM registration_lists rl
                            WHERE rl.registration_id = r.id AND rl.list_id = l.id),
+        -- On the waiting list of this full session (migration 18): not on it yet.
+        'waiting', EXISTS (SELECT 1 FROM registration_list_waits w
+                           WHERE w.registration_id = r.id AND w.list_id = l.id),
         'admitted', a.registration_id IS NOT NULL,
         'first_at', to_char(a.first_at AT TIME ZONE e.time_zone, 'FMDD FMMonth, HH24:MI:SS'),
         'first_gate', a.first_gate, 'inside', a.inside) ORDER BY l.position)

@@ -1,5 +1,5 @@
 -- A registration as its edit form shows it, as JSON: the values, the version, the event (with
--- the edit deadline and whether it has passed), the lists chosen, the address waiting for its
+-- the edit deadline and whether it has passed), the lists chosen (held or waited for), the address waiting for its
 -- confirmation, and, for organisers, the change log. $1 access token (the attendee; NULL for an
 -- organiser), $2 admin id (NULL for the attendee), $3 slug, $4 registration id.
 SELECT json_build_object(
@@ -8,8 +8,13 @@ SELECT json_build_object(
         'given_name', r.given_name, 'family_name', r.family_name, 'email', r.email,
         'organisation', r.organisation, 'organisation_type', r.organisation_type,
         'country', r.country, 'dietary', r.dietary, 'accessibility', r.accessibility),
-    'list_ids', coalesce((SELECT json_agg(rl.list_id ORDER BY rl.list_id)
-                          FROM registration_lists rl WHERE rl.registration_id = r.id),
+    -- Chosen: the lists held and the full sessions waited for (migration 18), so that saving
+    -- the form unchanged keeps the person's place in those waiting lines.
+    'list_ids', coalesce((SELECT json_agg(x.list_id ORDER BY x.list_id)
+                          FROM (SELECT rl.list_id FROM registration_lists rl
+                                WHERE rl.registration_id = r.id
+                                UNION SELECT w.list_id FROM registration_list_waits w
+                                WHERE w.registration_id = r.id) x),
                          '[]'::json),
     'pending_email', (SELECT c.new_email FROM email_changes c
                       WHERE c.registration_id = r.id AND c.confirmed_at IS NULL

@@ -3,6 +3,8 @@
 -- by organisation type and by country. dimension: 'total', 'organisation_type' or 'country'
 -- (a list nobody is on has its total row only, and a key of '' where there is no one).
 -- Whole event: registered = every confirmed registration, attended = admitted on any list.
+-- Then, per row: no_shows (registered, never admitted there) and, on total rows, waiting (whole
+-- event: on the event's waiting list; a session: on its waiting list, migration 18).
 -- $1 event id.
 WITH per_list AS (
     SELECT list_id, reg, bool_or(registered) AS registered, bool_or(attended) AS attended
@@ -28,7 +30,14 @@ SELECT nullif(s.id, 0), s.name, to_char(s.day, 'YYYY-MM-DD'),
        CASE WHEN GROUPING(r.organisation_type) = 0 THEN 'organisation_type'
             WHEN GROUPING(r.country) = 0 THEN 'country' ELSE 'total' END,
        coalesce(r.organisation_type::text, r.country::text, ''),
-       count(*) FILTER (WHERE x.registered), count(*) FILTER (WHERE x.attended)
+       count(*) FILTER (WHERE x.registered), count(*) FILTER (WHERE x.attended),
+       CASE WHEN GROUPING(r.organisation_type) = 1 AND GROUPING(r.country) = 1 THEN
+           CASE WHEN s.id = 0 THEN (SELECT count(*) FROM registrations w
+                                    WHERE w.event_id = $1::integer AND w.status = 'waitlisted')
+                ELSE (SELECT count(*) FROM registration_list_waits w
+                      JOIN registrations wr ON wr.id = w.registration_id
+                      WHERE w.list_id = s.id AND wr.status <> 'cancelled') END END,
+       count(*) FILTER (WHERE x.registered AND NOT x.attended)
 FROM sections s
 LEFT JOIN rows x ON coalesce(x.list_id, 0) = s.id
 LEFT JOIN registrations r ON r.id = x.reg

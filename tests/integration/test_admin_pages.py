@@ -312,13 +312,13 @@ class Attendees(ServerTestCase):
         form = parse_html(self.browser.get(edit).text)
         fields = {i.attrs["name"]: i.attrs.get("value", "")
                   for i in form.find_all("input") if i.attrs.get("type") not in ("checkbox",)
-                  and i.attrs.get("name") not in ("list_id", "list_name", "list_day",
-                                                  "csrf_token")}
+                  and not i.attrs.get("name", "").startswith("list_")
+                  and i.attrs.get("name") != "csrf_token"}
         fields["capacity"] = "2"
         fields["description"] = ""
-        fields["list_id"] = [i.attrs["value"] for i in form.find_all("input", name="list_id")]
-        fields["list_name"] = [i.attrs["value"] for i in form.find_all("input", name="list_name")]
-        fields["list_day"] = [i.attrs["value"] for i in form.find_all("input", name="list_day")]
+        for column in ("list_id", "list_name", "list_day", "list_capacity", "list_starts",
+                       "list_ends"):
+            fields[column] = [i.attrs.get("value", "") for i in form.find_all("input", name=column)]
         r = admin_post(self.browser, edit, edit, fields)
         self.assertEqual(r.status, 303, r.text[:600])
         # The new seat goes to the first person waiting at once (migration 9): nothing is left
@@ -449,9 +449,9 @@ class LiveAndReport(ServerTestCase):
         csv_text = browser.get("/admin/events/%s/report.csv" % event.slug).text
         rows = [line.split(",") for line in csv_text.split("\r\n") if line]
         self.assertEqual(rows[0], ["section", "day", "dimension", "key", "label", "registered",
-                                   "attended"])
+                                   "attended", "waiting", "no_shows"])
         def find(section, dimension, key):
-            return [r[5:] for r in rows if r[0] == section and r[2] == dimension and r[3] == key]
+            return [r[5:7] for r in rows if r[0] == section and r[2] == dimension and r[3] == key]
         self.assertEqual(find("Whole event", "total", ""), [["4", "3"]])
         self.assertEqual(find("Day 1", "organisation_type", "industry"), [["2", "2"]])
         self.assertEqual(find("Day 1", "country", "DE"), [["2", "2"]])

@@ -216,7 +216,8 @@ static size_t check_with(const char *name, const char *value, bool creating,
     pairs[n] = NULL;
     struct form f = {pairs};
     memset(errs, 0, sizeof *errs);
-    return admit_admin_event_check(lookup, &f, creating, NULL, NULL, NULL, 0, out, errs);
+    struct admit_admin_event_rows rows = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    return admit_admin_event_check(lookup, &f, creating, &rows, out, errs);
 }
 
 static void event_form(void **state)
@@ -267,8 +268,10 @@ static void event_form_lists(void **state)
     const char *ids[] = {"7", "", "", "9"};
     const char *names[] = {"Day 1", "Day 2", "", ""};
     const char *days[] = {"2030-10-29", "", "", ""};
-    assert_int_equal(admit_admin_event_check(lookup, &f, false, ids, names, days, 4, &form, &errs),
-                     0);
+    struct admit_admin_event_rows rows = {ids, names, days, NULL, NULL, NULL, 4};
+    assert_int_equal(admit_admin_event_check(lookup, &f, false, &rows, &form, &errs), 0);
+    assert_false(form.sessions);
+    assert_string_equal(form.lists[0].capacity, "");
     assert_int_equal(form.nlists, 3); /* the blank row is skipped; list 9 is to be removed */
     assert_string_equal(form.lists[0].id, "7");
     assert_string_equal(form.lists[1].name, "Day 2");
@@ -286,11 +289,40 @@ static void event_form_lists(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *ids2[] = {"", bad[i].id}, *names2[] = {"Day 1", bad[i].name},
                    *days2[] = {"", bad[i].day};
+        struct admit_admin_event_rows rows2 = {ids2, names2, days2, NULL, NULL, NULL, 2};
         memset(&errs, 0, sizeof errs);
-        assert_int_equal(
-            admit_admin_event_check(lookup, &f, true, ids2, names2, days2, 2, &form, &errs), 1);
+        assert_int_equal(admit_admin_event_check(lookup, &f, true, &rows2, &form, &errs), 1);
         assert_string_equal(errs.items[0].field, "lists");
         assert_non_null(strstr(errs.items[0].message, bad[i].message));
+    }
+    /* Session settings (issue 17): places and times, both times or neither. */
+    static const struct {
+        const char *cap, *starts, *ends, *message; /* message NULL: valid */
+    } sessions[] = {
+        {"40", "2030-10-30 14:00", "2030-10-30 16:00", NULL},
+        {"", "", "", NULL},
+        {"-1", "", "", "whole number"},
+        {"1000001", "", "", "whole number"},
+        {"", "2030-10-30 14:00", "", "both a start and an end"},
+        {"", "tomorrow", "2030-10-30 16:00", "session times like"},
+    };
+    for (size_t i = 0; i < sizeof sessions / sizeof sessions[0]; i++) {
+        const char *ids2[] = {""}, *names2[] = {"Dinner"}, *days2[] = {""};
+        const char *caps[] = {sessions[i].cap}, *starts[] = {sessions[i].starts},
+                   *ends[] = {sessions[i].ends};
+        struct admit_admin_event_rows rows2 = {ids2, names2, days2, caps, starts, ends, 1};
+        memset(&errs, 0, sizeof errs);
+        size_t n = admit_admin_event_check(lookup, &f, true, &rows2, &form, &errs);
+        if (sessions[i].message == NULL) {
+            assert_int_equal(n, 0);
+            assert_true(form.sessions);
+            assert_string_equal(form.lists[0].capacity, sessions[i].cap);
+            continue;
+        }
+        assert_int_equal(n, 1);
+        assert_string_equal(errs.items[0].field, "lists");
+        if (strstr(errs.items[0].message, sessions[i].message) == NULL)
+            fail_msg("session %zu: \"%s\"", i, errs.items[0].message);
     }
     /* At most ADMIT_EVENT_MAX_LISTS lists. */
     const char *many_ids[ADMIT_EVENT_MAX_LISTS + 1], *many_names[ADMIT_EVENT_MAX_LISTS + 1],
@@ -303,9 +335,9 @@ static void event_form_lists(void **state)
         many_days[i] = "";
     }
     memset(&errs, 0, sizeof errs);
-    assert_int_equal(admit_admin_event_check(lookup, &f, true, many_ids, many_names, many_days,
-                                             ADMIT_EVENT_MAX_LISTS + 1, &form, &errs),
-                     1);
+    struct admit_admin_event_rows many = {
+        many_ids, many_names, many_days, NULL, NULL, NULL, ADMIT_EVENT_MAX_LISTS + 1};
+    assert_int_equal(admit_admin_event_check(lookup, &f, true, &many, &form, &errs), 1);
     assert_non_null(strstr(errs.items[0].message, "at most 32"));
 }
 

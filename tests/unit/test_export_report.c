@@ -114,10 +114,12 @@ static void report_csv(void **state)
     json_error_t error;
     json_t *report = json_loads(
         "{\"sections\": [{\"name\": \"Whole event\", \"day\": \"\", \"registered\": 3,"
-        " \"attended\": 2, \"by_type\": [{\"key\": \"research\", \"label\": \"Research\","
-        " \"registered\": 3, \"attended\": 2}], \"by_country\": [{\"key\": \"BE\", \"label\":"
-        " \"Belgium\", \"registered\": 3, \"attended\": 2}]}, {\"name\": \"=Day 1, plenary\","
-        " \"day\": \"2030-10-29\", \"registered\": 1, \"attended\": 0, \"by_type\": [],"
+        " \"attended\": 2, \"waiting\": 4, \"no_shows\": 1, \"by_type\": [{\"key\":"
+        " \"research\", \"label\": \"Research\", \"registered\": 3, \"attended\": 2,"
+        " \"no_shows\": 1}], \"by_country\": [{\"key\": \"BE\", \"label\": \"Belgium\","
+        " \"registered\": 3, \"attended\": 2, \"no_shows\": 1}]}, {\"name\": \"=Day 1, plenary\","
+        " \"day\": \"2030-10-29\", \"registered\": 1, \"attended\": 0, \"waiting\": 0,"
+        " \"no_shows\": 1, \"by_type\": [],"
         " \"by_country\": []}]}",
         0, &error);
     assert_non_null(report);
@@ -128,11 +130,11 @@ static void report_csv(void **state)
     assert_int_equal(admit_report_write_csv(report, &w), ADMIT_OK);
     assert_int_equal(admit_csv_flush(&w), ADMIT_OK);
     assert_string_equal(admit_buf_cstr(&out),
-                        "section,day,dimension,key,label,registered,attended\r\n"
-                        "Whole event,,total,,,3,2\r\n"
-                        "Whole event,,organisation_type,research,Research,3,2\r\n"
-                        "Whole event,,country,BE,Belgium,3,2\r\n"
-                        "\"'=Day 1, plenary\",2030-10-29,total,,,1,0\r\n");
+                        "section,day,dimension,key,label,registered,attended,waiting,no_shows\r\n"
+                        "Whole event,,total,,,3,2,4,1\r\n"
+                        "Whole event,,organisation_type,research,Research,3,2,,1\r\n"
+                        "Whole event,,country,BE,Belgium,3,2,,1\r\n"
+                        "\"'=Day 1, plenary\",2030-10-29,total,,,1,0,0,1\r\n");
     admit_buf_free(&out);
     json_decref(report);
 }

@@ -22,6 +22,17 @@ extern const size_t admit_admin_event_field_count;
  * list with an empty name is to be removed. */
 struct admit_admin_event_list {
     const char *id, *name, *day; /* day "" for none */
+    /* Sessions with seats (issue 17): capacity "" for unlimited, session times local
+     * "YYYY-MM-DD HH:MM" or "" for none (both or neither). */
+    const char *capacity, *session_starts, *session_ends;
+};
+
+/* The list rows of a submitted form, as parallel arrays of n values. caps, starts and ends may
+ * be NULL (a form without session settings: each list keeps its own). */
+struct admit_admin_event_rows {
+    const char *const *ids, *const *names, *const *days;
+    const char *const *caps, *const *starts, *const *ends;
+    size_t n;
 };
 
 /* A checked form; the strings point into the submitted values. */
@@ -36,16 +47,16 @@ struct admit_admin_event_form {
     bool attach_pdf_ticket; /* ticket emails attach the PDF ticket (migration 16) */
     struct admit_admin_event_list lists[ADMIT_EVENT_MAX_LISTS];
     size_t nlists;
+    bool sessions; /* the form sent session settings */
 };
 
 /* Validates the submitted form: every field through get(ctx, name) (the slug only when
  * creating), the waiting-list box ("waitlist" = "yes"), the PDF ticket box
- * ("attach_pdf_ticket" = "yes"), and nrows list rows given as parallel
- * arrays of ids, names and days. Rows with neither id nor name are blank and skipped. Fills
- * *out and returns the number of errors added to errs (0: valid). */
+ * ("attach_pdf_ticket" = "yes"), and the list rows given as parallel arrays (rows). Rows with
+ * neither id nor name are blank and skipped. Fills *out and returns the number of errors added
+ * to errs (0: valid). */
 size_t admit_admin_event_check(admit_form_lookup get, void *ctx, bool creating,
-                               const char *const *ids, const char *const *names,
-                               const char *const *days, size_t nrows,
+                               const struct admit_admin_event_rows *rows,
                                struct admit_admin_event_form *out, struct admit_form_errors *errs);
 
 enum admit_admin_event_outcome {
