@@ -368,9 +368,14 @@ fail:
 
 json_t *admit_checkin_error_json(const struct admit_error *err, const char *nonce)
 {
+    /* A message may quote the scan's bytes cut at any byte: not always valid UTF-8, which
+     * jansson refuses (found by fuzz_checkin). */
+    json_t *message = json_string(err->message);
+    if (message == NULL)
+        message = json_string("the scan was refused: its text is not valid UTF-8");
     json_t *answer =
-        json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)admit_checkin_error_status(err),
-                  "code", err->code, "message", err->message);
+        json_pack("{s:{s:i, s:s, s:o}}", "error", "status", (int)admit_checkin_error_status(err),
+                  "code", err->code, "message", message);
     if (answer == NULL)
         abort(); /* jansson fails only without memory */
     if (nonce != NULL)
